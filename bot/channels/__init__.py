@@ -1,0 +1,1 @@
+"""Channel adapters: translate platform payloads to Message and Reply to platform output."""

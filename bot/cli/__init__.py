@@ -1,0 +1,164 @@
+"""The `helpdesk` command line."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+import typer
+
+from bot.cli import common
+from bot.cli.common import console, print_json, user_errors
+
+app = typer.Typer(
+    name="helpdesk",
+    help="IT helpdesk bot: chat, serve Slack, manage the knowledge base, tickets and models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def _root(
+    config: Optional[str] = typer.Option(
+        None, "--config", "-c", help="Path to helpdesk.toml (default: $HELPDESK_CONFIG or ./helpdesk.toml)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr."),
+) -> None:
+    common.set_config_path(config, verbose)
+
+
+@app.command()
+@user_errors
+def chat(
+    user: str = typer.Option("you", help="Who you are in this chat (a local user name)."),
+    email: Optional[str] = typer.Option(None, help="Your e-mail, as the directory knows it."),
+) -> None:
+    """Talk to the bot in the terminal (embedded defaults: no Slack, Jira or LDAP needed)."""
+    from bot.channels.terminal import run_chat
+
+    services = common.open_services()
+    run_chat(services, user=user, email=email)
+
+
+@app.command()
+@user_errors
+def ask(
+    question: str = typer.Argument(..., help="The question, as an employee would type it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the reply as JSON (for scripts)."),
+    user: str = typer.Option("cli", help="The user asking (conversation state is per user)."),
+    email: Optional[str] = typer.Option(None, help="The asker's verified e-mail."),
+    group: list[str] = typer.Option([], "--group", help="Audiences the asker belongs to (repeatable)."),
+) -> None:
+    """Ask one question and print the reply."""
+    from bot.channels.terminal import render_reply
+    from bot.engine import Engine
+    from bot.messages import Message
+
+    services = common.open_services()
+    # A one-shot question starts fresh: a distinct conversation per call.
+    user_key = f"cli:{user}:{uuid.uuid4().hex[:8]}"
+    reply = Engine(services).handle(
+        Message(text=question, user_key=user_key, channel="cli", email=email,
+                groups=frozenset(group))
+    )
+    if as_json:
+        print_json(reply.to_dict())
+    else:
+        render_reply(console, reply)
+
+
+@app.command()
+@user_errors
+def serve(
+    host: Optional[str] = typer.Option(None, help="Interface to listen on (default: server.host)."),
+    port: Optional[int] = typer.Option(None, help="Port (default: server.port)."),
+) -> None:
+    """Run the HTTP server: health, Slack, webhooks, reset page, Rasa-compatible parse API."""
+    import uvicorn
+
+    from bot.server import create_app
+
+    common.mark_server()
+    services = common.open_services()
+    s = services.settings
+    uvicorn.run(create_app(services), host=host or s.server.host, port=port or s.server.port,
+                log_config=None)
+
+
+@config_app.command("check")
+@user_errors
+def config_check(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List every integration, whether it is live or on its embedded default, and any problem."""
+    from bot.health import check_configuration
+
+    report = check_configuration(common.settings())
+    if as_json:
+        print_json(report)
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"Configuration ({report['config_file'] or 'defaults + environment'})")
+        for col in ("integration", "mode", "status", "details"):
+            table.add_column(col)
+        for item in report["integrations"]:
+            style = {"ok": "green", "error": "red", "warning": "yellow"}[item["status"]]
+            table.add_row(item["name"], item["mode"], f"[{style}]{item['status']}[/]", item["details"])
+        console.print(table)
+    if any(i["status"] == "error" for i in report["integrations"]):
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Apply pending Alembic migrations."""
+    from bot.storage import migrate
+    from bot.storage.session import Database, describe_url
+
+    s = common.settings()
+    db = Database(s.database.url.get_secret_value())
+    heads = migrate.upgrade(db)
+    console.print(f"Database {describe_url(db.url)} is at revision(s): {', '.join(heads)}")
+
+
+@db_app.command("current")
+@user_errors
+def db_current(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Show the database's revision(s) and whether migrations are pending."""
+    from bot.storage import migrate
+    from bot.storage.session import Database
+
+    s = common.settings()
+    db = Database(s.database.url.get_secret_value())
+    db.check()
+    data = {"revisions": sorted(migrate.database_revisions(db)),
+            "code_heads": sorted(migrate.code_heads(db)), "pending": migrate.pending(db)}
+    if as_json:
+        print_json(data)
+    else:
+        console.print(f"database: {', '.join(data['revisions']) or '(empty)'}; "
+                      f"code: {', '.join(data['code_heads'])}; pending: {data['pending']}")
+
+
+def _register_capabilities() -> None:
+    from bot.cli import directory, kb, nlu, tickets
+
+    app.add_typer(kb.app, name="kb")
+    app.add_typer(nlu.app, name="nlu")
+    app.add_typer(tickets.app, name="tickets")
+    app.add_typer(directory.dev_app, name="dev")
+    nlu.register(app)
+    directory.register(app)
+
+
+_register_capabilities()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,79 @@
+"""Shared CLI plumbing: settings from --config, user-safe errors, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from typing import Any, Callable, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings, load_settings
+from bot.errors import HelpdeskError
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+_state: dict[str, Any] = {"config": None, "settings": None, "verbose": False}
+
+
+def set_config_path(path: str | None, verbose: bool = False) -> None:
+    _state["config"] = path
+    _state["settings"] = None
+    _state["verbose"] = verbose
+
+
+def settings() -> Settings:
+    """The settings for this invocation (loaded once)."""
+    if _state["settings"] is None:
+        _state["settings"] = load_settings(_state["config"])
+        from bot.logs import configure_logging
+
+        s = _state["settings"]
+        level = "DEBUG" if _state["verbose"] else ("WARNING" if not _state.get("server") else s.logging.level)
+        configure_logging(level, json_format=s.logging.json_format, secrets=s.secret_values())
+    return _state["settings"]
+
+
+def mark_server() -> None:
+    """Long-running commands log at the configured level (CLI commands stay quiet)."""
+    _state["server"] = True
+
+
+def fail(message: str, code: int = 1) -> "typer.Exit":
+    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn HelpdeskError into a one-line message and exit 1 — never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HelpdeskError as exc:
+            logging.getLogger("helpdesk.cli").debug("error detail: %s", exc.detail)
+            raise fail(exc.user_message) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def open_services(*, migrate: bool = True) -> "Any":
+    """Build Services on the configured database, applying pending migrations."""
+    from bot.services import Services
+    from bot.storage import migrate as migrations
+
+    services = Services(settings())
+    migrations.prepare(services.db, auto_migrate=migrate and services.settings.database.auto_migrate)
+    return services

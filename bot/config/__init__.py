@@ -1,0 +1,170 @@
+"""One typed settings object, read from ``helpdesk.toml`` and ``HELPDESK_*`` variables.
+
+Precedence (highest first): environment variables, the config file, defaults.
+Nested keys use a double underscore: ``HELPDESK_SLACK__BOT_TOKEN`` sets
+``[slack] bot_token``. Secrets are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.config.core import DatabaseSettings, LoggingSettings, PathSettings, ServerSettings
+from bot.config.directory import DirectorySettings
+from bot.config.kb import KnowledgeBaseSettings
+from bot.config.nlu import NluSettings
+from bot.config.slack import SlackSettings
+from bot.config.ticketing import TicketingSettings
+from bot.errors import ConfigError
+
+ENV_PREFIX = "HELPDESK_"
+CONFIG_ENV = "HELPDESK_CONFIG"
+DEFAULT_CONFIG_FILE = Path("helpdesk.toml")
+# Variables that share the prefix but are not settings.
+NON_SETTING_ENV = {"HELPDESK_CONFIG", "HELPDESK_TEST_DATABASE_URL"}
+
+__all__ = ["Settings", "load_settings", "ConfigError"]
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    directory: DirectorySettings = Field(default_factory=DirectorySettings)
+    ticketing: TicketingSettings = Field(default_factory=TicketingSettings)
+    nlu: NluSettings = Field(default_factory=NluSettings)
+    kb: KnowledgeBaseSettings = Field(default_factory=KnowledgeBaseSettings)
+
+    config_file: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (the parsed file) is below env: env wins.
+        return (env_settings, init_settings)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret's plain value, for log redaction."""
+        found: list[str] = []
+        _collect_secrets(self, found)
+        return [s for s in found if len(s) >= 4]
+
+
+def _collect_secrets(model: BaseModel, out: list[str]) -> None:
+    from pydantic import SecretStr
+
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            out.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            _collect_secrets(value, out)
+        elif isinstance(value, dict):
+            for v in value.values():
+                if isinstance(v, BaseModel):
+                    _collect_secrets(v, out)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {path} does not exist.") from None
+    except OSError as exc:
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"Config file {path} is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path}: {exc}.") from None
+
+
+def _check_env_names(environ: Mapping[str, str]) -> None:
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields if name != "config_file"}
+    for key in environ:
+        if not key.startswith(ENV_PREFIX) or key in NON_SETTING_ENV:
+            continue
+        top = key.split("__", 1)[0]
+        if top not in known:
+            raise ConfigError(
+                f"Unknown setting {key}: the sections are "
+                + ", ".join(sorted(k.removeprefix(ENV_PREFIX).lower() for k in known))
+                + "."
+            )
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown setting '{loc}'")
+        else:
+            parts.append(f"'{loc}': {err['msg']}")
+    return f"Invalid configuration ({source}): " + "; ".join(parts) + "."
+
+
+def load_settings(
+    config_file: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Load settings from the file (explicit, ``$HELPDESK_CONFIG`` or ``./helpdesk.toml``) and env.
+
+    Raises ConfigError with a one-line, secret-free explanation.
+    """
+    env = os.environ if environ is None else environ
+    path: Path | None = None
+    if config_file is not None:
+        path = Path(config_file)
+    elif env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    elif DEFAULT_CONFIG_FILE.exists():
+        path = DEFAULT_CONFIG_FILE
+    file_values = _read_toml(path) if path is not None else {}
+    if not isinstance(file_values, dict):
+        raise ConfigError(f"Config file {path} must be a TOML table.")
+    _check_env_names(env)
+    values = {**file_values, **overrides}
+    source = str(path) if path else "environment"
+    saved = None
+    if environ is not None:
+        saved = dict(os.environ)
+        for k in [k for k in os.environ if k.startswith(ENV_PREFIX)]:
+            del os.environ[k]
+        os.environ.update({k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)})
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, source)) from None
+    finally:
+        if saved is not None:
+            os.environ.clear()
+            os.environ.update(saved)
+    settings.config_file = path
+    return settings

@@ -1,0 +1,46 @@
+"""Core settings: database, server, paths, logging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class Section(BaseModel):
+    """Base for every settings section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DatabaseSettings(Section):
+    """Where the bot keeps its state. SQLite under ``var/`` by default."""
+
+    url: SecretStr = SecretStr("sqlite:///var/helpdesk.db")
+    echo: bool = False
+    auto_migrate: bool = True
+
+
+class ServerSettings(Section):
+    """The HTTP server (`helpdesk serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    run_workers: bool = True
+    worker_interval_seconds: float = Field(default=5.0, gt=0)
+
+
+class PathSettings(Section):
+    """Where content and artefacts live (relative paths are relative to the working directory)."""
+
+    data_dir: Path = Path("data")
+    models_dir: Path = Path("models")
+    var_dir: Path = Path("var")
+
+
+class LoggingSettings(Section):
+    level: str = "INFO"
+    json_format: bool = Field(default=False, alias="json")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -1,0 +1,16 @@
+"""Knowledge-base settings (owned by the knowledge base)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from bot.config.core import Section
+
+
+class KnowledgeBaseSettings(Section):
+    articles_dir: Path = Path("data/kb")
+    article_base_url: str = "https://intranet.example.com/kb/"
+    answer_threshold: float | None = Field(default=None, description="override the calibrated threshold")
+    max_related: int = Field(default=2, ge=0, le=5)

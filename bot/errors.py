@@ -1,0 +1,104 @@
+"""One exception hierarchy for the whole product.
+
+Every error carries a *user-safe* message (shown in chat, CLI output, HTTP
+responses) separately from its *detail* (for logs only, still free of secrets).
+
+* HelpdeskError
+  + ConfigError            bad configuration file, unknown setting, bad value
+  + DataError              malformed training data / article (names file and line)
+  + StorageError           database unreachable or schema mismatch
+    x SchemaTooNewError    the database was migrated by newer code
+  + IntegrationError       an outside system failed (retry may help)
+    x DirectoryError
+    x TicketingError
+    x SlackError
+    x NluBackendError
+  + NotPermittedError      the action is refused (protected account, not yours)
+  + RateLimitedError       too many requests from this employee
+  + InvalidInputError      the user's own input is invalid (form field, password)
+"""
+
+from __future__ import annotations
+
+
+class HelpdeskError(Exception):
+    """Base class: ``user_message`` is safe to show; ``detail`` goes to logs only."""
+
+    default_message = "Something went wrong."
+
+    def __init__(self, user_message: str | None = None, *, detail: str | None = None) -> None:
+        self.user_message = user_message or self.default_message
+        self.detail = detail
+        super().__init__(self.user_message)
+
+    def __str__(self) -> str:
+        return self.user_message
+
+
+class ConfigError(HelpdeskError):
+    default_message = "The configuration is invalid."
+
+
+class DataError(HelpdeskError):
+    """Malformed input data; ``location`` is ``file:line`` when known."""
+
+    default_message = "The data file is invalid."
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        loc = ""
+        if path:
+            loc = f"{path}:{line}: " if line else f"{path}: "
+        super().__init__(f"{loc}{user_message or self.default_message}", detail=detail)
+
+
+class StorageError(HelpdeskError):
+    default_message = "The database is not available."
+
+
+class SchemaTooNewError(StorageError):
+    default_message = (
+        "The database was upgraded by a newer version of the helpdesk bot; "
+        "upgrade this installation before starting it."
+    )
+
+
+class IntegrationError(HelpdeskError):
+    default_message = "An outside system did not answer."
+    retryable: bool = True
+
+
+class DirectoryError(IntegrationError):
+    default_message = "The company directory is not reachable right now."
+
+
+class TicketingError(IntegrationError):
+    default_message = "The ticketing system is not reachable right now."
+
+
+class SlackError(IntegrationError):
+    default_message = "Slack did not accept the request."
+
+
+class NluBackendError(IntegrationError):
+    default_message = "The language-understanding service is not reachable right now."
+
+
+class NotPermittedError(HelpdeskError):
+    default_message = "I'm not allowed to do that."
+
+
+class RateLimitedError(HelpdeskError):
+    default_message = "You've reached today's limit for this request; IT staff can help instead."
+
+
+class InvalidInputError(HelpdeskError):
+    default_message = "That input is not valid."

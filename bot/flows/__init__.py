@@ -1,0 +1,1 @@
+"""Conversation flows: each handles a family of intents and its buttons."""

@@ -1,0 +1,1 @@
+"""Language understanding: Rasa-format data, intent classifier, entities, parse API shape."""

