@@ -1,13 +1,139 @@
-"""`helpdesk config check`: every integration, live or embedded default, and what is wrong."""
+"""`helpdesk config check`: every integration, live or on its embedded default, and what is wrong.
+
+Checks are offline (no call to Slack, Jira or the directory), except the
+database, which is reached. Secrets are reported only as "set" / "not set".
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 from bot.config import Settings
+from bot.errors import HelpdeskError
+from bot.storage.session import Database, describe_url
+
+Item = dict[str, str]
+
+
+def _item(name: str, mode: str, problems: list[str], warnings: list[str], ok_details: str) -> Item:
+    if problems:
+        return {"name": name, "mode": mode, "status": "error", "details": "; ".join(problems)}
+    if warnings:
+        return {"name": name, "mode": mode, "status": "warning", "details": "; ".join(warnings)}
+    return {"name": name, "mode": mode, "status": "ok", "details": ok_details}
+
+
+def _database(s: Settings) -> Item:
+    url = s.database.url.get_secret_value()
+    try:
+        db = Database(url)
+        mode = "embedded SQLite" if db.dialect == "sqlite" else db.dialect
+        db.check()
+        db.dispose()
+        return _item("database", mode, [], [], describe_url(db.url))
+    except HelpdeskError as exc:
+        return _item("database", "unknown", [exc.user_message], [], "")
+
+
+def _slack(s: Settings) -> Item:
+    c = s.slack
+    if not c.configured:
+        extra = [] if c.signing_secret is None and c.app_token is None else [
+            "slack.signing_secret/app_token are set but slack.bot_token is not"]
+        return _item("slack", "off (terminal and HTTP API only)", extra, [],
+                     "set slack.bot_token to enable the Slack app")
+    problems, warnings = [], []
+    token = c.bot_token.get_secret_value() if c.bot_token else ""
+    if not token.startswith("xoxb-"):
+        problems.append("slack.bot_token must be a bot token (starts with xoxb-)")
+    socket = c.app_token is not None
+    if socket and not c.app_token.get_secret_value().startswith("xapp-"):  # type: ignore[union-attr]
+        problems.append("slack.app_token must be an app-level token (starts with xapp-)")
+    if not socket and c.signing_secret is None:
+        problems.append("slack.signing_secret is required in HTTP mode (or set slack.app_token for Socket Mode)")
+    mode = "live, Socket Mode" if socket else "live, HTTP mode (/slack/events)"
+    return _item("slack", mode, problems, warnings, "bot token set" + (", app token set" if socket else ", signing secret set"))
+
+
+def _directory(s: Settings) -> Item:
+    c = s.directory
+    if not c.configured:
+        return _item("directory", "none (embedded default)", [], [],
+                     "account unlock/reset requests become tickets for IT")
+    problems, warnings = [], []
+    if not c.url:
+        problems.append("directory.url is required")
+    elif c.url.startswith("ldap://") and not c.start_tls:
+        if c.allow_insecure:
+            warnings.append("plain LDAP without TLS (directory.allow_insecure): development only")
+        else:
+            problems.append("directory.url is plain ldap:// without start_tls; use ldaps:// or start_tls = true")
+    elif not c.url.startswith(("ldap://", "ldaps://")):
+        problems.append("directory.url must start with ldaps:// or ldap://")
+    for field in ("bind_dn", "base_dn"):
+        if not getattr(c, field):
+            problems.append(f"directory.{field} is required")
+    if c.bind_password is None:
+        problems.append("directory.bind_password is not set")
+    if c.ca_file is not None and not Path(c.ca_file).is_file():
+        problems.append(f"directory.ca_file {c.ca_file} does not exist")
+    mode = "live, Active Directory" if c.kind == "ad" else "live, OpenLDAP"
+    return _item("directory", mode, problems, warnings, f"{c.url}, bind as {c.bind_dn}, password set")
+
+
+def _ticketing(s: Settings) -> Item:
+    c = s.ticketing
+    if c.backend == "local":
+        return _item("ticketing", "local queue (embedded default)", [], [],
+                     "tickets are kept in the bot's database; work them with `helpdesk tickets`")
+    j = c.jira
+    problems, warnings = [], []
+    if not j.url:
+        problems.append("ticketing.jira.url is required")
+    elif not j.url.startswith(("https://", "http://")):
+        problems.append("ticketing.jira.url must be an http(s) URL")
+    cloud = j.email is not None or j.api_token is not None
+    server = j.personal_access_token is not None
+    if cloud and server:
+        problems.append("set either ticketing.jira.email + api_token (Cloud) or personal_access_token (Server), not both")
+    elif cloud and (j.email is None or j.api_token is None):
+        problems.append("Jira Cloud needs both ticketing.jira.email and ticketing.jira.api_token")
+    elif not cloud and not server:
+        problems.append("Jira credentials are missing: email + api_token (Cloud) or personal_access_token (Server)")
+    if j.webhook_secret is None:
+        warnings.append("ticketing.jira.webhook_secret is not set: Jira updates cannot reach employees")
+    mode = "live, Jira Cloud" if cloud else "live, Jira Server/Data Center"
+    return _item("ticketing", mode, problems, warnings, f"{j.url}, project {j.project}, credentials set")
+
+
+def _nlu(s: Settings) -> Item:
+    c = s.nlu
+    problems: list[str] = []
+    if c.low_confidence > c.high_confidence:
+        problems.append("nlu.low_confidence must not exceed nlu.high_confidence")
+    if c.backend == "rasa":
+        if not c.rasa_url:
+            problems.append("nlu.rasa_url is required when nlu.backend = \"rasa\"")
+        return _item("nlu", "remote Rasa server", problems, [], f"{c.rasa_url}/model/parse")
+    models = Path(s.paths.models_dir)
+    warnings = [] if models.exists() and any(models.iterdir()) else [
+        f"no trained model in {models}: it will be trained from {s.paths.data_dir}/intents at start-up"]
+    return _item("nlu", "built-in classifier (embedded default)", problems, warnings, f"model in {models}")
+
+
+def _kb(s: Settings) -> Item:
+    path = Path(s.kb.articles_dir)
+    problems = [] if path.is_dir() else [f"kb.articles_dir {path} is not a folder"]
+    return _item("knowledge base", "articles in the database", problems, [], f"imports from {path}")
+
+
+CHECKS: list[Callable[[Settings], Item]] = [_database, _slack, _directory, _ticketing, _nlu, _kb]
 
 
 def check_configuration(settings: Settings) -> dict[str, Any]:
-    """Report per integration; never includes a secret value."""
-    return {"config_file": str(settings.config_file) if settings.config_file else None,
-            "integrations": []}
+    """One entry per integration: name, mode (live / embedded default), status, details."""
+    return {
+        "config_file": str(settings.config_file) if settings.config_file else None,
+        "integrations": [check(settings) for check in CHECKS],
+    }

@@ -1,0 +1,37 @@
+"""Secrets typed by a user are masked before anything is stored."""
+
+from __future__ import annotations
+
+from bot.redact import MASK, redact
+
+
+def test_known_token_shapes_are_masked() -> None:
+    samples = [
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "xapp-1-A0123456789-1234567890123-abcdef0123456789",
+        "ATATT3xFfGF0abcdefghijklmnopqrstuvwxyz0123456789",
+        "AKIAIOSFODNN7EXAMPLE",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "Bearer abcdefghijklmnopqrstuvwxyz123456",
+    ]
+    for secret in samples:
+        out = redact(f"here it is: {secret} thanks")
+        assert secret not in out, secret
+        assert MASK in out
+
+
+def test_labelled_passwords_are_masked_but_words_kept() -> None:
+    out = redact("my password is Hunter2!x and the VPN still fails")
+    assert "Hunter2!x" not in out
+    assert "VPN still fails" in out
+    assert redact("pw: s3cr3t") == f"pw: {MASK}"
+
+
+def test_exact_configured_secrets_are_masked() -> None:
+    assert redact("bind with Zq9-very-odd", ["Zq9-very-odd"]) == f"bind with {MASK}"
+
+
+def test_ordinary_text_is_untouched() -> None:
+    text = "My laptop won't connect to the office Wi-Fi since Monday (ticket IT-123)."
+    assert redact(text) == text
