@@ -91,6 +91,17 @@ def serve(
                 log_config=None)
 
 
+@app.command("rasa-actions")
+@user_errors
+def rasa_actions(port: int = typer.Option(5055, help="Port of the action server (Rasa's endpoints.yml).")) -> None:
+    """Run a rasa-sdk action server exposing the bot's flows to a Rasa assistant."""
+    from bot.channels.rasa_actions import serve as serve_actions
+
+    common.mark_server()
+    common.open_services()  # validate settings and migrate before Sanic starts
+    serve_actions(port)
+
+
 @config_app.command("check")
 @user_errors
 def config_check(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
