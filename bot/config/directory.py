@@ -16,22 +16,32 @@ class DirectorySettings(Section):
     kind: Literal["none", "openldap", "ad"] = "none"
     url: str | None = None  # ldaps://host:636 or ldap://host:389 (+ start_tls)
     start_tls: bool = False
-    ca_file: Path | None = None
-    allow_insecure: bool = False
+    ca_file: Path | None = None  # CA bundle to verify the directory's certificate (default: system CAs)
+    allow_insecure: bool = False  # plain ldap:// without TLS: development only, logged loudly
     bind_dn: str | None = None
     bind_password: SecretStr | None = None
     base_dn: str | None = None
-    people_base: str | None = None
-    protected_groups: list[str] = Field(default_factory=list)
-    protected_bases: list[str] = Field(default_factory=list)
+    people_base: str | None = None  # where employees live (default: base_dn)
+    protected_groups: list[str] = Field(default_factory=list)  # group DNs whose members are never touched
+    protected_bases: list[str] = Field(default_factory=list)  # OUs/subtrees never touched
+    protected_accounts: list[str] = Field(default_factory=list)  # logins or DNs never touched
+    disabled_filter: str | None = None  # extra LDAP filter that marks an account disabled (OpenLDAP)
     reset_mode: Literal["link", "temporary"] = "link"
     reset_link_minutes: int = Field(default=15, ge=1, le=1440)
     max_unlocks_per_day: int = Field(default=3, ge=0)
     max_resets_per_day: int = Field(default=3, ge=0)
+    reset_page_max_attempts: int = Field(default=5, ge=1)  # bad submissions before a link is cancelled
+    reset_page_requests_per_hour: int = Field(default=60, ge=1)  # per client address
     watch_lockouts: bool = False
+    watch_interval_seconds: float = Field(default=60.0, ge=0)  # how often the worker looks for lockouts
     lockout_alarm_threshold: int = Field(default=10, ge=1)
     lockout_alarm_window_minutes: int = Field(default=10, ge=1)
     timeout_seconds: float = Field(default=5.0, gt=0)
+    uniform_reply_seconds: float = Field(default=0.6, ge=0)  # pad refusals/lookups to this duration
+    min_password_length: int = Field(default=12, ge=8, le=128)
+    passphrase_length: int = Field(default=20, ge=8, le=128)  # this long: no character classes needed
+    common_passwords_file: Path | None = None  # default: data/directory/common-passwords.txt
+    temporary_password_length: int = Field(default=16, ge=12, le=64)
 
     @property
     def configured(self) -> bool:

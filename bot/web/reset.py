@@ -1,11 +1,156 @@
-"""Router placeholder: filled in by its capability."""
+"""The one-time password reset page: GET/POST /reset/{token}.
+
+The token (only its hash is stored) is bound to one employee and one account, works
+once, expires after ``directory.reset_link_minutes`` and is cancelled after too many
+bad submissions. The form carries a CSRF token that must also match a SameSite=Strict
+cookie; every response is ``no-store``; requests per client address are rate-limited.
+Serve it over HTTPS in production (behind a TLS-terminating proxy; see README).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+from pathlib import Path
 
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.errors import DirectoryError, NotPermittedError
 from bot.services import Services
 
+log = logging.getLogger(__name__)
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                        autoescape=select_autoescape(["html"]))
+CSRF_COOKIE = "helpdesk_reset_csrf"
+INVALID = ("This link is not valid any more. Reset links work once, for a few minutes, "
+           "and only for the person they were sent to.")
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0",
+    "Pragma": "no-cache",
+    "Expires": "0",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+}
 
-def build_router(services: Services) -> APIRouter | None:
-    return None
+
+def _mask(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return (local[:1] + "•" * max(len(local) - 1, 2) + "@" + domain) if domain else "•••"
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(tags=["reset"])
+    cfg = services.settings.directory
+    secure_cookie = services.settings.server.public_url.startswith("https://")
+
+    def page(status: int, *, csrf: str | None = None, **context: object) -> HTMLResponse:
+        context.setdefault("title", "Choose a new password")
+        context["csrf"] = csrf
+        html = TEMPLATES.get_template("reset.html").render(**context)
+        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        if csrf is not None:
+            response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=secure_cookie,
+                                path="/reset/", max_age=cfg.reset_link_minutes * 60)
+        return response
+
+    def error(status: int, message: str, title: str = "Link not valid") -> HTMLResponse:
+        return page(status, state="error", message=message, title=title)
+
+    def allowed(session, request: Request) -> bool:  # noqa: ANN001
+        from integrations.directory import audit
+        import datetime as dt
+
+        client = request.client.host if request.client else "unknown"
+        return audit.hit(session, f"reset_page:{client}", cfg.reset_page_requests_per_hour, dt.timedelta(hours=1))
+
+    def form(link, token: str, csrf: str, errors: list[str], status: int = 200) -> HTMLResponse:  # noqa: ANN001
+        from integrations.directory.policy import PasswordRules
+
+        rules = PasswordRules.from_settings(cfg)
+        login = link.account_dn.split(",", 1)[0].split("=", 1)[-1]
+        return page(status, csrf=csrf, state="form", errors=errors, rules=rules.describe(),
+                    min_length=rules.min_length, login=login, masked_email=_mask(link.email),
+                    action=f"/reset/{token}", expires=link.expires_at.strftime("%H:%M"))
+
+    @router.get("/reset/{token}", response_class=HTMLResponse)
+    def show(token: str, request: Request) -> HTMLResponse:
+        from integrations.directory import audit, tokens
+
+        with services.db.session() as session:
+            if not allowed(session, request):
+                return error(429, "Too many requests from your network. Please wait an hour and try again.",
+                             "Too many requests")
+            link = tokens.find(session, token)
+            reason = tokens.why_unusable(link)
+            if reason is not None:
+                if link is not None:
+                    audit.record(session, actor="web", action="reset_page", result=f"link_{reason}",
+                                 email=link.email, account=link.account_dn, detail=f"link #{link.id}")
+                return error(410 if link is not None else 404, INVALID)
+            csrf = tokens.new_csrf(link)  # type: ignore[arg-type]
+            return form(link, token, csrf, [])
+
+    @router.post("/reset/{token}", response_class=HTMLResponse)
+    async def submit(token: str, request: Request) -> HTMLResponse:
+        data = await request.form()
+        password = str(data.get("password") or "")
+        confirm = str(data.get("confirm") or "")
+        csrf_form = str(data.get("csrf") or "")
+        csrf_cookie = request.cookies.get(CSRF_COOKIE)
+        # The directory call blocks: run the rest in the thread pool.
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(_submit, token, request, password, confirm, csrf_form, csrf_cookie)
+
+    def _submit(token: str, request: Request, password: str, confirm: str, csrf_form: str,
+                csrf_cookie: str | None) -> HTMLResponse:
+        from integrations.directory import audit, tokens
+        from integrations.directory.selfservice import SelfService
+
+        with services.db.session() as session:
+            if not allowed(session, request):
+                return error(429, "Too many requests from your network. Please wait an hour and try again.",
+                             "Too many requests")
+            link = tokens.find(session, token)
+            reason = tokens.why_unusable(link)
+            if reason is not None:
+                if link is not None:
+                    audit.record(session, actor="web", action="reset_page", result=f"link_{reason}",
+                                 email=link.email, account=link.account_dn, detail=f"link #{link.id} (submit)")
+                return error(410 if link is not None else 404, INVALID)
+            assert link is not None
+            if not tokens.csrf_ok(link, csrf_form, csrf_cookie):
+                audit.record(session, actor="web", action="reset_page", result="csrf_failed",
+                             email=link.email, account=link.account_dn, detail=f"link #{link.id}")
+                return error(403, "This form has expired or was not sent from this page. "
+                             "Open the link from Slack again.", "Please reload")
+            directory = services.directory
+            if directory is None:
+                return error(503, "Password self-service is switched off. Ask the bot to open a ticket.",
+                             "Not available")
+            try:
+                problems = SelfService(services.settings, directory).complete_reset(session, link, password, confirm)
+            except DirectoryError as exc:
+                log.warning("directory unreachable on the reset page: %s", exc.detail)
+                audit.record(session, actor=link.user_key, action="reset", result="unreachable",
+                             email=link.email, account=link.account_dn, detail=exc.detail)
+                return error(503, "The company directory isn't reachable right now, so your password was "
+                             "not changed. Your link still works until it expires; try again in a few "
+                             "minutes, or ask the bot to open a ticket.", "Please try again")
+            except NotPermittedError as exc:
+                return error(403, exc.user_message, "Not allowed")
+            if problems:
+                if link.revoked_reason:
+                    return error(410, "Too many attempts: this link is now cancelled. Ask the bot for a new one.",
+                                 "Link cancelled")
+                csrf = tokens.new_csrf(link)
+                return form(link, token, csrf, problems, status=422)
+            response = page(200, state="done", title="Password changed")
+            response.delete_cookie(CSRF_COOKIE, path="/reset/")
+            return response
+
+    return router

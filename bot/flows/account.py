@@ -1,0 +1,260 @@
+"""Account self-service in chat: "I'm locked out" and "I forgot my password".
+
+Safe by construction:
+* the account is found from the message's *verified* e-mail only (``ctx.message.email``);
+  nothing the user types and no button value ever names an account;
+* every reply about the account is private (ephemeral / DM);
+* "not found", "protected" and "disabled" get one identical message after the same
+  padded delay, and a ticket for IT that points at the audit entry (not the reason);
+* a refusal, a rate limit or an unreachable directory always ends in a ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.errors import DirectoryError, HelpdeskError, NotPermittedError, RateLimitedError
+from bot.flows.base import TurnContext
+from bot.messages import Action, Button, Outcome, Reply
+
+log = logging.getLogger(__name__)
+
+UNLOCK, RESET = "account_unlock", "password_reset"
+CANT_DO_IT = "I can't do this automatically for your account, so it needs a person from IT."
+NO_DIRECTORY = "Account self-service isn't set up here, so this needs a person from IT."
+UNREACHABLE = "I couldn't reach the company directory just now, so this needs a person from IT."
+NO_EMAIL = ("I can only help with your own account, and this channel didn't give me a verified "
+            "e-mail address for you, so this needs a person from IT.")
+FALLBACK = " Press the button to open a ticket for them."
+NO_EMAIL_SUMMARY = "no verified e-mail"
+
+
+class AccountFlow:
+    """Intents ``password_reset`` / ``account_unlock``; actions ``account.*``."""
+
+    name = "account"
+
+    # ------------------------------------------------------------------ entry points
+    def handle_intent(self, ctx: TurnContext) -> Reply:
+        started = time.monotonic()
+        intent = ctx.parse.intent.name if ctx.parse is not None else RESET
+        reply = self._offer(ctx, RESET if intent == RESET else UNLOCK)
+        _pad(ctx, started)
+        return reply
+
+    def handle_followup(self, ctx: TurnContext) -> Reply | None:
+        return None
+
+    def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
+        started = time.monotonic()
+        reply = self._dispatch_action(ctx, action)
+        _pad(ctx, started)  # every account turn takes the same time, whatever the outcome
+        return reply
+
+    def _dispatch_action(self, ctx: TurnContext, action: Action) -> Reply:
+        verb = action.action_id.split(".", 1)[1] if "." in action.action_id else ""
+        if verb == "cancel":
+            return _private("OK, I've left your account as it is.", Outcome.INFO)
+        if verb == "check":
+            return self._offer(ctx, UNLOCK)
+        if verb == "reset_start":
+            return self._offer(ctx, RESET)
+        if verb == "open_reset":
+            return self._open_reset(ctx, action)
+        if verb in ("unlock", "reset_link", "reset_temporary"):
+            return self._act(ctx, verb)
+        return _private("That button has expired. What can I help you with?", Outcome.ERROR)
+
+    # ------------------------------------------------------------------ steps
+    def _offer(self, ctx: TurnContext, what: str) -> Reply:
+        """Look the requester's account up and offer the action (no change yet)."""
+        label = "Password reset" if what == RESET else "Account unlock"
+        service = _service(ctx)
+        if service is None:
+            return _escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
+                             "Directory self-service is not configured (directory.kind = none).", what)
+        try:
+            res = service.resolve(ctx.session, actor=ctx.message.user_key, email=ctx.message.email,
+                                  action=f"lookup_{'reset' if what == RESET else 'unlock'}")
+        except DirectoryError as exc:
+            return self._unreachable(ctx, exc, label, what)
+        except HelpdeskError as exc:  # e.g. the directory refused the lookup itself
+            log.warning("account lookup refused: %s", exc.detail or exc.user_message)
+            return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+                             "The directory refused the bot's lookup (see `helpdesk audit`).", what)
+        if not res.ok:
+            return self._refused(ctx, res, label, what)
+        account = res.account
+        assert account is not None
+        if what == UNLOCK:
+            if account.locked:
+                return _private(
+                    f"Your account *{account.login}* is locked. Shall I unlock it? "
+                    "This doesn't change your password.", Outcome.ACCOUNT_ACTION,
+                    buttons=[Button("Unlock my account", "account.unlock", {}, style="primary"),
+                             Button("Cancel", "account.cancel", {})])
+            return _private(
+                f"Your account *{account.login}* isn't locked, so there's nothing to unlock. "
+                "If you've forgotten your password, I can help you reset it.", Outcome.ACCOUNT_ACTION,
+                buttons=[Button("Reset my password", "account.reset_start", {})])
+        minutes = ctx.services.settings.directory.reset_link_minutes
+        if ctx.services.settings.directory.reset_mode == "temporary":
+            return _private(
+                f"I can set a temporary password for your account *{account.login}*. I'll show it only "
+                "to you, once, and you'll have to change it the next time you sign in. "
+                "It also unlocks the account.", Outcome.ACCOUNT_ACTION,
+                buttons=[Button("Set a temporary password", "account.reset_temporary", {}, style="primary"),
+                         Button("Cancel", "account.cancel", {})])
+        return _private(
+            f"I can give you a one-time link to choose a new password for *{account.login}*. "
+            f"It works once, for {minutes} minutes, and only for you; it also unlocks the account. "
+            "Never share it — IT will never ask for it.", Outcome.ACCOUNT_ACTION,
+            buttons=[Button("Send me a reset link", "account.reset_link", {}, style="primary"),
+                     Button("Cancel", "account.cancel", {})])
+
+    def _act(self, ctx: TurnContext, verb: str) -> Reply:
+        """A confirmed action: re-resolve from the verified e-mail, then do it."""
+        what = UNLOCK if verb == "unlock" else RESET
+        label = "Account unlock" if what == UNLOCK else "Password reset"
+        service = _service(ctx)
+        if service is None:
+            return _escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
+                             "Directory self-service is not configured (directory.kind = none).", what)
+        actor = ctx.message.user_key
+        try:
+            res = service.resolve(ctx.session, actor=actor, email=ctx.message.email, action=f"confirm_{verb}")
+            if not res.ok:
+                return self._refused(ctx, res, label, what)
+            if verb == "unlock":
+                changed = service.unlock(ctx.session, actor=actor, res=res)
+                if not changed:
+                    return _private("Your account isn't locked (any more), so I didn't change anything. "
+                                    "Try signing in again.", Outcome.ACCOUNT_ACTION)
+                return _private("Done: your account is unlocked, and your password is unchanged. "
+                                "If you don't remember it, I can help you reset it.", Outcome.ACCOUNT_ACTION,
+                                buttons=[Button("Reset my password", "account.reset_start", {})])
+            if verb == "reset_link":
+                url, link = service.issue_link(ctx.session, actor=actor, res=res)
+                minutes = ctx.services.settings.directory.reset_link_minutes
+                return _private(
+                    f"Here is your one-time link. It works once, for {minutes} minutes, and only for you. "
+                    "Don't forward it.", Outcome.ACCOUNT_ACTION,
+                    buttons=[Button("Choose a new password", "account.open_reset", {"link": link.id},
+                                    style="primary", url=url)])
+            password = service.temporary_password(ctx.session, actor=actor, res=res)
+            return _private(
+                "Done. Your account is unlocked and has a temporary password, shown only this once "
+                "(I don't keep it). You'll be asked to choose a new one when you sign in.\n"
+                f"Temporary password: `{password}`", Outcome.ACCOUNT_ACTION)
+        except RateLimitedError as exc:
+            return _escalate(ctx, exc.user_message, f"{label}: daily self-service limit reached",
+                             f"The employee reached the daily self-service limit ({label.lower()}).", what)
+        except DirectoryError as exc:
+            return self._unreachable(ctx, exc, label, what)
+        except NotPermittedError as exc:
+            log.warning("account action refused by the directory: %s", exc.detail)
+            return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+                             "The directory refused the bot's change (see `helpdesk audit`).", what)
+
+    def _open_reset(self, ctx: TurnContext, action: Action) -> Reply:
+        """Someone pressed a reset-link button: only the employee it was issued to may use it."""
+        from integrations.directory import audit
+        from integrations.directory.models import ResetLink
+
+        link_id = action.value.get("link")
+        link = ctx.session.get(ResetLink, int(link_id)) if str(link_id or "").isdigit() else None
+        if link is None:
+            return _private("That link has expired. Ask me again if you still need to reset your password.",
+                            Outcome.ERROR)
+        if link.user_key != ctx.message.user_key:
+            if link.used_at is None and link.revoked_reason is None:
+                link.revoked_reason = "opened_by_another_user"
+            audit.record(ctx.session, actor=ctx.message.user_key, action="reset_link", result="refused",
+                         email=None, account=link.account_dn,
+                         detail=f"link #{link.id} belongs to another employee; cancelled")
+            return _private("That reset link was issued to someone else, so it won't work for you and "
+                            "I've cancelled it. To reset your own password, just ask me.", Outcome.ERROR)
+        return _private("The reset page is open in your browser. The link works once.", Outcome.INFO)
+
+    # ------------------------------------------------------------------ endings
+    def _refused(self, ctx: TurnContext, res, label: str, what: str) -> Reply:  # noqa: ANN001
+        from integrations.directory.selfservice import NO_EMAIL as NO_EMAIL_CODE
+
+        ref = _last_audit_id(ctx)
+        if res.refusal == NO_EMAIL_CODE:
+            return _escalate(ctx, NO_EMAIL, f"{label} request ({NO_EMAIL_SUMMARY})",
+                             f"The request came from {ctx.message.channel} without a verified e-mail.", what)
+        # One message for not found / protected / disabled: the reason is only in the audit log.
+        return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+                         f"The bot could not handle this account request automatically for {res.email}. "
+                         f"The reason is in the directory audit log, entry #{ref} (`helpdesk audit`).", what)
+
+    def _unreachable(self, ctx: TurnContext, exc: HelpdeskError, label: str, what: str) -> Reply:
+        log.warning("directory unreachable during %s: %s", label.lower(), exc.detail)
+        from integrations.directory import audit
+
+        audit.record(ctx.session, actor=ctx.message.user_key, action=label.lower().replace(" ", "_"),
+                     result="unreachable", email=ctx.message.email, detail=exc.detail)
+        return _escalate(ctx, UNREACHABLE, f"{label} request (directory unreachable)",
+                         f"The directory did not answer while the bot handled this {label.lower()} "
+                         f"request for {ctx.message.email or 'an employee'}.", what, urgency="high")
+
+
+# ---------------------------------------------------------------------- helpers
+def _service(ctx: TurnContext):  # noqa: ANN202
+    from bot.errors import ConfigError
+
+    try:
+        directory = ctx.services.directory
+    except ConfigError as exc:  # misconfigured: tell IT through a ticket rather than fail the turn
+        log.error("directory misconfigured, account requests become tickets: %s", exc.user_message)
+        return None
+    if directory is None:
+        return None
+    from integrations.directory.selfservice import SelfService
+
+    return SelfService(ctx.services.settings, directory)
+
+
+def _private(text: str, outcome: Outcome, buttons: list[Button] | None = None) -> Reply:
+    return Reply(text=text, outcome=outcome, private=True, buttons=buttons or [])
+
+
+def _pad(ctx: TurnContext, started: float) -> None:
+    """Make every account turn take the same time, whether or not an account exists."""
+    remaining = ctx.services.settings.directory.uniform_reply_seconds - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def _last_audit_id(ctx: TurnContext) -> int | None:
+    from sqlalchemy import select
+
+    from integrations.directory.models import DirectoryAudit
+
+    ctx.session.flush()
+    return ctx.session.scalars(select(DirectoryAudit.id).where(DirectoryAudit.actor == ctx.message.user_key)
+                               .order_by(DirectoryAudit.id.desc()).limit(1)).first()
+
+
+def _escalate(ctx: TurnContext, text: str, summary: str, details: str, what: str,
+              urgency: str = "normal") -> Reply:
+    """Hand the request to IT (a ticket) with a clear message; never a dead end."""
+    extra = {"source": "account-self-service", "request": what}
+    try:
+        from bot.flows.tickets import escalate
+    except ImportError:
+        escalate = None  # type: ignore[assignment]
+    if escalate is not None:
+        try:
+            reply = escalate(ctx, summary=summary, details=details, category="account",
+                             urgency=urgency, extra=extra)
+        except HelpdeskError as exc:
+            log.warning("escalation failed: %s", exc.detail or exc.user_message)
+        else:
+            reply.text = f"{text}\n{reply.text}" if reply.text else text
+            reply.private = True
+            return reply
+    return Reply(text=text + FALLBACK, outcome=Outcome.DECLINED, private=True,
+                 buttons=[Button("Open a ticket", "ticket.open", {"summary": summary})])

@@ -1,0 +1,1 @@
+"""Outside systems: directory (LDAP/AD), ticketing (Jira, local queue), Rasa."""

@@ -1,0 +1,1 @@
+"""Company directory integration: OpenLDAP (ppolicy) and Active Directory via ldap3."""

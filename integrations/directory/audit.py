@@ -1,0 +1,71 @@
+"""The audit log (who, which account, what, result, when — never a password) and rate limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.redact import redact
+from bot.storage.base import utcnow
+from integrations.directory.models import DirectoryAudit, RateCounter
+
+log = logging.getLogger("helpdesk.audit")
+
+
+def record(session: Session, *, actor: str, action: str, result: str, email: str | None = None,
+           account: str | None = None, detail: str | None = None) -> DirectoryAudit:
+    """Add one audit row in the caller's transaction (and log it without secrets)."""
+    row = DirectoryAudit(actor=actor, action=action, result=result, email=email, account=account,
+                         detail=redact(detail)[:1000] if detail else None)
+    session.add(row)
+    log.info("directory audit: actor=%s action=%s result=%s account=%s", actor, action, result,
+             account or "-")
+    return row
+
+
+def recent(session: Session, *, limit: int = 50, actor: str | None = None,
+           action: str | None = None) -> list[DirectoryAudit]:
+    stmt = select(DirectoryAudit).order_by(DirectoryAudit.id.desc()).limit(limit)
+    if actor:
+        stmt = stmt.where(DirectoryAudit.actor == actor)
+    if action:
+        stmt = stmt.where(DirectoryAudit.action == action)
+    return list(session.scalars(stmt).all())
+
+
+def window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
+    epoch = dt.datetime(2000, 1, 1)
+    seconds = int(window.total_seconds())
+    elapsed = int((now - epoch).total_seconds())
+    return epoch + dt.timedelta(seconds=elapsed - elapsed % seconds)
+
+
+def count(session: Session, key: str, window: dt.timedelta, now: dt.datetime | None = None) -> int:
+    start = window_start(now or utcnow(), window)
+    row = session.scalars(select(RateCounter).where(RateCounter.key == key,
+                                                    RateCounter.window_start == start)).first()
+    return row.count if row else 0
+
+
+def hit(session: Session, key: str, limit: int, window: dt.timedelta,
+        now: dt.datetime | None = None) -> bool:
+    """Count one event for ``key``; False (and not counted) when ``limit`` is already reached."""
+    start = window_start(now or utcnow(), window)
+    stmt = select(RateCounter).where(RateCounter.key == key, RateCounter.window_start == start)
+    row = session.scalars(stmt).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = RateCounter(key=key, window_start=start, count=0)
+                session.add(row)
+        except IntegrityError:  # a concurrent request created it
+            row = session.scalars(stmt).one()
+    if row.count >= limit:
+        return False
+    row.count += 1
+    session.flush()
+    return True

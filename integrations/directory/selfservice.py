@@ -1,0 +1,162 @@
+"""Self-service rules on top of a directory client: whose account, allowed or not, limits, audit.
+
+Used by the chat flow (bot/flows/account.py) and the reset page (bot/web/reset.py). The
+account is always resolved from the *verified* e-mail of the requester; every decision
+is audited; passwords are passed straight to the directory and never stored or logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.errors import NotPermittedError, RateLimitedError
+from bot.storage.base import utcnow
+from integrations.directory import audit, tokens
+from integrations.directory.client import Account, LdapDirectory, normalise_email
+from integrations.directory.models import ResetLink
+from integrations.directory.policy import PasswordRules, check_password, generate_temporary
+
+log = logging.getLogger(__name__)
+DAY = dt.timedelta(days=1)
+
+# Why the bot will not act, as recorded in the audit log (the employee sees one message for all).
+NOT_FOUND, PROTECTED, DISABLED, NO_EMAIL = "not_found", "protected", "disabled", "no_email"
+
+
+@dataclass
+class Resolution:
+    """The requester's own account, or the reason the bot must hand over to IT."""
+
+    email: str | None
+    account: Account | None = None
+    refusal: str | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.account is not None and self.refusal is None
+
+
+class SelfService:
+    """One request's view of the rules (cheap to build: once per turn or page request)."""
+
+    def __init__(self, settings: Settings, directory: LdapDirectory) -> None:
+        self.settings = settings
+        self.cfg = settings.directory
+        self.directory = directory
+        self.rules = PasswordRules.from_settings(self.cfg)
+
+    # ------------------------------------------------------------------ lookup
+    def resolve(self, session: Session, *, actor: str, email: str | None, action: str = "lookup") -> Resolution:
+        """Find the account of this verified e-mail and decide whether the bot may touch it."""
+        address = normalise_email(email)
+        if address is None:
+            res = Resolution(email=None, refusal=NO_EMAIL, detail="no verified e-mail on the message")
+        else:
+            account = self.directory.find_by_email(address)
+            if account is None:
+                res = Resolution(email=address, refusal=NOT_FOUND, detail="no single account has this e-mail")
+            elif account.disabled:
+                res = Resolution(email=address, account=account, refusal=DISABLED, detail="account is disabled")
+            else:
+                reason = self.directory.protection_reason(account)
+                res = Resolution(email=address, account=account, refusal=PROTECTED if reason else None,
+                                 detail=reason or "")
+        audit.record(session, actor=actor, action=action, result=res.refusal or "ok", email=res.email,
+                     account=res.account.dn if res.account else None, detail=res.detail or None)
+        return res
+
+    # ------------------------------------------------------------------ rate limits
+    def take_quota(self, session: Session, *, actor: str, kind: str, email: str | None) -> None:
+        """Count one unlock/reset for this employee today; RateLimitedError past the limit."""
+        limit = self.cfg.max_unlocks_per_day if kind == "unlock" else self.cfg.max_resets_per_day
+        if not audit.hit(session, f"{kind}:{actor}", limit, DAY):
+            audit.record(session, actor=actor, action=kind, result="rate_limited", email=email,
+                         detail=f"more than {limit} per day")
+            raise RateLimitedError(
+                f"You've reached today's limit of {limit} for this request, so this needs a person from IT.")
+
+    # ------------------------------------------------------------------ actions
+    def unlock(self, session: Session, *, actor: str, res: Resolution) -> bool:
+        """Unlock the resolved account; False when it was not locked (nothing changed)."""
+        account = self._require(res)
+        if not account.locked:
+            audit.record(session, actor=actor, action="unlock", result="not_locked", email=res.email,
+                         account=account.dn)
+            return False
+        self.take_quota(session, actor=actor, kind="unlock", email=res.email)
+        try:
+            self.directory.unlock(account)
+        except Exception as exc:
+            audit.record(session, actor=actor, action="unlock", result="error", email=res.email,
+                         account=account.dn, detail=type(exc).__name__)
+            raise
+        audit.record(session, actor=actor, action="unlock", result="ok", email=res.email, account=account.dn)
+        return True
+
+    def issue_link(self, session: Session, *, actor: str, res: Resolution) -> tuple[str, ResetLink]:
+        """A one-time reset URL for the requester's own account."""
+        account = self._require(res)
+        self.take_quota(session, actor=actor, kind="reset", email=res.email)
+        token, link = tokens.issue(session, user_key=actor, email=res.email or "", account_dn=account.dn,
+                                   minutes=self.cfg.reset_link_minutes)
+        audit.record(session, actor=actor, action="reset_link", result="ok", email=res.email,
+                     account=account.dn, detail=f"link #{link.id}, valid {self.cfg.reset_link_minutes} min")
+        base = self.settings.server.public_url.rstrip("/")
+        return f"{base}/reset/{token}", link
+
+    def temporary_password(self, session: Session, *, actor: str, res: Resolution) -> str:
+        """Set a random password that must be changed at next logon; returned once, never kept."""
+        account = self._require(res)
+        self.take_quota(session, actor=actor, kind="reset", email=res.email)
+        password = generate_temporary(self.cfg.temporary_password_length)
+        try:
+            self.directory.set_password(account, password, must_change=True)
+        except Exception as exc:
+            audit.record(session, actor=actor, action="temporary_password", result="error", email=res.email,
+                         account=account.dn, detail=type(exc).__name__)
+            raise
+        audit.record(session, actor=actor, action="temporary_password", result="ok", email=res.email,
+                     account=account.dn, detail="must change at next logon")
+        return password
+
+    def complete_reset(self, session: Session, link: ResetLink, password: str, confirm: str) -> list[str]:
+        """Apply a new password chosen on the reset page; returns problems (empty: done)."""
+        actor = link.user_key
+        account = self.directory.read(link.account_dn)
+        if account is None or account.email != link.email or account.disabled \
+                or self.directory.protection_reason(account):
+            link.revoked_reason = "account_changed"
+            audit.record(session, actor=actor, action="reset", result="refused", email=link.email,
+                         account=link.account_dn, detail="account no longer eligible")
+            raise NotPermittedError("This link can no longer be used; please ask the bot again or contact IT.")
+        problems = check_password(password, confirm, account, self.rules)
+        if not problems:
+            from integrations.directory.client import PasswordRejected
+
+            try:
+                self.directory.set_password(account, password, must_change=False)
+            except PasswordRejected as exc:
+                problems = [exc.user_message]
+        if problems:
+            link.failed_attempts += 1
+            if link.failed_attempts >= self.cfg.reset_page_max_attempts:
+                link.revoked_reason = "too_many_attempts"
+            audit.record(session, actor=actor, action="reset", result="rejected_password", email=link.email,
+                         account=link.account_dn, detail=f"attempt {link.failed_attempts}: {len(problems)} rule(s) failed")
+            return problems
+        link.used_at = utcnow()
+        audit.record(session, actor=actor, action="reset", result="ok", email=link.email,
+                     account=link.account_dn, detail=f"link #{link.id}; account unlocked")
+        return []
+
+    @staticmethod
+    def _require(res: Resolution) -> Account:
+        if not res.ok or res.account is None:
+            raise NotPermittedError(detail=f"refused: {res.refusal}")
+        return res.account

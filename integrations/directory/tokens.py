@@ -1,0 +1,64 @@
+"""One-time reset links: random tokens handed to the employee, only their hashes stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.base import utcnow
+from integrations.directory.models import ResetLink
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue(session: Session, *, user_key: str, email: str, account_dn: str, minutes: int) -> tuple[str, ResetLink]:
+    """Create a link for (employee, account); earlier unused links of that employee are cancelled."""
+    now = utcnow()
+    for old in session.scalars(select(ResetLink).where(ResetLink.user_key == user_key,
+                                                       ResetLink.used_at.is_(None),
+                                                       ResetLink.revoked_reason.is_(None))):
+        old.revoked_reason = "superseded"
+    token = secrets.token_urlsafe(32)
+    row = ResetLink(token_hash=digest(token), user_key=user_key, email=email, account_dn=account_dn,
+                    created_at=now, expires_at=now + dt.timedelta(minutes=minutes), failed_attempts=0)
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def find(session: Session, token: str) -> ResetLink | None:
+    if not token or len(token) > 200:
+        return None
+    return session.scalars(select(ResetLink).where(ResetLink.token_hash == digest(token))).first()
+
+
+def why_unusable(link: ResetLink | None, now: dt.datetime | None = None) -> str | None:
+    """None when the link may be used now, else a short reason code."""
+    if link is None:
+        return "unknown"
+    if link.used_at is not None:
+        return "used"
+    if link.revoked_reason:
+        return "revoked"
+    if (now or utcnow()) >= link.expires_at:
+        return "expired"
+    return None
+
+
+def new_csrf(link: ResetLink) -> str:
+    value = secrets.token_urlsafe(24)
+    link.csrf_hash = digest(value)
+    return value
+
+
+def csrf_ok(link: ResetLink, form_value: str | None, cookie_value: str | None) -> bool:
+    if not form_value or not cookie_value or link.csrf_hash is None:
+        return False
+    return hmac.compare_digest(form_value, cookie_value) and hmac.compare_digest(digest(form_value), link.csrf_hash)

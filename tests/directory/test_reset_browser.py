@@ -1,0 +1,60 @@
+"""The reset page in a real headless browser (Debian's chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from integrations.directory import testing
+from tests.directory.conftest import remember, try_bind
+
+pytestmark = [pytest.mark.browser, pytest.mark.ldap, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_phone_user_resets_with_keyboard_and_labels(browser, slapd, ldap_stack):
+    weak, good = "Password123!", "Copper-Lantern-Drift-62"
+    remember(weak, good)
+    ldap_stack.press("account.reset_start", user="slack:UFRANK", email="frank@example.com")
+    reply = ldap_stack.press("account.reset_link", user="slack:UFRANK", email="frank@example.com")
+    url = next(b.url for b in reply.buttons if b.url)
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url)
+    assert page.get_by_role("heading", name="Choose a new password").is_visible()
+    rules = page.locator("#rules")
+    assert "At least 12 characters" in rules.inner_text()
+    assert "common or previously breached" in rules.inner_text()
+    # Fields are reachable by their labels (accessible names), and fit a phone screen.
+    new_field, again_field = page.get_by_label("New password", exact=True), page.get_by_label("New password again")
+    box = new_field.bounding_box()
+    assert box and box["width"] <= 390 and box["x"] >= 0
+    new_field.fill(weak)
+    again_field.fill(weak)
+    page.keyboard.press("Enter")  # keyboard submission
+    page.wait_for_selector("#errors")
+    assert "common or previously breached" in page.locator("#errors").inner_text()
+    assert page.get_by_label("New password", exact=True).get_attribute("aria-invalid") == "true"
+
+    page.get_by_label("New password", exact=True).fill(good)
+    page.get_by_label("New password again").fill(good)
+    page.get_by_role("button", name="Set my new password").click()
+    page.wait_for_selector("#done")
+    assert "Your new password is set" in page.locator("#done").inner_text()
+    context.close()
+    assert try_bind(slapd.url, slapd.ca_file, f"uid=frank,{testing.PEOPLE_BASE}", good)[0]
