@@ -18,15 +18,32 @@ class Entity:
     end: int
     extractor: str = "RegexEntityExtractor"
     text: str | None = None
+    processors: list[str] = field(default_factory=list)
+    confidence_entity: float | None = None
 
     def to_rasa(self) -> dict[str, Any]:
-        return {
+        """One item of Rasa's ``entities`` list (``processors`` only when a synonym applied)."""
+        out: dict[str, Any] = {
             "entity": self.entity,
             "start": self.start,
             "end": self.end,
             "value": self.value,
             "extractor": self.extractor,
         }
+        if self.confidence_entity is not None:
+            out["confidence_entity"] = self.confidence_entity
+        if self.processors:
+            out["processors"] = list(self.processors)
+        return out
+
+    @classmethod
+    def from_rasa(cls, data: dict[str, Any], text: str = "") -> "Entity":
+        start, end = int(data.get("start", 0)), int(data.get("end", 0))
+        return cls(entity=str(data["entity"]), value=data.get("value"), start=start, end=end,
+                   extractor=str(data.get("extractor", "unknown")),
+                   text=text[start:end] if text else None,
+                   processors=list(data.get("processors", [])),
+                   confidence_entity=data.get("confidence_entity"))
 
 
 @dataclass
@@ -47,6 +64,10 @@ class ParseResult:
 
     def entity_values(self, name: str) -> list[Any]:
         return [e.value for e in self.entities if e.entity == name]
+
+    @property
+    def confidence(self) -> float:
+        return float(self.intent.confidence)
 
     def to_rasa(self) -> dict[str, Any]:
         """The response body of Rasa's ``POST /model/parse``."""

@@ -1,0 +1,55 @@
+"""CLINC150 benchmark: in-scope accuracy and out-of-scope recall next to the published figures.
+
+Run: ``.venv/bin/python bench/clinc150.py [--data FILE] [--split val|test] [--no-oos-train] [--json]``
+
+Same as ``helpdesk nlu benchmark``: trains on ``train`` (+ ``oos_train`` as an
+``out_of_scope`` class), picks the threshold on ``val``/``oos_val`` (best
+in-scope accuracy with oos recall >= 60%), reports the chosen split. The
+default file is ../shared/benchmarks/clinc150/clinc150_train_val.json.
+Embeddings are cached in /tmp so a second run takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT = ROOT.parent / "shared" / "benchmarks" / "clinc150" / "clinc150_train_val.json"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT)
+    ap.add_argument("--split", choices=["val", "test"], default="val")
+    ap.add_argument("--no-oos-train", action="store_true")
+    ap.add_argument("--min-oos-recall", type=float, default=0.6)
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "helpdesk-clinc-emb.npz")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if not args.data.exists():
+        sys.exit(f"{args.data} is absent: pass --data (the shared benchmarks folder is not beside the checkout)")
+
+    from intents.encoder import get_encoder
+    from training.clinc import run_benchmark
+
+    result = run_benchmark(args.data, get_encoder(), split=args.split, use_oos_train=not args.no_oos_train,
+                           min_oos_recall=args.min_oos_recall, cache_path=args.cache)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{args.data.name}, split {args.split}, threshold {result['threshold']} "
+          f"({result['operating_point']})")
+    print(f"{'system':40s} {'in-scope acc %':>15s} {'oos recall %':>13s}")
+    print(f"{'helpdesk (this run, ' + args.split + ')':40s} {result['in_scope_accuracy']:15.2f} {result['oos_recall']:13.2f}")
+    for name, fig in result["published_test"].items():
+        print(f"{name + ' (published, test)':40s} {fig['in_scope_accuracy']:15.1f} {fig['oos_recall']:13.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""A trained NLU model: classifier + out-of-scope threshold + entity extractor, and its parse step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from intents.api import OUT_OF_SCOPE, IntentScore, ParseResult
+from intents.classifier import IntentClassifier
+from intents.entities import EntityConfig, EntityExtractor
+
+RANKING_SIZE = 10
+ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass
+class IntentModel:
+    """Everything needed to parse a message given its embedding."""
+
+    classifier: IntentClassifier
+    entities: EntityConfig
+    oos_threshold: float
+    fingerprint: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.extractor = EntityExtractor(self.entities)
+        classes = self.classifier.classes
+        self._in_scope = np.array([c != OUT_OF_SCOPE for c in classes])
+        self._in_scope_idx = np.flatnonzero(self._in_scope)
+
+    @property
+    def intents(self) -> list[str]:
+        return list(self.classifier.classes)
+
+    def decide(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: (best in-scope class index, its probability, out-of-scope flag)."""
+        probs = np.atleast_2d(probs)
+        sub = probs[:, self._in_scope_idx]
+        best = self._in_scope_idx[sub.argmax(axis=1)]
+        top = sub.max(axis=1)
+        oos = top < self.oos_threshold
+        oos_idx = self.classifier.oos_index
+        if oos_idx is not None:
+            oos |= probs.argmax(axis=1) == oos_idx
+        return best, top, oos
+
+    def parse_many(self, texts: Sequence[str], embeddings: np.ndarray) -> list[ParseResult]:
+        probs = self.classifier.predict_proba(embeddings, texts)
+        best, top, oos = self.decide(probs)
+        classes = self.classifier.classes
+        results = []
+        for row, text in enumerate(texts):
+            p = probs[row]
+            order = np.argsort(-p)[:RANKING_SIZE]
+            ranking = [IntentScore(classes[j], float(p[j])) for j in order]
+            if oos[row]:
+                oos_idx = self.classifier.oos_index
+                confidence = float(p[oos_idx]) if oos_idx is not None and p.argmax() == oos_idx \
+                    else float(1.0 - top[row])
+                intent = IntentScore(OUT_OF_SCOPE, confidence)
+                ranking = [intent] + [s for s in ranking if s.name != OUT_OF_SCOPE][:RANKING_SIZE - 1]
+            else:
+                intent = IntentScore(classes[best[row]], float(top[row]))
+            results.append(ParseResult(text=text, intent=intent, ranking=ranking,
+                                       entities=self.extractor.extract(text),
+                                       out_of_scope=bool(oos[row])))
+        return results
+
+    def parse_one(self, text: str, embedding: np.ndarray) -> ParseResult:
+        return self.parse_many([text], np.asarray(embedding, dtype=np.float32).reshape(1, -1))[0]
+
+    # --- persistence ------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "classifier": self.classifier.to_json(),
+            "entities": self.entities.to_json(),
+            "oos_threshold": self.oos_threshold,
+            "fingerprint": self.fingerprint,
+            "encoder": ENCODER_NAME,
+            **{k: v for k, v in self.meta.items() if k not in ("classifier", "entities")},
+        }
+
+    @classmethod
+    def from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> "IntentModel":
+        extra = {k: v for k, v in meta.items()
+                 if k not in ("classifier", "entities", "oos_threshold", "fingerprint")}
+        return cls(classifier=IntentClassifier.from_saved(meta["classifier"], arrays),
+                   entities=EntityConfig.from_json(meta.get("entities", {})),
+                   oos_threshold=float(meta["oos_threshold"]),
+                   fingerprint=str(meta.get("fingerprint", "")), meta=extra)

@@ -1,0 +1,49 @@
+"""The built-in parser: the shared encoder + the trained :class:`IntentModel`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from intents.api import ParseResult
+from intents.model import IntentModel
+
+
+class BuiltinParser:
+    """Implements :class:`intents.api.IntentParser` with the process's one sentence encoder."""
+
+    backend = "builtin"
+
+    def __init__(self, model: IntentModel, encoder_provider: Callable[[], Any]) -> None:
+        self.model = model
+        self._encoder_provider = encoder_provider
+
+    @property
+    def encoder(self) -> Any:
+        return self._encoder_provider()
+
+    def parse(self, text: str, embedding: np.ndarray | None = None) -> ParseResult:
+        """Understand one message; pass ``embedding`` when the caller already has it."""
+        if embedding is None:
+            embedding = self.encoder.encode_one(text)
+        return self.model.parse_one(text, embedding)
+
+    def parse_batch(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> list[ParseResult]:
+        """Understand many messages at once (one batched encoder call)."""
+        texts = list(texts)
+        if not texts:
+            return []
+        if embeddings is None:
+            embeddings = self.encoder.encode(texts)
+        return self.model.parse_many(texts, embeddings)
+
+    def status(self) -> dict[str, Any]:
+        """Rasa-like ``/status`` facts about the loaded model."""
+        return {
+            "backend": self.backend,
+            "model_file": self.model.meta.get("version"),
+            "fingerprint": self.model.fingerprint,
+            "intents": self.model.intents,
+            "oos_threshold": self.model.oos_threshold,
+        }

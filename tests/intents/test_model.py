@@ -1,0 +1,146 @@
+"""The trained classifier: understands employees, declines the off-topic, persists faithfully."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from intents.api import OUT_OF_SCOPE
+from intents.store import ModelStore
+
+pytestmark = pytest.mark.slow
+
+# Unseen phrasings (not in data/intents) an employee might type.
+IN_SCOPE = {
+    "hey, good morning!": "greet",
+    "i've forgotten my password, can you reset it": "password_reset",
+    "my account got locked after too many tries": "account_unlock",
+    "what's the status of IT-991?": "ticket_status",
+    "the vpn won't connect from my home office": "vpn_issue",
+    "printer on the third floor is jammed again": "printer_issue",
+    "I need someone from IT to call me, a real person": "talk_to_human",
+    "I received an email asking for my password, looks like a scam": "phishing_report",
+    "thanks so much, that solved it": "thanks",
+}
+OFF_TOPIC = [
+    "what's the weather going to be in paris tomorrow",
+    "tell me a funny joke about cats",
+    "who won the football match yesterday",
+    "what's a good recipe for banana bread",
+]
+
+
+def test_understands_unseen_employee_messages(default_model, encoder):
+    texts = list(IN_SCOPE)
+    results = default_model.parse_many(texts, encoder.encode(texts))
+    got = {r.text: r.intent.name for r in results}
+    assert got == IN_SCOPE
+    assert all(not r.out_of_scope for r in results)
+
+
+def test_out_of_scope_messages_are_declined(default_model, encoder):
+    results = default_model.parse_many(OFF_TOPIC, encoder.encode(OFF_TOPIC))
+    for r in results:
+        assert r.out_of_scope, (r.text, r.intent)
+        assert r.intent.name == OUT_OF_SCOPE
+        assert r.to_rasa()["intent"]["name"] == OUT_OF_SCOPE
+
+
+def test_rasa_shape_and_ranking(default_model, encoder):
+    text = "vpn down, need it fixed asap"
+    result = default_model.parse_one(text, encoder.encode_one(text))
+    body = result.to_rasa()
+    assert set(body) == {"text", "intent", "intent_ranking", "entities"}
+    assert body["intent"]["name"] == "vpn_issue"
+    ranking = [r["confidence"] for r in body["intent_ranking"]]
+    assert ranking == sorted(ranking, reverse=True) and len(ranking) == 10
+    assert body["intent_ranking"][0] == body["intent"]
+    assert [(e["entity"], e["value"], text[e["start"]:e["end"]]) for e in body["entities"]] == [
+        ("system", "vpn", "vpn"), ("urgency", "high", "asap")]
+    json.dumps(body)  # plain JSON types only
+
+
+def test_persist_and_load_gives_identical_predictions(default_model, encoder, tmp_path):
+    texts = list(IN_SCOPE) + OFF_TOPIC + ["printer", "ok", "IT-5", "can't get my email on my new iphone"]
+    X = encoder.encode(texts)
+    before = default_model.parse_many(texts, X)
+    store = ModelStore(tmp_path)
+    version = store.save(default_model)
+    weights = tmp_path / "nlu" / version / "weights.npz"
+    with np.load(weights, allow_pickle=False) as npz:  # loads without pickle
+        assert all(npz[k].dtype != object for k in npz.files)
+    after = ModelStore(tmp_path).load().parse_many(texts, X)
+    assert [r.to_rasa() for r in after] == [r.to_rasa() for r in before]
+    assert [r.out_of_scope for r in after] == [r.out_of_scope for r in before]
+
+
+def test_parse_reuses_a_passed_embedding(nlu_settings, encoder):
+    from intents.factory import build_parser
+
+    calls = []
+
+    def provider():
+        calls.append(1)
+        return encoder
+
+    parser = build_parser(nlu_settings(), provider)
+    shared = encoder.encode_one("my printer is jammed")
+    result = parser.parse("my printer is jammed", embedding=shared)
+    assert calls == [] and result.intent.name == "printer_issue"
+    assert parser.parse("my printer is jammed").intent.name == "printer_issue"
+    assert calls, "without an embedding the parser encodes the text itself"
+    batch = parser.parse_batch(["hi", "reset my password"])
+    assert [r.intent.name for r in batch] == ["greet", "password_reset"]
+
+
+def test_build_parser_trains_when_missing_and_retrains_when_data_changes(
+        make_settings, sqlite_url, tmp_path, encoder, caplog, seed_embedding_cache):
+    from intents.factory import build_parser
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(DEFAULT_INTENTS_DIR(), data_dir / "intents")
+    settings = make_settings(sqlite_url, paths={"data_dir": str(data_dir)})
+    seed_embedding_cache(settings)
+    store = ModelStore(settings.paths.models_dir)
+    with caplog.at_level(logging.WARNING, logger="intents.factory"):
+        parser = build_parser(settings, lambda: encoder)
+    assert "no trained intent model yet" in caplog.text
+    first = store.versions()
+    assert len(first) == 1 and parser.parse("hello").intent.name == "greet"
+
+    caplog.clear()
+    build_parser(settings, lambda: encoder)  # unchanged data: loads, no training
+    assert store.versions() == first and caplog.text == ""
+
+    smalltalk = data_dir / "intents" / "smalltalk.yml"
+    smalltalk.write_text(smalltalk.read_text() + "    - top of the morning to ya\n")
+    with caplog.at_level(logging.WARNING, logger="intents.factory"):
+        build_parser(settings, lambda: encoder)
+    assert "training data changed" in caplog.text
+    assert len(store.versions()) == 2
+
+
+def test_stale_model_is_kept_with_a_warning_when_auto_train_is_off(nlu_settings, tmp_path, encoder,
+                                                                  caplog):
+    from intents.factory import build_parser
+
+    data_dir = tmp_path / "data2"
+    shutil.copytree(DEFAULT_INTENTS_DIR(), data_dir / "intents")
+    (data_dir / "intents" / "extra.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - ahoy there\n')
+    settings = nlu_settings(paths={"data_dir": str(data_dir)}, nlu={"auto_train": False})
+    with caplog.at_level(logging.WARNING, logger="intents.factory"):
+        parser = build_parser(settings, lambda: encoder)
+    assert "run `helpdesk train`" in caplog.text
+    assert len(ModelStore(settings.paths.models_dir).versions()) == 1
+    assert parser.parse("hello").intent.name == "greet"
+
+
+def DEFAULT_INTENTS_DIR():
+    from tests.intents.conftest import DEFAULT_INTENTS
+
+    return DEFAULT_INTENTS

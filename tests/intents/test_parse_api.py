@@ -1,0 +1,54 @@
+"""`POST /model/parse` answers Rasa's response shape over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.intents.servers import serve_asgi
+
+pytestmark = pytest.mark.slow
+
+
+def _app(settings):
+    from bot.services import Services
+    from bot.web import parse
+
+    app = FastAPI()
+    app.include_router(parse.build_router(Services(settings)))
+    return app
+
+
+def test_model_parse_has_rasas_shape(nlu_settings):
+    with serve_asgi(_app(nlu_settings())) as base:
+        text = "what's the status of IT-42? it's urgent"
+        r = httpx.post(f"{base}/model/parse", json={"text": text, "message_id": "m1"}, timeout=30)
+        assert r.status_code == 200
+        body = r.json()
+        assert body["text"] == text and body["message_id"] == "m1"
+        assert body["intent"]["name"] == "ticket_status"
+        assert 0.0 <= body["intent"]["confidence"] <= 1.0
+        assert body["intent_ranking"][0] == body["intent"]
+        assert all(set(i) == {"name", "confidence"} for i in body["intent_ranking"])
+        entities = {e["entity"]: e for e in body["entities"]}
+        assert entities["ticket_key"] == {"entity": "ticket_key", "start": 21, "end": 26,
+                                          "value": "IT-42", "extractor": "RegexEntityExtractor"}
+        assert entities["urgency"]["value"] == "high" and text[entities["urgency"]["start"]:entities["urgency"]["end"]] == "urgent"
+
+        off = httpx.post(f"{base}/model/parse", json={"text": "what's the weather in rome"}, timeout=30).json()
+        assert off["intent"]["name"] == "out_of_scope"
+
+        bad = httpx.post(f"{base}/model/parse", json={"txt": "x"}, timeout=30)
+        assert bad.status_code == 400 and bad.json()["status"] == "failure"
+        assert httpx.get(f"{base}/version", timeout=30).json()["version"].startswith("3.")
+        status = httpx.get(f"{base}/status", timeout=30).json()
+        assert status["model_file"] and status["fingerprint"]["nlu"]
+
+
+def test_token_is_required_when_configured(nlu_settings):
+    with serve_asgi(_app(nlu_settings(nlu={"parse_api_token": "s3cret-token"}))) as base:
+        denied = httpx.post(f"{base}/model/parse", json={"text": "hi"}, timeout=30)
+        assert denied.status_code == 401
+        ok = httpx.post(f"{base}/model/parse?token=s3cret-token", json={"text": "hi"}, timeout=30)
+        assert ok.status_code == 200 and ok.json()["intent"]["name"] == "greet"

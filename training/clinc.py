@@ -1,0 +1,143 @@
+"""CLINC150-shaped benchmark: in-scope accuracy and out-of-scope recall at one operating point.
+
+The file is shaped like CLINC150's ``data_full.json`` (keys ``train``, ``val``,
+``test``, ``oos_train``, ``oos_val``, ``oos_test``; rows ``[text, intent]``;
+missing keys allowed). The classifier trains on ``train`` (+ ``oos_train`` as an
+``out_of_scope`` class when asked), the threshold is picked on ``val`` +
+``oos_val`` only, and the figures are reported on the chosen split.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.errors import DataError
+from intents.api import OUT_OF_SCOPE
+from intents.classifier import ClassifierConfig, IntentClassifier
+from intents.trainer import Progress, embed
+
+# Larson et al. 2019, Table 2, Full setting, test split: (in-scope accuracy, oos recall).
+PUBLISHED = {
+    "BERT (threshold)": (96.2, 52.3),
+    "BERT (oos class)": (96.9, 40.3),
+    "MLP on USE (threshold)": (93.4, 49.1),
+    "Rasa 2019 (threshold)": (90.9, 31.2),
+    "DialogFlow (threshold)": (90.8, 26.7),
+}
+OOS_LABELS = {"oos", OUT_OF_SCOPE}
+
+
+def load_clinc(path: Path | str) -> dict[str, list[tuple[str, str]]]:
+    p = Path(path)
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("file does not exist", path=str(p)) from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"not a readable JSON file ({exc})", path=str(p)) from None
+    if not isinstance(raw, dict) or "train" not in raw:
+        raise DataError("expected a CLINC150-shaped object with a 'train' key", path=str(p))
+    out: dict[str, list[tuple[str, str]]] = {}
+    for key, rows in raw.items():
+        if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != 2 for r in rows):
+            raise DataError(f"'{key}' must be a list of [text, intent] pairs", path=str(p))
+        out[key] = [(str(t), str(label)) for t, label in rows]
+    return out
+
+
+def split_rows(data: dict[str, list[tuple[str, str]]], split: str) -> tuple[list, list]:
+    """(in-scope rows, out-of-scope rows) of a split (``val`` or ``test``)."""
+    rows = data.get(split, [])
+    in_scope = [r for r in rows if r[1] not in OOS_LABELS]
+    oos = [r for r in rows if r[1] in OOS_LABELS] + data.get(f"oos_{split}", [])
+    return in_scope, oos
+
+
+def _scores(clf: IntentClassifier, X: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    probs = clf.predict_proba(X, texts)
+    classes = np.asarray(clf.classes, dtype=object)
+    in_cols = np.array([i for i, c in enumerate(clf.classes) if c != OUT_OF_SCOPE])
+    top = probs[:, in_cols].max(axis=1)
+    labels = classes[in_cols][probs[:, in_cols].argmax(axis=1)]
+    if OUT_OF_SCOPE in clf.classes:
+        top = np.where(probs.argmax(axis=1) == clf.classes.index(OUT_OF_SCOPE), -1.0, top)
+    return top, labels
+
+
+def figures(top_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str], top_oos: np.ndarray,
+            threshold: float) -> tuple[float, float]:
+    accepted = top_in >= threshold
+    acc = float(((labels_in == np.asarray(gold_in, dtype=object)) & accepted).mean()) if len(gold_in) else 0.0
+    rec = float((top_oos < threshold).mean()) if len(top_oos) else 0.0
+    return acc, rec
+
+
+def pick_threshold(top_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str], top_oos: np.ndarray,
+                   min_oos_recall: float) -> float:
+    """Highest in-scope accuracy with oos recall >= the target; else the best accuracy + recall."""
+    candidates = np.unique(np.concatenate([[0.0], top_in, top_oos, [1.0]]))
+    best: tuple[float, float] | None = None
+    fallback: tuple[float, float] = (-1.0, 0.0)
+    for th in candidates:
+        acc, rec = figures(top_in, labels_in, gold_in, top_oos, float(th))
+        if rec >= min_oos_recall and (best is None or acc > best[0]):
+            best = (acc, float(th))
+        if acc + rec > fallback[0]:
+            fallback = (acc + rec, float(th))
+    return best[1] if best else fallback[1]
+
+
+def run_benchmark(path: Path | str, encoder: Any, *, split: str = "val", use_oos_train: bool = False,
+                  min_oos_recall: float = 0.6, config: ClassifierConfig | None = None,
+                  cache_path: Path | str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    data = load_clinc(path)
+    if split not in data and f"oos_{split}" not in data:
+        raise DataError(f"the file has no '{split}' split", path=str(path))
+    train = [r for r in data["train"] if r[1] not in OOS_LABELS]
+    if use_oos_train:
+        train += [(t, OUT_OF_SCOPE) for t, _ in data.get("oos_train", [])]
+    val_in, val_oos = split_rows(data, "val")
+    eval_in, eval_oos = split_rows(data, split)
+    if not val_in or not val_oos:
+        raise DataError("picking the operating point needs 'val' and 'oos_val' rows", path=str(path))
+    texts = sorted({t for t, _ in train + val_in + val_oos + eval_in + eval_oos})
+    vectors = embed(texts, encoder, cache_path, progress)
+    index = {t: i for i, t in enumerate(texts)}
+
+    def X(rows: list) -> np.ndarray:
+        return vectors[[index[t] for t, _ in rows]]
+
+    started = time.perf_counter()
+    clf = IntentClassifier.train(X(train), [t for t, _ in train], [label for _, label in train], config)
+    train_seconds = time.perf_counter() - started
+    if progress:
+        progress("fit", 1, 1)
+    top_v, lab_v = _scores(clf, X(val_in), [t for t, _ in val_in])
+    top_vo, _ = _scores(clf, X(val_oos), [t for t, _ in val_oos])
+    threshold = pick_threshold(top_v, lab_v, [g for _, g in val_in], top_vo, min_oos_recall)
+    top_e, lab_e = _scores(clf, X(eval_in), [t for t, _ in eval_in])
+    top_eo, _ = _scores(clf, X(eval_oos), [t for t, _ in eval_oos])
+    acc, rec = figures(top_e, lab_e, [g for _, g in eval_in], top_eo, threshold)
+    raw_acc = float((lab_e == np.asarray([g for _, g in eval_in], dtype=object)).mean()) if eval_in else 0.0
+    return {
+        "file": str(path),
+        "split": split,
+        "train_examples": len(train),
+        "intents": len({label for _, label in train}),
+        "in_scope_examples": len(eval_in),
+        "oos_examples": len(eval_oos),
+        "threshold": round(threshold, 4),
+        "in_scope_accuracy": round(100 * acc, 2),
+        "oos_recall": round(100 * rec, 2),
+        "in_scope_accuracy_no_threshold": round(100 * raw_acc, 2),
+        "operating_point": f"picked on val/oos_val: best in-scope accuracy with oos recall >= "
+                           f"{100 * min_oos_recall:.0f}%",
+        "classifier": (config or ClassifierConfig()).to_json() | {"oos_train_class": use_oos_train},
+        "train_seconds": round(train_seconds, 1),
+        "published_test": {k: {"in_scope_accuracy": a, "oos_recall": r} for k, (a, r) in PUBLISHED.items()},
+    }
