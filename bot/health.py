@@ -116,10 +116,24 @@ def _nlu(s: Settings) -> Item:
         if not c.rasa_url:
             problems.append("nlu.rasa_url is required when nlu.backend = \"rasa\"")
         return _item("nlu", "remote Rasa server", problems, [], f"{c.rasa_url}/model/parse")
-    models = Path(s.paths.models_dir)
-    warnings = [] if models.exists() and any(models.iterdir()) else [
-        f"no trained model in {models}: it will be trained from {s.paths.data_dir}/intents at start-up"]
-    return _item("nlu", "built-in classifier (embedded default)", problems, warnings, f"model in {models}")
+    from intents.factory import current_fingerprint
+    from intents.store import ModelStore
+
+    store = ModelStore(s.paths.models_dir)
+    warnings: list[str] = []
+    try:
+        model = store.load()
+    except HelpdeskError as exc:
+        model = None
+        warnings.append(exc.user_message)
+    if model is None:
+        warnings.append(f"no trained model in {store.root}: it will be trained from "
+                        f"{s.paths.data_dir}/intents at start-up (or run `helpdesk train`)")
+    elif model.fingerprint != current_fingerprint(s):
+        warnings.append(f"model {model.meta.get('version')} is stale: the training data changed; "
+                        "run `helpdesk train`")
+    details = f"model {model.meta.get('version')} in {store.root}" if model else str(store.root)
+    return _item("nlu", "built-in classifier (embedded default)", problems, warnings, details)
 
 
 def _kb(s: Settings) -> Item:

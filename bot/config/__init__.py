@@ -67,10 +67,29 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
     def secret_values(self) -> list[str]:
-        """Every configured secret's plain value, for log redaction."""
+        """Every configured secret's plain value, for log redaction.
+
+        For the database URL only its password is secret (the rest, e.g. a SQLite
+        path, appears in messages on purpose).
+        """
         found: list[str] = []
         _collect_secrets(self, found)
+        url = self.database.url.get_secret_value()
+        found = [s for s in found if s != url]
+        password = _url_password(url)
+        if password:
+            found.append(password)
         return [s for s in found if len(s) >= 4]
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
 
 
 def _collect_secrets(model: BaseModel, out: list[str]) -> None:

@@ -89,3 +89,11 @@ def test_secret_value_not_in_validation_error(tmp_path: Path) -> None:
         load_settings(path, environ={})
     assert secret not in str(err.value)
     assert "directory.timeout_seconds" in str(err.value)
+
+
+def test_only_the_database_password_counts_as_secret(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, '[database]\nurl = "postgresql://bot:pa55word@db/helpdesk"\n'), environ={})
+    assert "pa55word" in s.secret_values()
+    assert not any("postgresql://" in v for v in s.secret_values())
+    plain = load_settings(write(tmp_path, f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\n'), environ={})
+    assert plain.secret_values() == []
