@@ -1,4 +1,8 @@
-"""Ticketing settings (owned by the ticketing integration)."""
+"""Ticketing settings (owned by the ticketing integration).
+
+Jira Cloud: ``url`` + ``email`` + ``api_token`` (HTTP basic auth).
+Jira Server / Data Center: ``url`` + ``personal_access_token`` (HTTP bearer).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from bot.config.core import Section
 
 
 class IntentRoute(Section):
-    """Where tickets of one intent go in Jira."""
+    """Where tickets of one intent go in Jira (unset fields fall back to the defaults)."""
 
     project: str | None = None
     issue_type: str | None = None
@@ -33,6 +37,16 @@ class JiraSettings(Section):
     priority_map: dict[str, str] = Field(
         default_factory=lambda: {"low": "Low", "normal": "Medium", "high": "High", "critical": "Highest"}
     )
+    # added by the ticketing integration
+    labels: list[str] = Field(default_factory=lambda: ["helpdesk-bot"])
+    components: list[str] = Field(default_factory=list)
+    set_reporter: bool = True  # look the requester up by e-mail and make them the reporter
+    verify_tls: bool = True
+
+    @property
+    def deployment(self) -> Literal["cloud", "server"]:
+        """Cloud when e-mail + API token are set, else Server/Data Center (PAT)."""
+        return "server" if self.personal_access_token is not None else "cloud"
 
 
 class TicketingSettings(Section):
@@ -41,3 +55,11 @@ class TicketingSettings(Section):
     jira: JiraSettings = Field(default_factory=JiraSettings)
     outbox_max_attempts: int = Field(default=50, ge=1)
     outbox_backoff_seconds: float = Field(default=5.0, gt=0)
+    # added by the ticketing integration
+    outbox_max_backoff_seconds: float = Field(default=600.0, gt=0)
+    outbox_batch: int = Field(default=20, ge=1)
+    duplicate_method: Literal["auto", "embedding", "tokens", "off"] = "auto"
+    duplicate_embedding_threshold: float = Field(default=0.65, ge=0, le=1)
+    duplicate_token_threshold: float = Field(default=0.5, ge=0, le=1)
+    transcript_lines: int = Field(default=20, ge=0, le=200)
+    notify_triage: bool = True  # post new tickets to slack.triage_channel when it is set

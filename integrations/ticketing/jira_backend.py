@@ -1,0 +1,246 @@
+"""Jira backend (Cloud: e-mail + API token, basic auth; Server/Data Center: PAT, bearer).
+
+Calls go through the ``jira`` library. The client is built lazily (its constructor
+already calls ``serverInfo``), so an unreachable Jira never stops the bot from
+starting; escalations wait in the outbox meanwhile. Every library/HTTP error is
+translated into ``TicketingError`` with ``retryable`` and ``retry_after`` set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from sqlalchemy.orm import Session
+
+from bot.config.ticketing import JiraSettings
+from bot.errors import ConfigError, TicketingError
+from integrations.ticketing.base import RemoteTicket, TicketDraft
+
+log = logging.getLogger(__name__)
+
+ISSUE_FIELDS = "summary,status,assignee,updated,resolution,reporter,labels"
+OPTIONAL_FIELDS = ("reporter", "priority", "components")
+
+
+def parse_jira_time(value: str | None) -> dt.datetime | None:
+    """``2019-02-16T03:11:18.165+0000`` → naive UTC datetime."""
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            parsed = dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return None
+
+
+def _retry_after(response: Any) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+@contextmanager
+def map_jira_errors(what: str) -> Iterator[None]:
+    """Translate jira/requests exceptions into TicketingError (user-safe, secret-free)."""
+    import requests
+    from jira.exceptions import JIRAError
+
+    try:
+        yield
+    except JIRAError as exc:
+        status = exc.status_code
+        err = TicketingError(detail=f"{what}: Jira answered HTTP {status}: {str(exc.text)[:300]}")
+        err.status_code = status  # type: ignore[attr-defined]
+        err.retryable = status is None or status == 429 or status >= 500 or status in (401, 403, 408)
+        err.retry_after = _retry_after(exc.response)  # type: ignore[attr-defined]
+        err.field_errors = _field_errors(exc)  # type: ignore[attr-defined]
+        raise err from None
+    except requests.RequestException as exc:
+        err = TicketingError(detail=f"{what}: {type(exc).__name__}")
+        err.status_code = None  # type: ignore[attr-defined]
+        err.retry_after = None  # type: ignore[attr-defined]
+        err.field_errors = {}  # type: ignore[attr-defined]
+        raise err from None
+
+
+def _field_errors(exc: Any) -> dict[str, str]:
+    try:
+        return dict(exc.response.json().get("errors") or {})
+    except Exception:
+        return {}
+
+
+def _category(fields: dict[str, Any]) -> tuple[str, str]:
+    status = fields.get("status") or {}
+    key = (status.get("statusCategory") or {}).get("key", "new")
+    return status.get("name") or "Open", "done" if key == "done" else "open"
+
+
+class JiraBackend:
+    """Creates, finds and reads Jira issues; tickets are created by the outbox worker."""
+
+    name = "jira"
+    immediate = False
+
+    def __init__(self, settings: JiraSettings) -> None:
+        if not settings.url:
+            raise ConfigError("ticketing.jira.url is required when ticketing.backend = \"jira\".")
+        if settings.deployment == "cloud" and (settings.email is None or settings.api_token is None):
+            raise ConfigError("Jira Cloud needs ticketing.jira.email and ticketing.jira.api_token "
+                              "(or set personal_access_token for Server/Data Center).")
+        self.settings = settings
+        self.base_url = settings.url.rstrip("/")
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._user_ids: dict[str, str | None] = {}
+
+    # --- connection -----------------------------------------------------
+    @property
+    def deployment(self) -> str:
+        return self.settings.deployment
+
+    def client(self) -> Any:
+        """The jira.JIRA client, built on first use (it calls serverInfo)."""
+        with self._lock:
+            if self._client is None:
+                from jira import JIRA
+
+                s = self.settings
+                kwargs: dict[str, Any] = {}
+                if s.personal_access_token is not None:  # Server / Data Center: bearer PAT
+                    kwargs["token_auth"] = s.personal_access_token.get_secret_value()
+                elif s.api_token is not None:  # Cloud: basic auth with e-mail + API token
+                    kwargs["basic_auth"] = (s.email, s.api_token.get_secret_value())
+                with map_jira_errors("connect"):
+                    self._client = JIRA(server=self.base_url, options={"verify": s.verify_tls},
+                                        timeout=s.timeout_seconds, max_retries=0, logging=False,
+                                        **kwargs)
+            return self._client
+
+    def url_for(self, key: str) -> str | None:
+        return f"{self.base_url}/browse/{key}"
+
+    def _remote(self, raw: dict[str, Any]) -> RemoteTicket:
+        fields = raw.get("fields") or {}
+        status, category = _category(fields)
+        assignee = (fields.get("assignee") or {}).get("displayName")
+        reporter = fields.get("reporter") or {}
+        resolution = (fields.get("resolution") or {}).get("name")
+        return RemoteTicket(key=raw["key"], summary=fields.get("summary") or "", status=status,
+                            status_category=category, assignee=assignee,
+                            updated=parse_jira_time(fields.get("updated")), resolution=resolution,
+                            url=self.url_for(raw["key"]), remote_id=str(raw.get("id") or "") or None,
+                            reporter_email=reporter.get("emailAddress"), raw=raw)
+
+    # --- users ------------------------------------------------------------
+    def user_id(self, email: str) -> str | None:
+        """accountId (Cloud) or user name (Server) of the Jira user with this e-mail."""
+        if email in self._user_ids:
+            return self._user_ids[email]
+        client = self.client()
+        with map_jira_errors("user search"):
+            if self.deployment == "cloud":
+                users = client.search_users(query=email, maxResults=5)
+            else:
+                users = client.search_users(user=email, maxResults=5)
+        found = None
+        for user in users:
+            raw = user.raw
+            if (raw.get("emailAddress") or "").lower() == email.lower() or len(users) == 1:
+                found = raw.get("accountId") if self.deployment == "cloud" else raw.get("name")
+                break
+        self._user_ids[email] = found
+        return found
+
+    # --- the interface ------------------------------------------------------
+    def create(self, draft: TicketDraft, *, session: Session | None = None) -> RemoteTicket:
+        fields: dict[str, Any] = {
+            "project": {"key": draft.project},
+            "issuetype": {"name": draft.issue_type},
+            "summary": draft.summary,
+            "description": draft.description,
+            "labels": draft.labels,
+        }
+        if draft.priority:
+            fields["priority"] = {"name": draft.priority}
+        if draft.components:
+            fields["components"] = [{"name": c} for c in draft.components]
+        if self.settings.set_reporter and draft.requester_email:
+            user = self.user_id(draft.requester_email)
+            if user:
+                fields["reporter"] = {"accountId": user} if self.deployment == "cloud" else {"name": user}
+        client = self.client()
+        for attempt in (1, 2):
+            try:
+                with map_jira_errors("create issue"):
+                    issue = client.create_issue(fields=fields, prefetch=False)
+                break
+            except TicketingError as exc:
+                refused = getattr(exc, "field_errors", {})
+                dropped = [f for f in OPTIONAL_FIELDS if f in refused and f in fields]
+                if attempt == 2 or getattr(exc, "status_code", None) != 400 or not dropped:
+                    raise
+                log.warning("Jira refused fields %s; creating the issue without them", dropped)
+                for name in dropped:
+                    fields.pop(name)
+        raw = issue.raw
+        return RemoteTicket(key=raw["key"], summary=draft.summary, url=self.url_for(raw["key"]),
+                            remote_id=str(raw.get("id") or "") or None, status="Open",
+                            status_category="open", raw=raw)
+
+    def search(self, jql: str, *, limit: int = 20) -> list[RemoteTicket]:
+        client = self.client()
+        with map_jira_errors("search"):
+            issues = client.search_issues(jql, maxResults=limit, fields=ISSUE_FIELDS)
+        return [self._remote(issue.raw) for issue in issues]
+
+    def find_by_idem(self, idem_key: str, *, session: Session | None = None) -> RemoteTicket | None:
+        found = self.search(f'labels = "{idem_key}"', limit=1)
+        return found[0] if found else None
+
+    def get(self, key: str, *, session: Session | None = None) -> RemoteTicket | None:
+        client = self.client()
+        try:
+            with map_jira_errors("get issue"):
+                issue = client.issue(key, fields=ISSUE_FIELDS)
+        except TicketingError as exc:
+            if getattr(exc, "status_code", None) == 404:
+                return None
+            raise
+        return self._remote(issue.raw)
+
+    def add_comment(self, key: str, body: str, *, author: str, session: Session | None = None,
+                    ref: str | None = None) -> None:
+        """Add the employee's words; ``ref`` (shown in the footer) makes retries detectable."""
+        client = self.client()
+        footer = f"— {author}, via the helpdesk bot" + (f" (ref {ref})" if ref else "")
+        with map_jira_errors("add comment"):
+            client.add_comment(key, f"{body}\n\n{footer}")
+
+    def has_comment(self, key: str, ref: str) -> bool:
+        """Whether a comment carrying ``ref`` is already on the issue (an earlier attempt)."""
+        return any(f"(ref {ref})" in str(c.get("body") or "") for c in self.comments(key))
+
+    def comments(self, key: str) -> list[dict[str, Any]]:
+        client = self.client()
+        with map_jira_errors("list comments"):
+            return [c.raw for c in client.comments(key)]
+
+    def transition(self, key: str, name: str) -> None:
+        """Move an issue through the workflow by transition name (e.g. "Done")."""
+        client = self.client()
+        with map_jira_errors("transition"):
+            client.transition_issue(key, name)
+
+    def tickets_of(self, email: str, *, session: Session | None = None) -> list[RemoteTicket]:
+        user = self.user_id(email)
+        if not user:
+            return []
+        return self.search(f'reporter = "{user}" ORDER BY updated DESC', limit=20)

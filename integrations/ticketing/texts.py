@@ -1,0 +1,65 @@
+"""Plain-words texts of the ticket flow: status in words, "how long ago", request parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.storage.base import utcnow
+
+_FILLER = sorted("""please|pls|can you|could you|would you|i want to|i'd like to|i would like to|i need to|
+i need|i want|let me|open|create|raise|file|log|submit|make|a|an|the|new|ticket|support|request|for me|
+talk to|speak to|speak with|talk with|chat with|human|person|someone|somebody|agent|in it|it staff|
+a real person|helpdesk|help desk|me|i|to|with|get|connect|real|live""".replace("\n", "").split("|"),
+                 key=len, reverse=True)
+_TICKET_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w in _FILLER) + r")\b", re.I)
+_LEADING_REQUEST = re.compile(
+    r"^(?:(?:please|pls|hi|hello|hey)[,!]?\s+)*(?:(?:can|could|would) you\s+|i(?:'d| would)? (?:like|want|need) to\s+)?"
+    r"(?:please\s+)?(?:open|create|raise|file|log|submit|make)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?"
+    r"(?:support\s+)?(?:ticket|request)(?:\s+for me)?\s*(?:about|for|because|regarding|re|:|-|,)?\s*",
+    re.I)
+URGENCY_WORDS = {"low": "low", "minor": "low", "whenever": "low", "normal": "normal", "medium": "normal",
+                 "high": "high", "urgent": "high", "asap": "high", "critical": "critical",
+                 "blocker": "critical", "emergency": "critical", "outage": "critical"}
+
+
+def ago(when: dt.datetime | None) -> str:
+    if when is None:
+        return "unknown"
+    secs = max(0, int((utcnow() - when).total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if secs >= size:
+            n = secs // size
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "just now"
+
+
+def status_words(status: str, category: str, assignee: str | None, resolution: str | None) -> str:
+    """A ticket's state in plain words."""
+    if category == "queued":
+        return "waiting to be filed in Jira (you'll get its key here shortly)"
+    if category == "done":
+        return f"resolved ({resolution})" if resolution else "resolved"
+    low = status.lower()
+    if assignee and any(w in low for w in ("progress", "working", "review", "wait", "pending")):
+        return f"being worked on by {assignee} (status “{status}”)"
+    if assignee:
+        return f"assigned to {assignee} (status “{status}”)"
+    return f"open, waiting for IT to pick it up (status “{status}”)"
+
+
+def summary_from_text(text: str) -> str:
+    """The problem stated with the request ("open a ticket: my screen is cracked"), else ""."""
+    rest = _TICKET_WORDS.sub(" ", text)
+    rest = re.sub(r"^[\s,.:;!-]*(about|because|regarding|re)?\b", "", rest, flags=re.I)
+    if len(re.findall(r"[\w'’-]+", rest)) < 3:
+        return ""
+    stated = _LEADING_REQUEST.sub("", " ".join(text.split()))
+    return stated[:1].upper() + stated[1:]
+
+
+def urgency_from(text: str) -> str | None:
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in URGENCY_WORDS:
+            return URGENCY_WORDS[word]
+    return None

@@ -1,0 +1,77 @@
+"""Apply a ticket change (IT comment, assignment, status) to our record and notify the requester.
+
+Used by the local queue's CLI and by the Jira webhook, so both reach the
+employee the same way. Every function is idempotent for a repeated change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.storage.base import utcnow
+from integrations.ticketing.models import Ticket, TicketComment, TicketEvent
+from integrations.ticketing.notifications import notify_comment, notify_resolved
+
+
+def record_event(session: Session, ticket: Ticket, kind: str, *, actor: str | None = None,
+                 **data: Any) -> None:
+    session.add(TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor, data=data))
+
+
+def apply_comment(session: Session, ticket: Ticket, *, author: str, body: str,
+                  external_id: str | None = None) -> bool:
+    """Store an IT comment and relay it to the requester; False when already applied."""
+    if external_id is not None:
+        seen = session.scalars(select(TicketComment).where(
+            TicketComment.ticket_id == ticket.id, TicketComment.external_id == external_id)).first()
+        if seen is not None:
+            return False
+    comment = TicketComment(ticket_id=ticket.id, author=author, body=body, external_id=external_id)
+    session.add(comment)
+    session.flush()
+    ticket.updated_at = utcnow()
+    record_event(session, ticket, "commented", actor=author, comment_id=comment.id)
+    notify_comment(session, ticket, author=author, body=body,
+                   comment_id=external_id or f"local-{comment.id}")
+    return True
+
+
+def apply_assignee(session: Session, ticket: Ticket, assignee: str | None, *, actor: str | None) -> bool:
+    if ticket.assignee == assignee:
+        return False
+    ticket.assignee = assignee
+    ticket.updated_at = utcnow()
+    record_event(session, ticket, "assigned", actor=actor, assignee=assignee)
+    return True
+
+
+def apply_status(session: Session, ticket: Ticket, *, status: str, category: str,
+                 resolution: str | None = None, actor: str | None = None) -> bool:
+    """Update the status; on a change to done, notify the requester with rating buttons."""
+    was_done = ticket.status_category == "done"
+    changed = ticket.status != status or ticket.status_category != category
+    if not changed and (resolution is None or resolution == ticket.resolution):
+        return False
+    ticket.status = status
+    ticket.status_category = category
+    ticket.updated_at = utcnow()
+    if category == "done":
+        ticket.resolution = resolution or ticket.resolution or "Done"
+        if not was_done:
+            ticket.resolved_at = utcnow()
+            record_event(session, ticket, "resolved", actor=actor, resolution=ticket.resolution)
+            session.flush()
+            occurrence = session.scalar(select(func.count()).select_from(TicketEvent).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "resolved")) or 1
+            notify_resolved(session, ticket, occurrence=occurrence)
+            return True
+    else:
+        if was_done:
+            record_event(session, ticket, "reopened", actor=actor)
+        ticket.resolution = None
+        ticket.resolved_at = None
+    record_event(session, ticket, "status", actor=actor, status=status)
+    return True

@@ -1,0 +1,169 @@
+"""Jira webhook deliveries: authenticate, parse, apply once, notify the requester.
+
+Authentication (either is enough; configure ``ticketing.jira.webhook_secret``):
+
+* ``?secret=<webhook_secret>`` in the webhook URL (Jira Server/Data Center and
+  Cloud "WebHooks" admin page, which cannot sign), or
+* ``X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>``
+  (what Jira Cloud sends when the webhook is registered with a secret).
+
+The same delivery twice (same ``X-Atlassian-Webhook-Identifier``, else the same
+body) is applied once; comments and resolutions are also deduplicated by id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from integrations.ticketing.models import JiraWebhookDelivery, Ticket
+from integrations.ticketing.updates import apply_assignee, apply_comment, apply_status
+
+log = logging.getLogger(__name__)
+
+KNOWN_EVENTS = {"comment_created", "comment_updated", "comment_deleted", "jira:issue_created",
+                "jira:issue_updated", "jira:issue_deleted"}
+_COMMENT_ISSUE_ID = re.compile(r"/issue/(\d+)/comment/")
+
+
+class WebhookRejected(Exception):
+    """The delivery is refused; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass
+class WebhookOutcome:
+    status: str  # applied | duplicate | ignored
+    detail: str = ""
+
+
+def authenticate(settings: Settings, *, body: bytes, query_secret: str | None,
+                 signature: str | None) -> None:
+    secret_setting = settings.ticketing.jira.webhook_secret
+    if secret_setting is None:
+        raise WebhookRejected(403, "ticketing.jira.webhook_secret is not set; "
+                                   "refusing unauthenticated webhooks")
+    secret = secret_setting.get_secret_value()
+    if query_secret is not None and hmac.compare_digest(query_secret.encode(), secret.encode()):
+        return
+    if signature:
+        algo, _, value = signature.partition("=")
+        digest = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}.get(algo.lower())
+        if digest is not None:
+            expected = hmac.new(secret.encode(), body, digest).hexdigest()
+            if hmac.compare_digest(expected, value.strip().lower()):
+                return
+        raise WebhookRejected(401, "bad X-Hub-Signature")
+    raise WebhookRejected(401, "missing or wrong secret")
+
+
+def _text(body: Any) -> str:
+    """Comment bodies: a plain string (REST v2) or Atlassian Document Format (v3)."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict):
+        if body.get("type") == "text":
+            return str(body.get("text", ""))
+        parts = [_text(c) for c in body.get("content") or []]
+        sep = "\n" if body.get("type") in ("doc",) else ""
+        return sep.join(p for p in parts if p)
+    return ""
+
+
+def _find_ticket(session: Session, data: dict[str, Any]) -> Ticket | None:
+    issue = data.get("issue") or {}
+    key, issue_id = issue.get("key"), issue.get("id")
+    if not issue_id and isinstance(data.get("comment"), dict):
+        match = _COMMENT_ISSUE_ID.search(str(data["comment"].get("self", "")))
+        issue_id = match.group(1) if match else None
+    if key:
+        found = session.scalars(select(Ticket).where(Ticket.key == str(key))).first()
+        if found is not None:
+            return found
+    if issue_id:
+        return session.scalars(select(Ticket).where(Ticket.remote_id == str(issue_id))).first()
+    return None
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WebhookRejected(400, f"body is not JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    event = data.get("webhookEvent")
+    if not isinstance(event, str):
+        raise WebhookRejected(400, "no webhookEvent field")
+    if event not in KNOWN_EVENTS:
+        raise WebhookRejected(400, f"unknown webhookEvent {event[:60]!r}")
+    if event.startswith("comment_") and not isinstance(data.get("comment"), dict):
+        raise WebhookRejected(400, f"{event} without a comment object")
+    if event.startswith("jira:issue_") and not isinstance(data.get("issue"), dict):
+        raise WebhookRejected(400, f"{event} without an issue object")
+    return data
+
+
+def handle_delivery(session: Session, settings: Settings, *, body: bytes,
+                    headers: Mapping[str, str], query_secret: str | None) -> WebhookOutcome:
+    """Authenticate and apply one delivery inside ``session``'s transaction."""
+    authenticate(settings, body=body, query_secret=query_secret,
+                 signature=headers.get("x-hub-signature"))
+    data = parse(body)
+    event = data["webhookEvent"]
+    delivery_key = headers.get("x-atlassian-webhook-identifier") or hashlib.sha256(body).hexdigest()
+    issue_key = (data.get("issue") or {}).get("key")
+    try:
+        with session.begin_nested():
+            session.add(JiraWebhookDelivery(delivery_key=f"jira:{delivery_key}"[:200], event=event,
+                                            issue_key=issue_key))
+    except IntegrityError:
+        return WebhookOutcome("duplicate", "delivery already applied")
+    ticket = _find_ticket(session, data)
+    if ticket is None:
+        return WebhookOutcome("ignored", "not a ticket opened by the helpdesk bot")
+    changed = []
+    comment = data.get("comment") if isinstance(data.get("comment"), dict) else None
+    if comment and event in ("comment_created", "jira:issue_updated") and _is_public(comment):
+        body_text = _text(comment.get("body")).strip()
+        if body_text and "via the helpdesk bot" not in body_text:
+            author = (comment.get("author") or {}).get("displayName") or "IT staff"
+            if apply_comment(session, ticket, author=author, body=body_text,
+                             external_id=str(comment.get("id") or "") or None):
+                changed.append("comment")
+    issue = data.get("issue") or {}
+    fields = issue.get("fields") or {}
+    if event == "jira:issue_updated" and fields:
+        actor = (data.get("user") or {}).get("displayName")
+        assignee = (fields.get("assignee") or {}).get("displayName")
+        if apply_assignee(session, ticket, assignee, actor=actor):
+            changed.append("assignee")
+        status = fields.get("status") or {}
+        if status.get("name"):
+            category = "done" if (status.get("statusCategory") or {}).get("key") == "done" else "open"
+            resolution = (fields.get("resolution") or {}).get("name")
+            if apply_status(session, ticket, status=status["name"], category=category,
+                            resolution=resolution, actor=actor):
+                changed.append("status")
+    if not changed:
+        return WebhookOutcome("ignored", "nothing the requester needs to hear")
+    return WebhookOutcome("applied", ",".join(changed))
+
+
+def _is_public(comment: dict[str, Any]) -> bool:
+    """Jira Service Management internal notes (jsdPublic false) are not relayed."""
+    return comment.get("jsdPublic", True) is not False and not comment.get("visibility")

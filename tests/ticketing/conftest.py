@@ -1,0 +1,129 @@
+"""Fixtures for the ticketing tests: a fake Jira (Cloud or Server), services on a migrated DB,
+and helpers that drive the real engine and ticket flow."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from tests.conftest import shared_path
+from tests.ticketing.fake_jira import FakeJira
+
+CLOUD_EMAIL, CLOUD_TOKEN, SERVER_PAT = "helpdesk-bot@example.com", "ATATT-test-cloud-token-0001", "pat-server-0002"
+WEBHOOK_SECRET = "hook-secret-3"
+
+
+def jira_spec():
+    return shared_path("specs", "jira", "jira-platform-rest-v3.swagger-v3.v3.json")
+
+
+def start_fake(deployment: str) -> FakeJira:
+    fake = FakeJira(jira_spec(), deployment=deployment, email=CLOUD_EMAIL, api_token=CLOUD_TOKEN,
+                    pat=SERVER_PAT).start()
+    fake.add_user("alice@example.com", "Alice Example")
+    fake.add_user("bob@example.com", "Bob Example")
+    return fake
+
+
+def jira_section(fake: FakeJira, **more: Any) -> dict[str, Any]:
+    jira: dict[str, Any] = {"url": fake.url, "timeout_seconds": 0.5, "webhook_secret": WEBHOOK_SECRET,
+                            "intent_routes": {"vpn_issue": {"project": "NET", "issue_type": "Incident",
+                                                            "components": ["VPN"], "labels": ["remote-access"]}}}
+    if fake.deployment == "cloud":
+        jira.update(email=CLOUD_EMAIL, api_token=CLOUD_TOKEN)
+    else:
+        jira.update(personal_access_token=SERVER_PAT)
+    jira.update(more)
+    return {"backend": "jira", "jira": jira, "outbox_backoff_seconds": 0.01,
+            "outbox_max_backoff_seconds": 0.05, "duplicate_method": "tokens"}
+
+
+@pytest.fixture(params=["cloud", "server"])
+def fake_jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
+    """A fake Jira Cloud and a fake Jira Server/Data Center; asserts no contract violations."""
+    fake = start_fake(request.param)
+    yield fake
+    fake.stop()
+    assert fake.state.violations == [], "requests the real Jira would reject"
+
+
+@pytest.fixture
+def jira_services(migrated_db, make_settings, database_url, fake_jira):
+    from bot.services import Services
+
+    settings = make_settings(database_url, ticketing=jira_section(fake_jira),
+                             slack={"triage_channel": "C0TRIAGE"})
+    return Services(settings, migrated_db)
+
+
+@pytest.fixture
+def local_services(migrated_db, make_settings, database_url):
+    from bot.services import Services
+
+    settings = make_settings(database_url, ticketing={"duplicate_method": "tokens"})
+    return Services(settings, migrated_db)
+
+
+# --------------------------------------------------------------------- driving turns
+def press(services, user: str, action_id: str, value: dict | None = None, **msg: Any):
+    """A button press / form submission through the real engine."""
+    from bot.engine import Engine
+    from bot.messages import Action, Message
+
+    message = Message(text="", user_key=f"slack:{user}", channel="slack", action=Action(action_id, value or {}),
+                      **_who(user, msg))
+    return Engine(services).handle(message)
+
+
+def say(services, user: str, text: str, **msg: Any):
+    """Free text through the real engine (reaches the ticket flow while it is collecting)."""
+    from bot.engine import Engine
+    from bot.messages import Message
+
+    return Engine(services).handle(Message(text=text, user_key=f"slack:{user}", channel="slack",
+                                           **_who(user, msg)))
+
+
+def ask_intent(services, user: str, text: str, intent: str, entities: list | None = None, **msg: Any):
+    """An understood intent handed to the ticket flow, as the router does at high confidence."""
+    from bot.engine import Engine
+    from bot.flows.base import TurnContext
+    from bot.messages import Message
+    from intents.api import IntentScore, ParseResult
+
+    engine = Engine(services)
+    message = Message(text=text, user_key=f"slack:{user}", channel="slack", **_who(user, msg))
+    with services.db.session() as session:
+        state = engine._load_state(session, message.user_key)
+        ctx = TurnContext(message=message, services=services, session=session, state=state)
+        ctx.parse = ParseResult(text=text, intent=IntentScore(intent, 0.95), entities=entities or [])
+        reply = services.flows["ticket"].handle_intent(ctx)
+        engine._record(ctx, reply)
+    return reply
+
+
+def _who(user: str, msg: dict[str, Any]) -> dict[str, Any]:
+    return {"email": msg.pop("email", f"{user}@example.com"),
+            "display_name": msg.pop("display_name", user.capitalize()), **msg}
+
+
+def notifications(services, user_key: str | None = None) -> list:
+    from sqlalchemy import select
+
+    from bot.storage.models import Notification
+
+    with services.db.session() as session:
+        stmt = select(Notification).order_by(Notification.id)
+        if user_key:
+            stmt = stmt.where(Notification.user_key == user_key)
+        return list(session.scalars(stmt).all())
+
+
+def tickets(services) -> list:
+    from sqlalchemy import select
+
+    from integrations.ticketing.models import Ticket
+
+    with services.db.session() as session:
+        return list(session.scalars(select(Ticket).order_by(Ticket.id)).all())

@@ -1,0 +1,163 @@
+"""Jira webhooks (deliveries built from ../shared/specs/jira/examples) reach the employee."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from typing import Iterator
+
+import httpx
+import pytest
+
+from bot.messages import Outcome, Reply
+from integrations.ticketing.worker import run_once
+from tests.conftest import shared_path
+from tests.ticketing.conftest import WEBHOOK_SECRET, notifications, press, tickets
+
+
+@pytest.fixture
+def bot_url(jira_services) -> Iterator[str]:
+    """The bot's Jira webhook route served by uvicorn on 127.0.0.1."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from bot.web.jira import build_router
+
+    app = FastAPI()
+    app.include_router(build_router(jira_services))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(5)
+
+
+def example(name: str, ticket, *, status: dict | None = None) -> bytes:
+    """A recorded delivery, retargeted at one of our tickets (key and issue id)."""
+    data = json.loads(shared_path("specs", "jira", "examples", name).read_text())
+    if "issue" in data:
+        data["issue"]["key"] = ticket.key
+        data["issue"]["id"] = ticket.remote_id
+        if status is not None:
+            data["issue"]["fields"]["status"] = status
+    if "comment" in data:
+        old = data["comment"]["self"]
+        data["comment"]["self"] = old.split("/issue/")[0] + f"/issue/{ticket.remote_id}/comment/" + \
+            old.rsplit("/", 1)[1]
+    return json.dumps(data).encode()
+
+
+def post(bot_url: str, body: bytes, *, secret: str | None = WEBHOOK_SECRET, sign: bool = False,
+         delivery_id: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    params = {}
+    if sign:
+        headers["X-Hub-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    elif secret is not None:
+        params["secret"] = secret
+    if delivery_id:
+        headers["X-Atlassian-Webhook-Identifier"] = delivery_id
+    return httpx.post(f"{bot_url}/webhooks/jira", content=body, headers=headers, params=params)
+
+
+@pytest.fixture
+def jira_ticket(jira_services, fake_jira):
+    press(jira_services, "alice", "ticket.submit", {"summary": "VPN drops", "details": "error 812"})
+    run_once(jira_services)
+    [t] = tickets(jira_services)
+    return t
+
+
+def test_comment_is_relayed_to_the_employee_once(jira_services, bot_url, jira_ticket):
+    s = jira_services
+    sent: list[tuple[str, Reply]] = []
+    s.register_sender("slack", lambda user_key, reply: sent.append((user_key, reply)))
+    body = example("mattermost-webhook-cloud-comment-created.json", jira_ticket)
+    r = post(bot_url, body, delivery_id="d-1")
+    assert r.status_code == 200 and r.json()["result"] == "applied"
+    again = post(bot_url, body, delivery_id="d-1")
+    assert again.json()["result"] == "duplicate"
+    comment_notes = [n for n in notifications(s, "slack:alice") if "replied" in n.reply["text"]]
+    assert len(comment_notes) == 1
+    from bot.notify import deliver_pending
+
+    deliver_pending(s)
+    relayed = [(k, r) for k, r in sent if "replied" in r.text]
+    assert relayed == [("slack:alice", relayed[0][1])]
+    assert "Test User replied on" in relayed[0][1].text and "Added a comment" in relayed[0][1].text
+    assert relayed[0][1].ticket_key == jira_ticket.key
+
+
+def test_server_shaped_comment_without_issue_is_matched_by_issue_id(jira_services, bot_url, jira_ticket):
+    body = example("mattermost-webhook-server-comment-created.json", jira_ticket)
+    assert post(bot_url, body).json()["result"] == "applied"
+    # Jira Server also sends issue_updated/issue_commented for the same comment: one message only
+    body2 = example("mattermost-webhook-server-issue-updated-commented-1.json", jira_ticket)
+    post(bot_url, body2)
+    notes = [n for n in notifications(jira_services, "slack:alice") if "replied" in n.reply["text"]]
+    assert len(notes) == 1 and "Lev Brouk replied" in notes[0].reply["text"]
+
+
+def test_resolution_brings_rating_buttons(jira_services, bot_url, jira_ticket):
+    s = jira_services
+    body = example("mattermost-webhook-issue-updated-resolved.json", jira_ticket)
+    assert post(bot_url, body, sign=True).json()["result"] == "applied"
+    [note] = [n for n in notifications(s, "slack:alice") if "resolved" in n.reply["text"]]
+    reply = Reply.from_dict(note.reply)
+    rate = [b for b in reply.buttons if b.action_id == "ticket.rate"]
+    assert [b.value["rating"] for b in rate] == [5, 3, 1]
+    done = press(s, "alice", "ticket.rate", rate[0].value)
+    assert done.outcome is Outcome.FEEDBACK
+    assert tickets(s)[0].rating == 5 and tickets(s)[0].status_category == "done"
+
+
+def test_assignment_updates_status_without_spamming(jira_services, bot_url, jira_ticket):
+    body = example("mattermost-webhook-issue-updated-assigned.json", jira_ticket)
+    assert post(bot_url, body).json()["result"] == "applied"
+    assert tickets(jira_services)[0].assignee == "Test User"
+    assert [n for n in notifications(jira_services, "slack:alice") if "replied" in n.reply["text"]] == []
+
+
+@pytest.mark.parametrize("how", ["wrong-query-secret", "no-secret", "bad-signature"])
+def test_wrong_secret_is_rejected_without_effect(jira_services, bot_url, jira_ticket, how, caplog):
+    body = example("mattermost-webhook-cloud-comment-created.json", jira_ticket)
+    if how == "wrong-query-secret":
+        r = post(bot_url, body, secret="guess")
+    elif how == "no-secret":
+        r = post(bot_url, body, secret=None)
+    else:
+        r = post(bot_url, body, secret="guess", sign=True)
+    assert r.status_code == 401
+    assert [n for n in notifications(jira_services, "slack:alice") if "replied" in n.reply["text"]] == []
+    assert "Jira webhook rejected" in caplog.text
+    assert WEBHOOK_SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b"not json", "not JSON"),
+    (b'{"webhookEvent": "jira:worklog_updated", "issue": {}}', "unknown webhookEvent"),
+    (b'{"webhookEvent": "comment_created"}', "without a comment"),
+    (b"[1, 2]", "not a JSON object"),
+])
+def test_malformed_or_unknown_delivery_is_rejected(jira_services, bot_url, jira_ticket, body, reason, caplog):
+    before = len(notifications(jira_services))
+    r = post(bot_url, body)
+    assert r.status_code == 400 and reason in r.json()["error"]
+    assert reason in caplog.text
+    assert len(notifications(jira_services)) == before
+
+
+def test_delivery_for_an_issue_the_bot_did_not_open_is_ignored(jira_services, bot_url, jira_ticket):
+    data = json.loads(example("mattermost-webhook-cloud-comment-created.json", jira_ticket))
+    data["issue"]["key"], data["issue"]["id"] = "OTHER-7", "999"
+    r = post(bot_url, json.dumps(data).encode())
+    assert r.status_code == 200 and r.json()["result"] == "ignored"
