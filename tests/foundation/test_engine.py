@@ -78,3 +78,28 @@ def test_http_chat_api(services: Services) -> None:
         assert reply["intent"] == "greet" and reply["turn_id"]
         bad = client.post("/api/v1/messages", json={"text": "no user"})
         assert bad.status_code == 422
+
+
+def test_a_multi_turn_flow_survives_a_restart(make_settings, database_url) -> None:
+    """Each turn runs on a fresh Services + Engine (a restart, or another replica)."""
+    settings = make_settings(database_url)
+
+    def turn(text: str):
+        svc = Services(settings)
+        migrate.prepare(svc.db)
+        try:
+            return Engine(svc).handle(Message(text=text, user_key="terminal:erin", email="erin@example.com"))
+        finally:
+            svc.db.dispose()
+
+    first = turn("I want to open a ticket")
+    assert first.outcome is Outcome.COLLECTING
+    replies = [first]
+    for text in ("The docking station stopped charging my laptop",
+                 "Since yesterday; no light on the dock at all", "high"):
+        if replies[-1].outcome is not Outcome.COLLECTING:
+            break
+        replies.append(turn(text))
+    final = replies[-1]
+    assert final.outcome is Outcome.ESCALATED, [r.text for r in replies]
+    assert final.ticket_key and final.ticket_key.startswith("IT-")
