@@ -1,5 +1,305 @@
 """`helpdesk kb …`: knowledge-base commands (owned by the knowledge base)."""
 
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bot.cli import common
+from bot.cli.common import console, print_json, user_errors
+from bot.errors import DataError
 
 app = typer.Typer(help="Manage knowledge-base articles: import, export, lint, gaps, eval.", no_args_is_help=True)
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=common.err_console, transient=True)
+
+
+def _tracked(progress: Any):
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return update
+
+
+def _kb():
+    services = common.open_services()
+    kb = services.kb
+    return services, kb
+
+
+@app.command("import")
+@user_errors
+def import_cmd(
+    folder: Path = typer.Argument(..., help="Folder of Markdown articles (sub-folders included)."),
+    keep_missing: bool = typer.Option(False, "--keep-missing", help="Do not retire articles missing from the folder."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
+) -> None:
+    """Import a folder: new and changed files become new versions, removed ones are retired."""
+    _, kb = _kb()
+    kb._bootstrapped = True  # an explicit import replaces the first-use bootstrap
+    with _progress() as progress:
+        summary = kb.import_dir(folder, retire_missing=not keep_missing, progress=_tracked(progress))
+    data = summary.to_dict()
+    if as_json:
+        print_json(data)
+    else:
+        c = data["counts"]
+        console.print(f"Imported {folder}: {c['created']} new, {c['updated']} updated, {c['restored']} restored, "
+                      f"{c['unchanged']} unchanged, {c['retired']} retired, {c['errors']} with errors.",
+                      highlight=False)
+        for err in summary.errors:
+            console.print(f"  [red]skipped[/] {escape(err.message)}", highlight=False)
+    if summary.errors:
+        raise typer.Exit(2)
+
+
+@app.command("export")
+@user_errors
+def export_cmd(
+    folder: Path = typer.Argument(..., help="Folder to write the articles to (created if needed)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Write every live article's current file, exactly as imported (a lossless round trip)."""
+    from knowledge_base.store import export_folder
+
+    services, kb = _kb()
+    kb.bootstrap()
+    with services.db.session() as session:
+        written = export_folder(session, folder)
+    if as_json:
+        print_json({"folder": str(folder), "written": written})
+    else:
+        console.print(f"Exported {len(written)} articles to {folder}.", highlight=False)
+
+
+@app.command("list")
+@user_errors
+def list_cmd(
+    include_retired: bool = typer.Option(False, "--all", help="Include retired articles."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List articles with their status, audience, owner, review date and version."""
+    from sqlalchemy import select
+
+    from knowledge_base.models import KbArticle
+
+    services, kb = _kb()
+    kb.bootstrap()
+    with services.db.session() as session:
+        stmt = select(KbArticle).order_by(KbArticle.id)
+        if not include_retired:
+            stmt = stmt.where(KbArticle.retired.is_(False))
+        rows = [_article_dict(a) for a in session.scalars(stmt)]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} articles")
+    table.add_column("id", no_wrap=True)
+    for col in ("title", "status", "audience", "owner", "review by", "v"):
+        table.add_column(col)
+    today = dt.date.today().isoformat()
+    for r in rows:
+        review = r["review_by"] or ""
+        if review and review < today:
+            review = f"[red]{review}[/]"
+        status = "retired" if r["retired"] else r["status"]
+        table.add_row(escape(r["id"]), escape(r["title"]), status, ", ".join(r["audience"]) or "everyone",
+                      escape(r["owner"] or "-"), review, str(r["version"]))
+    console.print(table)
+
+
+def _article_dict(a: Any) -> dict[str, Any]:
+    return {"id": a.id, "title": a.title, "path": a.path, "status": a.status, "audience": a.audience or [],
+            "owner": a.owner, "tags": a.tags or [], "review_by": a.review_by, "version": a.current_version,
+            "retired": a.retired, "updated_at": a.updated_at.isoformat(timespec="seconds")}
+
+
+@app.command("show")
+@user_errors
+def show_cmd(
+    article_id: str = typer.Argument(..., help="Article id (its path without .md), e.g. network/vpn."),
+    version: int | None = typer.Option(None, help="Show this version instead of the current one."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show an article (its file text) and its metadata."""
+    from sqlalchemy import select
+
+    from knowledge_base.models import KbArticle, KbArticleVersion
+
+    services, kb = _kb()
+    kb.bootstrap()
+    with services.db.session() as session:
+        art = session.get(KbArticle, article_id)
+        if art is None:
+            raise DataError(f"No article with id '{article_id}'; `helpdesk kb list` shows the ids.")
+        stmt = select(KbArticleVersion).where(KbArticleVersion.article_id == article_id)
+        stmt = stmt.where(KbArticleVersion.version == version) if version else stmt.order_by(
+            KbArticleVersion.version.desc()).limit(1)
+        ver = session.scalars(stmt).first()
+        if ver is None:
+            raise DataError(f"Article '{article_id}' has no version {version}.")
+        data = {**_article_dict(art), "shown_version": ver.version, "change": ver.change, "text": ver.raw_text}
+    if as_json:
+        print_json(data)
+        return
+    flag = " [red](retired)[/]" if data["retired"] else ""
+    console.print(f"[bold]{escape(data['title'])}[/]{flag} — {escape(data['id'])} v{data['shown_version']} "
+                  f"({data['status']}, owner {escape(data['owner'] or '-')}, review by {data['review_by'] or '-'})",
+                  highlight=False)
+    console.print(data["text"], highlight=False, markup=False)
+
+
+@app.command("history")
+@user_errors
+def history_cmd(
+    article_id: str = typer.Argument(..., help="Article id."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Every version of an article: when, what changed, from where."""
+    from sqlalchemy import select
+
+    from knowledge_base.models import KbArticleVersion
+
+    services, kb = _kb()
+    kb.bootstrap()
+    with services.db.session() as session:
+        rows = [{"version": v.version, "change": v.change, "at": v.created_at.isoformat(timespec="seconds"),
+                 "title": v.meta.get("_title"), "path": v.path, "source": v.source, "hash": v.content_hash[:12]}
+                for v in session.scalars(select(KbArticleVersion).where(KbArticleVersion.article_id == article_id)
+                                         .order_by(KbArticleVersion.version))]
+    if not rows:
+        raise DataError(f"No article with id '{article_id}'; `helpdesk kb list --all` shows the ids.")
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"History of {article_id}")
+    for col in ("v", "change", "at", "title", "source", "hash"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["version"]), r["change"], r["at"], escape(str(r["title"] or "")), r["source"] or "",
+                      r["hash"])
+    console.print(table)
+
+
+@app.command("lint")
+@user_errors
+def lint_cmd(
+    folder: Path | None = typer.Argument(None, help="Lint this folder instead of the imported articles."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Find broken internal links, missing owners, overdue reviews, duplicate titles and empty sections."""
+    from knowledge_base.lint import lint_articles
+    from knowledge_base.store import ImportError_, read_folder
+
+    errors: list[ImportError_] = []
+    if folder is not None:
+        if not folder.is_dir():
+            raise DataError(f"{folder} is not a folder.")
+        articles = read_folder(folder, errors)
+        base = common.settings().kb.article_base_url
+    else:
+        services, kb = _kb()
+        kb.bootstrap()
+        articles = kb.current_articles()
+        base = services.settings.kb.article_base_url
+    findings = lint_articles(articles, base_url=base)
+    if as_json:
+        print_json({"findings": [f.to_dict() for f in findings], "errors": [e.__dict__ for e in errors]})
+    else:
+        for e in errors:
+            console.print(f"[red]error[/] {escape(e.message)}", highlight=False)
+        for f in findings:
+            console.print(escape(str(f)), highlight=False)
+        console.print(f"{len(articles)} articles, {len(findings)} findings, {len(errors)} unreadable.",
+                      highlight=False)
+    if findings or errors:
+        raise typer.Exit(1)
+
+
+@app.command("gaps")
+@user_errors
+def gaps_cmd(
+    days: int = typer.Option(90, help="Look at questions from the last N days."),
+    top: int = typer.Option(20, help="Show at most this many topics."),
+    chart: Path | None = typer.Option(None, "--chart", help="Also write a PNG bar chart of the top gaps here."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Group declined and thumbs-down questions into topics: the to-do list for new articles."""
+    from knowledge_base import gaps as gapmod
+    from knowledge_base.ratings import rating_summary
+
+    services, kb = _kb()
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=days)
+    with services.db.session() as session:
+        found = gapmod.find_gaps(session, lambda: services.encoder, kb=kb, since=since)
+        ratings = rating_summary(session)
+    if chart is not None and found:
+        gapmod.chart(found, chart, top=min(top, 15))
+    if as_json:
+        print_json({"gaps": [g.to_dict() for g in found[:top]], "ratings": ratings,
+                    "chart": str(chart) if chart and found else None})
+        return
+    if not found:
+        console.print(f"No declined or unhelpful questions in the last {days} days.")
+    for i, g in enumerate(found[:top], 1):
+        d = g.to_dict()
+        near = f"nearest: {d['nearest_title']} ({d['nearest_article']}, {d['nearest_score']})" if d[
+            "nearest_article"] else "no nearby article"
+        console.print(f"[bold]{i}. {escape(d['topic'])}[/] — {d['count']} question(s), {d['declined']} declined, "
+                      f"{d['unhelpful']} unhelpful, newest {d['newest']}; {escape(near)}", highlight=False)
+        for ex in d["examples"]:
+            console.print(f"     “{escape(ex)}”", highlight=False)
+    if ratings:
+        console.print("Ratings per article (not helpful / helpful): " + ", ".join(
+            f"{r['article_id']} {r['not_helpful']}/{r['helpful']}" for r in ratings[:10]), highlight=False)
+    if chart is not None and found:
+        console.print(f"Chart written to {chart}.", highlight=False)
+
+
+@app.command("eval")
+@user_errors
+def eval_cmd(
+    pages: Path = typer.Option(..., "--pages", help="Folder of Markdown pages to import into a scratch database."),
+    questions: Path = typer.Option(..., "--questions", help='JSONL: {"q": ..., "relevant": [paths], "kind": ...}'),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
+) -> None:
+    """Score retrieval (hit@1, hit@5, MRR) and declining on a corpus and question set."""
+    from knowledge_base.evaluate import run_eval
+
+    if not pages.is_dir():
+        raise DataError(f"{pages} is not a folder of pages.")
+    s = common.settings()
+    from intents.encoder import get_encoder
+
+    with _progress() as progress:
+        report = run_eval(s, pages, questions, get_encoder, cache_dir=Path(s.paths.var_dir),
+                          progress=_tracked(progress))
+    data = report.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    m = data["metrics"]
+    console.print(f"{data['articles']} articles indexed, {len(data['import_errors'])} import errors; "
+                  f"{m['answerable']} answerable and {m['unanswerable']} unanswerable questions.", highlight=False)
+    declined = "n/a" if m["declined_share"] is None else f"{m['declined_share']:.2f}"
+    console.print(f"hit@1 {m['hit@1']:.2f}   hit@5 {m['hit@5']:.2f}   MRR {m['mrr']:.3f}   "
+                  f"answered (answerable) {m['answered_share']:.2f}   declined (unanswerable) {declined}   "
+                  f"threshold {m['threshold']:.2f}", highlight=False)
+    console.print("Bar: hit@1 ≥ 0.90, hit@5 ≥ 0.98, declined ≥ 0.85 with answered ≥ 0.95.")
+    for miss in data["misses"]:
+        console.print(f"  [yellow]miss[/] {escape(miss['question'])} — {escape(miss['problem'])}; "
+                      f"top: {escape(', '.join(miss['top']))} (confidence {miss['confidence']})", highlight=False)

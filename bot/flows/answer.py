@@ -1,0 +1,90 @@
+"""The answer flow: search the knowledge base, answer with a cited quote, or decline and offer a ticket."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.flows.base import TurnContext
+from bot.messages import Action, Button, Outcome, Reply, Source
+from bot.redact import redact
+from knowledge_base.compose import best_chunk, quote, summary_sentences
+from knowledge_base.index import ArticleHit
+
+log = logging.getLogger(__name__)
+FEEDBACK = "answer.feedback"
+DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
+                "I can open a ticket so someone from IT can help.")
+
+
+def _ticket_button(question: str) -> Button:
+    return Button("Open a ticket", "ticket.open", {"summary": question[:200]})
+
+
+class AnswerFlow:
+    """Answers from the knowledge base (never a guess: below the threshold it declines)."""
+
+    name = "answer"
+
+    def _source(self, ctx: TurnContext, hit: ArticleHit, *, section: str | None = None) -> Source:
+        base = ctx.services.settings.kb.article_base_url
+        return Source(article_id=hit.info.id, title=hit.info.title, url=base + hit.info.id, path=hit.info.path,
+                      section=section, review_by=hit.info.review_by, score=round(hit.score, 4))
+
+    def handle_intent(self, ctx: TurnContext) -> Reply:
+        asked = ctx.message.text.strip()
+        # what travels in button values (and so through Slack) never carries a secret the user typed
+        question = redact(asked, ctx.services.settings.secret_values())
+        kb = ctx.services.kb
+        result = kb.search(asked, ctx.embed(), groups=frozenset(ctx.message.groups), k=5, session=ctx.session)
+        top = result.top
+        if top is not None:
+            ctx.top_article_id = top.info.id
+            ctx.kb_score = round(result.confidence, 4)
+        if top is None or not result.answerable:
+            return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
+                         buttons=[_ticket_button(question)])
+        chunk = best_chunk(top)
+        sources = [self._source(ctx, top, section=chunk.section)]
+        # further sources: other articles that are also close to the best score
+        for hit in result.hits[1:]:
+            sources.append(self._source(ctx, hit, section=best_chunk(hit).section))
+        max_related = ctx.services.settings.kb.max_related
+        related_hits = kb.related(top, groups=frozenset(ctx.message.groups), exclude={top.info.id},
+                                  k=max_related) if max_related else []
+        passage = kb.passage(top.info.id, chunk.row) or chunk.text
+        gist = summary_sentences(asked, passage) or top.info.title
+        where = f"“{top.info.title}”" + (f" › {chunk.section}" if chunk.section else "")
+        text = f"{gist}\n\nFrom {where}. Did this help?"
+        value = {"article_id": top.info.id, "question": question[:500], "score": round(result.confidence, 4)}
+        return Reply(
+            text=text,
+            outcome=Outcome.ANSWERED,
+            quote=quote(passage),
+            sources=sources,
+            related=[self._source(ctx, h) for h in related_hits],
+            buttons=[Button("Helpful", FEEDBACK, {**value, "helpful": True}, style="primary"),
+                     Button("Not helpful", FEEDBACK, {**value, "helpful": False}),
+                     _ticket_button(question)],
+        )
+
+    def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
+        if action.action_id != FEEDBACK:
+            return Reply(text="That button has expired. What can I help you with?", outcome=Outcome.ERROR)
+        from knowledge_base.ratings import record_rating
+
+        value = action.value
+        helpful = bool(value.get("helpful"))
+        question = redact(str(value.get("question", "")), ctx.services.settings.secret_values())
+        article_id = value.get("article_id")
+        record_rating(ctx.session, question=question, article_id=str(article_id) if article_id else None,
+                      helpful=helpful, user_key=ctx.message.user_key,
+                      score=value.get("score") if isinstance(value.get("score"), (int, float)) else None)
+        ctx.top_article_id = str(article_id) if article_id else None
+        if helpful:
+            return Reply(text="Thanks for letting me know — glad it helped!", outcome=Outcome.FEEDBACK)
+        return Reply(text="Thanks for the feedback — I've passed it on to the people who write our articles. "
+                          "Would you like me to open a ticket so someone from IT can help?",
+                     outcome=Outcome.FEEDBACK, buttons=[_ticket_button(question)])
+
+    def handle_followup(self, ctx: TurnContext) -> Reply | None:
+        return None

@@ -1,0 +1,134 @@
+"""`helpdesk kb eval`: import a corpus into a scratch database and score retrieval and declining."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import DataError
+from bot.storage import migrate
+from bot.storage.session import Database
+
+
+@dataclass
+class QuestionResult:
+    question: str
+    kind: str
+    relevant: list[str]
+    ranked: list[str]
+    confidence: float
+    answered: bool
+
+    @property
+    def rank(self) -> int | None:
+        for i, path in enumerate(self.ranked, start=1):
+            if path in self.relevant:
+                return i
+        return None
+
+
+@dataclass
+class EvalReport:
+    results: list[QuestionResult] = field(default_factory=list)
+    threshold: float = 0.0
+    import_errors: list[dict[str, Any]] = field(default_factory=list)
+    articles: int = 0
+
+    def _answerable(self) -> list[QuestionResult]:
+        return [r for r in self.results if r.kind != "unanswerable"]
+
+    def _unanswerable(self) -> list[QuestionResult]:
+        return [r for r in self.results if r.kind == "unanswerable"]
+
+    def metrics(self, threshold: float | None = None) -> dict[str, Any]:
+        t = self.threshold if threshold is None else threshold
+        ans, una = self._answerable(), self._unanswerable()
+        n = max(len(ans), 1)
+        return {
+            "answerable": len(ans),
+            "unanswerable": len(una),
+            "hit@1": sum(1 for r in ans if r.rank == 1) / n,
+            "hit@5": sum(1 for r in ans if r.rank and r.rank <= 5) / n,
+            "mrr": sum(1 / r.rank for r in ans if r.rank) / n,
+            "answered_share": sum(1 for r in ans if r.confidence >= t) / n,
+            "declined_share": (sum(1 for r in una if r.confidence < t) / len(una)) if una else None,
+            "threshold": t,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.metrics()
+        misses = []
+        for r in self.results:
+            if r.kind == "unanswerable" and r.answered:
+                misses.append({"question": r.question, "kind": r.kind, "problem": "answered, should decline",
+                               "top": r.ranked[:1], "confidence": round(r.confidence, 3)})
+            elif r.kind != "unanswerable" and (r.rank != 1 or not r.answered):
+                problem = "declined" if not r.answered else f"relevant page at rank {r.rank or '>5'}"
+                if not r.answered and r.rank != 1:
+                    problem += f", relevant page at rank {r.rank or '>5'}"
+                misses.append({"question": r.question, "kind": r.kind, "problem": problem,
+                               "expected": r.relevant[:3], "top": r.ranked[:3], "confidence": round(r.confidence, 3)})
+        sweep = [{"threshold": round(t, 2), **{k: v for k, v in self.metrics(t).items()
+                                                 if k in ("answered_share", "declined_share")}}
+                 for t in [x / 100 for x in range(30, 80, 5)]]
+        return {"articles": self.articles, "import_errors": self.import_errors, "metrics": m,
+                "misses": misses, "threshold_sweep": sweep,
+                "questions": [{"question": r.question, "kind": r.kind, "rank": r.rank, "answered": r.answered,
+                               "confidence": round(r.confidence, 4), "top": r.ranked[:5]} for r in self.results]}
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    """Read a JSONL question file: {"q", "relevant": [paths], "kind"} per line."""
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot be read: {exc.strerror}.", path=str(path)) from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not valid JSON ({exc.msg}).", path=str(path), line=n) from None
+        if not isinstance(row, dict) or not isinstance(row.get("q"), str):
+            raise DataError('each line needs a "q" text field.', path=str(path), line=n)
+        relevant = row.get("relevant") or []
+        kind = row.get("kind") or ("answerable" if relevant else "unanswerable")
+        out.append({"q": row["q"], "relevant": [str(r) for r in relevant], "kind": kind})
+    return out
+
+
+def run_eval(settings: Any, pages: Path, questions_file: Path, encoder_provider: Callable[[], Any], *,
+             cache_dir: Path | None = None, progress: Callable[[str, int, int], None] | None = None) -> EvalReport:
+    """Import ``pages`` into a throw-away SQLite database and ask every question."""
+    from knowledge_base.embeddings import VectorFileCache, encode_missing
+    from knowledge_base.service import KnowledgeBase
+
+    questions = load_questions(questions_file)
+    cache = (cache_dir / "kb-vectors.npz") if cache_dir else None
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
+        db = Database(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        try:
+            migrate.upgrade(db)
+            kb = KnowledgeBase(settings, db, encoder_provider, vector_cache=cache)
+            kb._bootstrapped = True
+            summary = kb.import_dir(pages, progress=progress)
+            report = EvalReport(threshold=kb.threshold, articles=len(kb.index.articles),
+                                import_errors=[e.__dict__ for e in summary.errors])
+            qcache = VectorFileCache(cache) if cache else None
+            vectors = encode_missing(encoder_provider, [q["q"] for q in questions], {}, qcache)
+            for i, (q, vec) in enumerate(zip(questions, vectors), start=1):
+                res = kb.search(q["q"], vec, k=5)
+                report.results.append(QuestionResult(q["q"], q["kind"], q["relevant"],
+                                                     [h.info.path for h in res.hits], res.confidence,
+                                                     res.answerable))
+                if progress:
+                    progress("questions", i, len(questions))
+        finally:
+            db.dispose()
+    return report

@@ -1,0 +1,250 @@
+"""The in-memory hybrid index: BM25 over an inverted index + dense cosine, per-article updates.
+
+Rows are chunks. Adding or removing one article touches only its rows and the
+postings of its terms, so an edit in a 10,000-article base costs about as
+much as indexing that one article.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+K1 = 1.2
+B = 0.75
+
+
+@dataclass
+class ArticleInfo:
+    """What the index needs to know about an article besides its chunks."""
+
+    id: str
+    title: str
+    path: str
+    audience: tuple[str, ...] = ()
+    review_by: str | None = None
+    content_hash: str = ""
+
+
+@dataclass
+class ChunkInput:
+    section: str | None
+    text: str
+    terms: list[str]
+    vector: np.ndarray | None
+    is_card: bool = False  # the title/alias card: matched, but never quoted
+
+
+@dataclass
+class ChunkHit:
+    row: int
+    section: str | None
+    text: str
+    dense: float
+    lexical: float
+    is_card: bool = False
+
+
+@dataclass
+class ArticleHit:
+    """One article in a ranking, with the best-matching chunk."""
+
+    info: ArticleInfo
+    score: float          # fused score used for ranking (0..1)
+    dense: float          # best chunk cosine similarity
+    lexical: float        # best chunk BM25, normalised by the query's ideal score (0..1)
+    best: ChunkHit
+    chunks: list[ChunkHit] = field(default_factory=list)
+
+
+class HybridIndex:
+    """BM25 + dense retrieval over chunks, aggregated to articles."""
+
+    def __init__(self, dim: int = 384, capacity: int = 1024, dense_weight: float = 0.7) -> None:
+        self.dim = dim
+        self.dense_weight = dense_weight
+        self.vectors = np.zeros((capacity, dim), dtype=np.float32)
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.doc_len = np.zeros(capacity, dtype=np.float32)
+        self.row_article = np.full(capacity, -1, dtype=np.int64)
+        self.row_card = np.zeros(capacity, dtype=bool)
+        self.row_section: list[str | None] = [None] * capacity
+        self.row_text: list[str] = [""] * capacity
+        self.row_terms: list[Counter[str] | None] = [None] * capacity
+        self.free: list[int] = list(range(capacity - 1, -1, -1))
+        self.articles: dict[str, ArticleInfo] = {}
+        self.article_slot: dict[str, int] = {}
+        self.slot_article: list[str | None] = []
+        self.article_rows: dict[str, list[int]] = {}
+        self.postings: dict[str, dict[int, int]] = {}
+        self._post_arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.total_len = 0.0
+        self.n_rows = 0
+        self._masks: dict[frozenset[str], np.ndarray] = {}
+
+    # --- updates --------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self.articles
+
+    def _grow(self) -> None:
+        old = len(self.alive)
+        new = old * 2
+        self.vectors = np.vstack([self.vectors, np.zeros((old, self.dim), dtype=np.float32)])
+        self.alive = np.concatenate([self.alive, np.zeros(old, dtype=bool)])
+        self.doc_len = np.concatenate([self.doc_len, np.zeros(old, dtype=np.float32)])
+        self.row_article = np.concatenate([self.row_article, np.full(old, -1, dtype=np.int64)])
+        self.row_card = np.concatenate([self.row_card, np.zeros(old, dtype=bool)])
+        self.row_section += [None] * old
+        self.row_text += [""] * old
+        self.row_terms += [None] * old
+        self.free = list(range(new - 1, old - 1, -1)) + self.free
+        self._masks.clear()
+
+    def upsert(self, info: ArticleInfo, chunks: list[ChunkInput]) -> None:
+        """Index (or re-index) one article's chunks."""
+        self.remove(info.id)
+        slot = self.article_slot.get(info.id)
+        if slot is None:
+            slot = len(self.slot_article)
+            self.slot_article.append(info.id)
+            self.article_slot[info.id] = slot
+        else:
+            self.slot_article[slot] = info.id
+        self.articles[info.id] = info
+        rows = []
+        for chunk in chunks:
+            if not self.free:
+                self._grow()
+            row = self.free.pop()
+            rows.append(row)
+            tf = Counter(chunk.terms)
+            self.row_terms[row] = tf
+            for term, count in tf.items():
+                self.postings.setdefault(term, {})[row] = count
+                self._post_arrays.pop(term, None)
+            self.doc_len[row] = len(chunk.terms)
+            self.total_len += len(chunk.terms)
+            if chunk.vector is not None:
+                self.vectors[row] = chunk.vector
+            self.alive[row] = True
+            self.row_article[row] = slot
+            self.row_section[row] = chunk.section
+            self.row_card[row] = chunk.is_card
+            self.row_text[row] = chunk.text
+            self.n_rows += 1
+        self.article_rows[info.id] = rows
+        self._masks.clear()
+
+    def remove(self, article_id: str) -> None:
+        """Drop an article's chunks (no-op if absent)."""
+        rows = self.article_rows.pop(article_id, None)
+        self.articles.pop(article_id, None)
+        if not rows:
+            return
+        for row in rows:
+            tf = self.row_terms[row] or Counter()
+            for term in tf:
+                posting = self.postings.get(term)
+                if posting is not None:
+                    posting.pop(row, None)
+                    if not posting:
+                        del self.postings[term]
+                self._post_arrays.pop(term, None)
+            self.total_len -= float(self.doc_len[row])
+            self.alive[row] = False
+            self.row_terms[row] = None
+            self.row_text[row] = ""
+            self.doc_len[row] = 0
+            self.free.append(row)
+            self.n_rows -= 1
+        self._masks.clear()
+
+    # --- search ---------------------------------------------------------------
+    def _allowed(self, groups: frozenset[str]) -> np.ndarray:
+        mask = self._masks.get(groups)
+        if mask is None:
+            ok_slots = np.zeros(max(len(self.slot_article), 1), dtype=bool)
+            for aid, info in self.articles.items():
+                if not info.audience or groups.intersection(info.audience):
+                    ok_slots[self.article_slot[aid]] = True
+            mask = self.alive & (self.row_article >= 0)
+            mask &= ok_slots[np.clip(self.row_article, 0, None)]
+            self._masks[groups] = mask
+        return mask
+
+    def _posting(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        arr = self._post_arrays.get(term)
+        if arr is None:
+            posting = self.postings.get(term, {})
+            arr = (np.fromiter(posting.keys(), dtype=np.int64, count=len(posting)),
+                   np.fromiter(posting.values(), dtype=np.float32, count=len(posting)))
+            self._post_arrays[term] = arr
+        return arr
+
+    def idf(self, term: str) -> float:
+        n = max(self.n_rows, 1)
+        df = len(self.postings.get(term, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def bm25(self, terms: list[str]) -> tuple[np.ndarray, float]:
+        """BM25 per row, and the query's ideal score (for normalisation to 0..1)."""
+        scores = np.zeros(len(self.alive), dtype=np.float32)
+        avg = self.total_len / max(self.n_rows, 1) or 1.0
+        ideal = 0.0
+        for term in Counter(terms):
+            idf = self.idf(term)
+            ideal += idf * (K1 + 1) * 0.75
+            rows, tf = self._posting(term)
+            if len(rows) == 0:
+                continue
+            norm = tf + K1 * (1 - B + B * self.doc_len[rows] / avg)
+            scores[rows] += idf * tf * (K1 + 1) / norm
+        return scores, ideal
+
+    def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
+               k: int = 5, per_article: int = 3) -> list[ArticleHit]:
+        """Articles ranked by the fused score of their best chunk."""
+        if self.n_rows == 0:
+            return []
+        allowed = self._allowed(frozenset(g.lower() for g in groups))
+        lex, ideal = self.bm25(terms)
+        lex_norm = np.minimum(lex / ideal, 1.0) if ideal > 0 else lex
+        if vector is not None:
+            dense = self.vectors @ vector.astype(np.float32)
+            w = self.dense_weight
+            fused = w * np.clip(dense, 0, None) + (1 - w) * lex_norm
+        else:
+            dense = np.zeros_like(lex)
+            fused = lex_norm
+        fused = np.where(allowed, fused, -1.0)
+        # best rows first, then group by article
+        n_cand = min(int(allowed.sum()), max(k * per_article * 8, 64))
+        if n_cand <= 0:
+            return []
+        cand = np.argpartition(-fused, n_cand - 1)[:n_cand]
+        cand = cand[np.argsort(-fused[cand])]
+        hits: dict[int, ArticleHit] = {}
+        for row in cand:
+            row = int(row)
+            if fused[row] < 0:
+                break
+            slot = int(self.row_article[row])
+            chunk = ChunkHit(row, self.row_section[row], self.row_text[row], float(dense[row]),
+                             float(lex_norm[row]), bool(self.row_card[row]))
+            hit = hits.get(slot)
+            if hit is None:
+                if len(hits) >= k:
+                    continue
+                info = self.articles[self.slot_article[slot]]  # type: ignore[index]
+                hits[slot] = ArticleHit(info, float(fused[row]), chunk.dense, chunk.lexical, chunk, [chunk])
+            elif len(hit.chunks) < per_article:
+                hit.chunks.append(chunk)
+                hit.dense = max(hit.dense, chunk.dense)
+                hit.lexical = max(hit.lexical, chunk.lexical)
+        return sorted(hits.values(), key=lambda h: -h.score)

@@ -1,0 +1,72 @@
+"""`helpdesk kb …` end to end through the real CLI (Typer), on a scratch SQLite database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app, common
+from tests.knowledge_base.conftest import write
+
+pytestmark = pytest.mark.slow  # loads the sentence encoder
+
+
+@pytest.fixture
+def cli(sqlite_url, articles, tmp_path, monkeypatch, encoder):
+    for key in [k for k in __import__("os").environ if k.startswith("HELPDESK_")]:
+        monkeypatch.delenv(key)
+    config = tmp_path / "helpdesk.toml"
+    config.write_text(f'[database]\nurl = "{sqlite_url}"\n[kb]\narticles_dir = "{articles}"\n'
+                      f'[paths]\nvar_dir = "{tmp_path / "var"}"\nmodels_dir = "{tmp_path / "models"}"\n')
+    runner = CliRunner()
+
+    def run(*args: str):
+        common.set_config_path(None)
+        return runner.invoke(app, ["--config", str(config), *args])
+
+    return run
+
+
+def test_import_list_show_history_export(cli, articles, tmp_path):
+    first = cli("kb", "import", str(articles), "--json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["counts"]["created"] == 3
+    again = json.loads(cli("kb", "import", str(articles), "--json").output)
+    assert again["counts"] == {"created": 0, "updated": 0, "unchanged": 3, "retired": 0, "restored": 0, "errors": 0}
+    listed = json.loads(cli("kb", "list", "--json").output)
+    assert {a["id"] for a in listed} == {"network/vpn", "help/printing", "it-staff/admin"}
+    shown = json.loads(cli("kb", "show", "network/vpn", "--json").output)
+    assert shown["text"] == (articles / "network" / "vpn.md").read_text() and shown["path"] == "network/vpn.md"
+    (articles / "help" / "printing.md").unlink()
+    assert json.loads(cli("kb", "import", str(articles), "--json").output)["retired"] == ["help/printing"]
+    history = json.loads(cli("kb", "history", "help/printing", "--json").output)
+    assert [h["change"] for h in history] == ["created", "retired"]
+    missing = cli("kb", "show", "nope/none")
+    assert missing.exit_code == 1 and "No article with id 'nope/none'" in missing.output
+    out = tmp_path / "exported"
+    assert cli("kb", "export", str(out)).exit_code == 0
+    assert (out / "network" / "vpn.md").read_bytes() == (articles / "network" / "vpn.md").read_bytes()
+    assert not (out / "help" / "printing.md").exists()
+
+
+def test_import_reports_bad_files_and_still_imports_the_rest(cli, articles):
+    write(articles, "bad.md", "---\ntitle: x\nstatus: live\n---\n")
+    result = cli("kb", "import", str(articles))
+    assert result.exit_code == 2
+    assert "3 new" in result.output and "bad.md:3:" in result.output
+
+
+def test_lint_exit_code_and_json(cli, articles):
+    write(articles, "orphan.md", "---\ntitle: Orphan\n---\nSee [gone](gone.md).\n")
+    result = cli("kb", "lint", str(articles), "--json")
+    assert result.exit_code == 1
+    rules = {(f["rule"], f["path"]) for f in json.loads(result.output)["findings"]}
+    assert rules == {("missing-owner", "orphan.md"), ("broken-link", "orphan.md")}
+
+
+def test_help_is_available_for_every_command(cli):
+    for cmd in ("import", "export", "list", "show", "history", "lint", "gaps", "eval"):
+        result = cli("kb", cmd, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output

@@ -1,0 +1,52 @@
+"""Lint: broken internal links, missing owner, overdue review, duplicate titles, empty sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from knowledge_base.lint import lint_articles
+from knowledge_base.store import read_folder
+from tests.knowledge_base.conftest import write
+
+
+def test_each_rule_reports_file_and_line(tmp_path):
+    root = tmp_path / "kb"
+    write(root, "a.md", """
+        ---
+        title: Alpha
+        owner: a@example.com
+        review_by: 2020-01-01
+        ---
+        See [Beta](b.md) and [nowhere](missing.md) and [the web](https://example.org).
+
+        ## Empty
+
+        ## Full
+
+        Text.
+        """)
+    write(root, "b.md", "---\ntitle: Alpha\n---\nNo owner here. Back to [a](/a/).\n")
+    findings = lint_articles(read_folder(root, []), today=dt.date(2026, 1, 1))
+    got = {(f.rule, f.path, f.line) for f in findings}
+    assert ("broken-link", "a.md", 6) in got
+    assert ("review-overdue", "a.md", 1) in got
+    assert ("empty-section", "a.md", 8) in got
+    assert ("missing-owner", "b.md", 1) in got
+    assert {("duplicate-title", "a.md", 1), ("duplicate-title", "b.md", 1)} <= got
+    assert len([f for f in findings if f.rule == "broken-link"]) == 1  # b.md and /a/ resolve
+
+
+def test_clean_article_has_no_findings(articles):
+    findings = lint_articles(read_folder(articles, []), today=dt.date(2026, 1, 1))
+    assert [f for f in findings if f.path == "network/vpn.md"] == []
+
+
+def test_bundled_articles_are_lint_clean():
+    from tests.conftest import ROOT
+
+    errors: list = []
+    arts = read_folder(ROOT / "data" / "kb", errors)
+    assert errors == [] and len([a for a in arts if a.status == "published"]) >= 25
+    assert any(a.audience for a in arts)
+    findings = [f for f in lint_articles(arts, today=dt.date(2026, 11, 25)) if f.rule != "review-overdue"]
+    assert findings == []
