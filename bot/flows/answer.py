@@ -16,8 +16,25 @@ DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
                 "I can open a ticket so someone from IT can help.")
 
 
-def _ticket_button(question: str) -> Button:
-    return Button("Open a ticket", "ticket.open", {"summary": question[:200]})
+def _ticket_button(question: str, *, category: str | None = None,
+                   suggested: list[Source] | None = None, unhelpful: str | None = None) -> Button:
+    """"Open a ticket", carrying what IT should know: category and the articles already tried."""
+    value: dict = {"summary": question[:200]}
+    if category:
+        value["category"] = category
+    if suggested:
+        value["articles_suggested"] = [{"article_id": s.article_id, "title": s.title[:80], "url": s.url}
+                                       for s in suggested[:2]]
+    if unhelpful:
+        value["articles_unhelpful"] = [unhelpful]
+    return Button("Open a ticket", "ticket.open", value)
+
+
+def _category(ctx: TurnContext) -> str | None:
+    parse = ctx.parse
+    if parse is None or parse.out_of_scope or parse.intent.name == "out_of_scope":
+        return None
+    return parse.intent.name
 
 
 class AnswerFlow:
@@ -42,7 +59,7 @@ class AnswerFlow:
             ctx.kb_score = round(result.confidence, 4)
         if top is None or not result.answerable:
             return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
-                         buttons=[_ticket_button(question)])
+                         buttons=[_ticket_button(question, category=_category(ctx))])
         chunk = best_chunk(top)
         sources = [self._source(ctx, top, section=chunk.section)]
         # further sources: other articles that are also close to the best score
@@ -64,7 +81,7 @@ class AnswerFlow:
             related=[self._source(ctx, h) for h in related_hits],
             buttons=[Button("Helpful", FEEDBACK, {**value, "helpful": True}, style="primary"),
                      Button("Not helpful", FEEDBACK, {**value, "helpful": False}),
-                     _ticket_button(question)],
+                     _ticket_button(question, category=_category(ctx), suggested=sources)],
         )
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
@@ -84,7 +101,8 @@ class AnswerFlow:
             return Reply(text="Thanks for letting me know — glad it helped!", outcome=Outcome.FEEDBACK)
         return Reply(text="Thanks for the feedback — I've passed it on to the people who write our articles. "
                           "Would you like me to open a ticket so someone from IT can help?",
-                     outcome=Outcome.FEEDBACK, buttons=[_ticket_button(question)])
+                     outcome=Outcome.FEEDBACK,
+                     buttons=[_ticket_button(question, unhelpful=str(article_id) if article_id else None)])
 
     def handle_followup(self, ctx: TurnContext) -> Reply | None:
         return None

@@ -38,7 +38,9 @@ def test_answer_quotes_cites_and_asks_for_feedback(services):
     assert reply.quote and "globe icon" in reply.quote
     assert "Did this help?" in reply.text
     assert [b.label for b in reply.buttons] == ["Helpful", "Not helpful", "Open a ticket"]
-    assert reply.buttons[2].value == {"summary": "how do I connect to the vpn from home"}
+    ticket = reply.buttons[2].value
+    assert ticket["summary"] == "how do I connect to the vpn from home"
+    assert ticket["articles_suggested"][0]["article_id"] == "network/vpn"  # IT sees what was tried
     assert ctx.top_article_id == "network/vpn" and ctx.kb_score is not None
     data = reply.to_dict()
     assert data["answered"] is True and data["sources"][0]["path"] == "network/vpn.md"
