@@ -135,7 +135,7 @@ def db_upgrade() -> None:
     s = common.settings()
     db = Database(s.database.url.get_secret_value())
     heads = migrate.upgrade(db)
-    console.print(f"Database {describe_url(db.url)} is at revision(s): {', '.join(heads)}")
+    typer.echo(f"Database {describe_url(db.url)} is at revision(s): {', '.join(heads)}")
 
 
 @db_app.command("current")
@@ -153,8 +153,8 @@ def db_current(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     if as_json:
         print_json(data)
     else:
-        console.print(f"database: {', '.join(data['revisions']) or '(empty)'}; "
-                      f"code: {', '.join(data['code_heads'])}; pending: {data['pending']}")
+        typer.echo(f"database: {', '.join(data['revisions']) or '(empty)'}; "
+                   f"code: {', '.join(data['code_heads'])}; pending: {data['pending']}")
 
 
 def _register_capabilities() -> None:
