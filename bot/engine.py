@@ -12,6 +12,8 @@ import logging
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.errors import HelpdeskError
@@ -20,6 +22,7 @@ from bot.logs import bind_context
 from bot.messages import Message, Outcome, Reply
 from bot.redact import redact
 from bot.services import Services
+from bot.storage.base import utcnow
 from bot.storage.models import AnalyticsEvent, ConversationState, TranscriptEntry
 
 log = logging.getLogger(__name__)
@@ -49,11 +52,22 @@ class Engine:
 
     # ------------------------------------------------------------------
     def _load_state(self, session: Session, user_key: str) -> ConversationState:
+        """The user's state row, created if new and locked (PostgreSQL) for this turn.
+
+        Two first messages of a new user at once (two workers or replicas) both
+        insert; ``ON CONFLICT DO NOTHING`` lets the second one simply read the row.
+        """
+        dialect = session.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            session.execute(insert(ConversationState)
+                            .values(user_key=user_key, slots={}, updated_at=utcnow())
+                            .on_conflict_do_nothing(index_elements=["user_key"]))
         stmt = select(ConversationState).where(ConversationState.user_key == user_key)
-        if session.bind is not None and session.bind.dialect.name == "postgresql":
+        if dialect == "postgresql":
             stmt = stmt.with_for_update()
         state = session.scalars(stmt).first()
-        if state is None:
+        if state is None:  # another dialect: plain insert
             state = ConversationState(user_key=user_key, slots={})
             session.add(state)
             session.flush()

@@ -100,6 +100,8 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     form: FormRequest | None = None
     private: bool = False  # must only be shown to the requester (ephemeral / DM)
+    # carries a credential (temporary password, one-time link): show once, never store or queue
+    sensitive: bool = False
     ticket_key: str | None = None
     ticket_url: str | None = None
     turn_id: str | None = None

@@ -28,6 +28,8 @@ class ServerSettings(Section):
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8080"
     run_workers: bool = True
+    # Bearer token for the JSON chat API (POST /api/v1/messages); unset = the API is off.
+    api_token: SecretStr | None = None
     worker_interval_seconds: float = Field(default=5.0, gt=0)
 
 
