@@ -71,6 +71,8 @@ def message_from_tracker(tracker: Tracker, forced_intent: str | None = None) -> 
 
 
 def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    if reply.sensitive:  # Rasa keeps a tracker store: credentials never go through it
+        reply = Reply(text="That can only be shown in Slack. Please ask me there.", private=True)
     text = reply.text
     if reply.quote:
         text += "\n\n> " + reply.quote.replace("\n", "\n> ")
