@@ -29,7 +29,8 @@ dev: $(VENV)/.dev-installed  ## Install the bot with the test dependencies
 prepare: install  ## Migrate the database, import the bundled articles, train the intent model
 	$(HELPDESK) db upgrade
 	$(HELPDESK) kb import data/kb
-	$(HELPDESK) train --if-stale
+	@$(HELPDESK) nlu status --json | $(BIN)/python -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["latest"] and not d["stale"] else 1)' \
+		|| $(HELPDESK) train
 
 run: prepare  ## Chat with the bot in the terminal on embedded defaults
 	$(HELPDESK) chat

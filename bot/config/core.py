@@ -33,10 +33,21 @@ class ServerSettings(Section):
     worker_interval_seconds: float = Field(default=5.0, gt=0)
 
 
+SOURCE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+def default_data_dir() -> Path:
+    """``./data`` when it exists, else the bundled content beside the code (any working directory)."""
+    local = Path("data")
+    if local.is_dir() or not SOURCE_DATA_DIR.is_dir():
+        return local
+    return SOURCE_DATA_DIR
+
+
 class PathSettings(Section):
     """Where content and artefacts live (relative paths are relative to the working directory)."""
 
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     models_dir: Path = Path("models")
     var_dir: Path = Path("var")
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from bot.config.core import Section
+from bot.config.core import Section, default_data_dir
 
 
 class KnowledgeBaseSettings(Section):
-    articles_dir: Path = Path("data/kb")
+    articles_dir: Path = Field(default_factory=lambda: default_data_dir() / "kb")
     article_base_url: str = "https://intranet.example.com/kb/"
     answer_threshold: float | None = Field(default=None, description="override the calibrated threshold")
     max_related: int = Field(default=2, ge=0, le=5)
