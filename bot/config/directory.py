@@ -31,7 +31,7 @@ class DirectorySettings(Section):
     max_unlocks_per_day: int = Field(default=3, ge=0)
     max_resets_per_day: int = Field(default=3, ge=0)
     reset_page_max_attempts: int = Field(default=5, ge=1)  # bad submissions before a link is cancelled
-    reset_page_requests_per_hour: int = Field(default=60, ge=1)  # per client address
+    reset_page_requests_per_hour: int = Field(default=60, ge=1)  # per live link; unknown tokens: per client address
     watch_lockouts: bool = False
     watch_interval_seconds: float = Field(default=60.0, ge=0)  # how often the worker looks for lockouts
     lockout_alarm_threshold: int = Field(default=10, ge=1)

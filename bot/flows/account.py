@@ -28,6 +28,10 @@ NO_EMAIL = ("I can only help with your own account, and this channel didn't give
             "e-mail address for you, so this needs a person from IT.")
 FALLBACK = " Press the button to open a ticket for them."
 NO_EMAIL_SUMMARY = "no verified e-mail"
+EXPIRED = "That button has expired. What can I help you with?"
+# One answer for "not your link" and "no link": a button never tells anyone whose links exist.
+NOT_YOUR_LINK = ("That button only works for the person the reset link was sent to, while the link is valid. "
+                 "To reset your own password, just ask me.")
 
 
 class AccountFlow:
@@ -62,9 +66,11 @@ class AccountFlow:
             return self._offer(ctx, RESET)
         if verb == "open_reset":
             return self._open_reset(ctx, action)
+        if verb in ("reset_link", "reset_temporary") and verb != _reset_verb(ctx):
+            return _private(EXPIRED, Outcome.ERROR)  # an old button from before reset_mode changed
         if verb in ("unlock", "reset_link", "reset_temporary"):
             return self._act(ctx, verb)
-        return _private("That button has expired. What can I help you with?", Outcome.ERROR)
+        return _private(EXPIRED, Outcome.ERROR)
 
     # ------------------------------------------------------------------ steps
     def _offer(self, ctx: TurnContext, what: str) -> Reply:
@@ -135,18 +141,25 @@ class AccountFlow:
                                 "If you don't remember it, I can help you reset it.", Outcome.ACCOUNT_ACTION,
                                 buttons=[Button("Reset my password", "account.reset_start", {})])
             if verb == "reset_link":
-                url, link = service.issue_link(ctx.session, actor=actor, res=res)
+                url, _link = service.issue_link(ctx.session, actor=actor, res=res)
                 minutes = ctx.services.settings.directory.reset_link_minutes
-                return _private(
+                reply = _private(
                     f"Here is your one-time link. It works once, for {minutes} minutes, and only for you. "
                     "Don't forward it.", Outcome.ACCOUNT_ACTION,
-                    buttons=[Button("Choose a new password", "account.open_reset", {"link": link.id},
+                    # No link id in the value: a button value is untrusted and names nothing.
+                    buttons=[Button("Choose a new password", "account.open_reset", {},
                                     style="primary", url=url)])
-            password = service.temporary_password(ctx.session, actor=actor, res=res)
-            return _private(
+                reply.sensitive = True  # the URL is a live credential: never stored or queued
+                return reply
+            temp = service.temporary_password(ctx.session, actor=actor, res=res)
+            if temp.flag_failed:
+                return self._partial_temporary(ctx, temp.password, temp.flag_failed, label, what)
+            reply = _private(
                 "Done. Your account is unlocked and has a temporary password, shown only this once "
                 "(I don't keep it). You'll be asked to choose a new one when you sign in.\n"
-                f"Temporary password: `{password}`", Outcome.ACCOUNT_ACTION)
+                f"Temporary password: `{temp.password}`", Outcome.ACCOUNT_ACTION)
+            reply.sensitive = True
+            return reply
         except RateLimitedError as exc:
             return _escalate(ctx, exc.user_message, f"{label}: daily self-service limit reached",
                              f"The employee reached the daily self-service limit ({label.lower()}).", what)
@@ -156,25 +169,44 @@ class AccountFlow:
             log.warning("account action refused by the directory: %s", exc.detail)
             return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
                              "The directory refused the bot's change (see `helpdesk audit`).", what)
+        except HelpdeskError as exc:  # e.g. the directory's policy refused a generated password (audited)
+            log.warning("account action failed: %s", exc.detail or type(exc).__name__)
+            return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+                             f"The directory did not accept the bot's {label.lower()} "
+                             "(see `helpdesk audit`).", what)
+
+    def _partial_temporary(self, ctx: TurnContext, password: str, step: str, label: str, what: str) -> Reply:
+        """The temporary password IS set but a follow-up step failed: show it, and tell IT."""
+        reply = _escalate(
+            ctx, "Your password was changed to the temporary password below, but I couldn't finish the "
+            f"change ({step}), so I've asked IT to complete it.",
+            f"{label}: temporary password set, follow-up failed",
+            f"The bot set a temporary password for {ctx.message.email or 'the employee'}, but {step} failed "
+            "afterwards. The employee has the temporary password; please finish the change by hand "
+            "(see `helpdesk audit --action temporary_password`).", what)
+        reply.text += f"\nTemporary password: `{password}`"
+        reply.sensitive = True
+        return reply
 
     def _open_reset(self, ctx: TurnContext, action: Action) -> Reply:
-        """Someone pressed a reset-link button: only the employee it was issued to may use it."""
+        """Someone pressed a reset-link button (Slack also reports presses of URL buttons).
+
+        The value names nothing (it is untrusted): only the presser's own live link counts.
+        Someone else's press is refused with one message and cancels nothing.
+        """
+        from sqlalchemy import select
+
+        from bot.storage.base import utcnow
         from integrations.directory import audit
         from integrations.directory.models import ResetLink
 
-        link_id = action.value.get("link")
-        link = ctx.session.get(ResetLink, int(link_id)) if str(link_id or "").isdigit() else None
-        if link is None:
-            return _private("That link has expired. Ask me again if you still need to reset your password.",
-                            Outcome.ERROR)
-        if link.user_key != ctx.message.user_key:
-            if link.used_at is None and link.revoked_reason is None:
-                link.revoked_reason = "opened_by_another_user"
+        own = ctx.session.scalars(select(ResetLink.id).where(
+            ResetLink.user_key == ctx.message.user_key, ResetLink.used_at.is_(None),
+            ResetLink.revoked_reason.is_(None), ResetLink.expires_at > utcnow()).limit(1)).first()
+        if own is None:
             audit.record(ctx.session, actor=ctx.message.user_key, action="reset_link", result="refused",
-                         email=None, account=link.account_dn,
-                         detail=f"link #{link.id} belongs to another employee; cancelled")
-            return _private("That reset link was issued to someone else, so it won't work for you and "
-                            "I've cancelled it. To reset your own password, just ask me.", Outcome.ERROR)
+                         email=None, detail="reset-link button pressed by someone without a live link of their own")
+            return _private(NOT_YOUR_LINK, Outcome.ERROR)
         return _private("The reset page is open in your browser. The link works once.", Outcome.INFO)
 
     # ------------------------------------------------------------------ endings
@@ -215,6 +247,11 @@ def _service(ctx: TurnContext):  # noqa: ANN202
     from integrations.directory.selfservice import SelfService
 
     return SelfService(ctx.services.settings, directory)
+
+
+def _reset_verb(ctx: TurnContext) -> str:
+    """The reset button the configured ``directory.reset_mode`` offers."""
+    return "reset_temporary" if ctx.services.settings.directory.reset_mode == "temporary" else "reset_link"
 
 
 def _private(text: str, outcome: Outcome, buttons: list[Button] | None = None) -> Reply:

@@ -3,7 +3,9 @@
 The token (only its hash is stored) is bound to one employee and one account, works
 once, expires after ``directory.reset_link_minutes`` and is cancelled after too many
 bad submissions. The form carries a CSRF token that must also match a SameSite=Strict
-cookie; every response is ``no-store``; requests per client address are rate-limited.
+cookie; every response is ``no-store``; a submit claims the form atomically before the
+directory is called (two concurrent submits: one wins, the other gets 409); requests are
+rate-limited per live link (token hash) and, for unknown tokens, per client address.
 Serve it over HTTPS in production (behind a TLS-terminating proxy; see README).
 """
 
@@ -18,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.errors import DirectoryError, NotPermittedError
 from bot.services import Services
+from integrations.directory.client import PasswordSetFlagFailed
 
 log = logging.getLogger(__name__)
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -60,12 +63,26 @@ def build_router(services: Services) -> APIRouter:
     def error(status: int, message: str, title: str = "Link not valid") -> HTMLResponse:
         return page(status, state="error", message=message, title=title)
 
-    def allowed(session, request: Request) -> bool:  # noqa: ANN001
-        from integrations.directory import audit
+    def allowed(session, request: Request, token: str, link) -> bool:  # noqa: ANN001
+        """Rate limits: per live link (its token hash), and per client address for unknown tokens.
+
+        A valid link is limited on its own bucket, so employees behind one proxy address do
+        not share a bucket with each other or with someone guessing tokens (run uvicorn with
+        ``--proxy-headers --forwarded-allow-ips=<proxy>`` so the client address is the real one).
+        """
         import datetime as dt
 
+        from integrations.directory import audit, tokens
+
+        hour = dt.timedelta(hours=1)
+        if link is not None:
+            return audit.hit(session, f"reset_page_link:{tokens.digest(token)[:40]}",
+                             cfg.reset_page_requests_per_hour, hour)
         client = request.client.host if request.client else "unknown"
-        return audit.hit(session, f"reset_page:{client}", cfg.reset_page_requests_per_hour, dt.timedelta(hours=1))
+        return audit.hit(session, f"reset_page:{client}", cfg.reset_page_requests_per_hour, hour)
+
+    def too_many() -> HTMLResponse:
+        return error(429, "Too many requests. Please wait an hour and try again.", "Too many requests")
 
     def form(link, token: str, csrf: str, errors: list[str], status: int = 200) -> HTMLResponse:  # noqa: ANN001
         from integrations.directory.policy import PasswordRules
@@ -81,10 +98,9 @@ def build_router(services: Services) -> APIRouter:
         from integrations.directory import audit, tokens
 
         with services.db.session() as session:
-            if not allowed(session, request):
-                return error(429, "Too many requests from your network. Please wait an hour and try again.",
-                             "Too many requests")
             link = tokens.find(session, token)
+            if not allowed(session, request, token, link):
+                return too_many()
             reason = tokens.why_unusable(link)
             if reason is not None:
                 if link is not None:
@@ -112,10 +128,9 @@ def build_router(services: Services) -> APIRouter:
         from integrations.directory.selfservice import SelfService
 
         with services.db.session() as session:
-            if not allowed(session, request):
-                return error(429, "Too many requests from your network. Please wait an hour and try again.",
-                             "Too many requests")
             link = tokens.find(session, token)
+            if not allowed(session, request, token, link):
+                return too_many()
             reason = tokens.why_unusable(link)
             if reason is not None:
                 if link is not None:
@@ -132,8 +147,22 @@ def build_router(services: Services) -> APIRouter:
             if directory is None:
                 return error(503, "Password self-service is switched off. Ask the bot to open a ticket.",
                              "Not available")
+            if not tokens.claim(session, link):  # a concurrent submit of this form got there first
+                audit.record(session, actor="web", action="reset_page", result="duplicate_submit",
+                             email=link.email, account=link.account_dn, detail=f"link #{link.id}")
+                return error(409, "This form was already submitted. If your password was not changed, "
+                             "open the link from Slack again.", "Already submitted")
             try:
                 problems = SelfService(services.settings, directory).complete_reset(session, link, password, confirm)
+            except PasswordSetFlagFailed as exc:  # the password IS changed; say what is missing
+                log.warning("reset page: password set, follow-up failed: %s", exc.detail)
+                finish = ("Ask the bot to unlock your account, or contact IT." if "unlock" in exc.step
+                          else "You may be asked to choose it again when you sign in.")
+                response = page(200, state="done", title="Password changed",
+                                message=f"Your new password is set, but one step did not finish ({exc.step}). "
+                                f"{finish}")
+                response.delete_cookie(CSRF_COOKIE, path="/reset/")
+                return response
             except DirectoryError as exc:
                 log.warning("directory unreachable on the reset page: %s", exc.detail)
                 audit.record(session, actor=link.user_key, action="reset", result="unreachable",

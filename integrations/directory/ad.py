@@ -17,7 +17,14 @@ from typing import Any
 import ldap3
 from ldap3.utils.conv import escape_filter_chars
 
-from integrations.directory.client import Account, LdapDirectory, first, translate_errors
+from integrations.directory.client import (
+    Account,
+    LdapDirectory,
+    all_emails,
+    first,
+    follow_up,
+    translate_errors,
+)
 
 UF_ACCOUNTDISABLE = 0x2
 UF_LOCKOUT = 0x10
@@ -49,6 +56,7 @@ class ActiveDirectory(LdapDirectory):
         return Account(
             dn=dn, login=first(attrs.get("sAMAccountName")) or "",
             email=(first(attrs.get("mail")) or "").lower(), display_name=display,
+            emails=all_emails(attrs.get("mail")), locked_since=str(lockout_time) if lockout_time > 0 else "",
             given_name=first(attrs.get("givenName")) or "", surname=first(attrs.get("sn")) or "",
             locked=bool(computed & UF_LOCKOUT) or (lockout_time > 0 and "msDS-User-Account-Control-Computed" not in attrs),
             disabled=bool(uac & UF_ACCOUNTDISABLE),
@@ -78,8 +86,14 @@ class ActiveDirectory(LdapDirectory):
         with self.connection() as conn:
             with translate_errors():
                 conn.extend.microsoft.modify_password(account.dn, new_password)
-            conn.modify(account.dn, {"pwdLastSet": [(ldap3.MODIFY_REPLACE, ["0" if must_change else "-1"])]})
-            conn.extend.microsoft.unlock_account(account.dn)
+            # From here on the password IS changed: a failure must say so (PasswordSetFlagFailed).
+            with follow_up("setting 'must change at next logon'" if must_change else "clearing 'must change'"):
+                self._set_pwd_last_set(conn, account, must_change)
+            with follow_up("unlocking the account"):
+                conn.extend.microsoft.unlock_account(account.dn)
+
+    def _set_pwd_last_set(self, conn: ldap3.Connection, account: Account, must_change: bool) -> None:
+        conn.modify(account.dn, {"pwdLastSet": [(ldap3.MODIFY_REPLACE, ["0" if must_change else "-1"])]})
 
     def locked_accounts(self) -> list[Account]:
         with self.connection() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,26 +46,31 @@ def window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
 
 def count(session: Session, key: str, window: dt.timedelta, now: dt.datetime | None = None) -> int:
     start = window_start(now or utcnow(), window)
-    row = session.scalars(select(RateCounter).where(RateCounter.key == key,
-                                                    RateCounter.window_start == start)).first()
-    return row.count if row else 0
+    value = session.scalar(select(RateCounter.count).where(RateCounter.key == key,
+                                                           RateCounter.window_start == start))
+    return int(value or 0)
 
 
 def hit(session: Session, key: str, limit: int, window: dt.timedelta,
         now: dt.datetime | None = None) -> bool:
-    """Count one event for ``key``; False (and not counted) when ``limit`` is already reached."""
+    """Count one event for ``key``; False (and not counted) when ``limit`` is already reached.
+
+    The increment is one conditional UPDATE (``count < limit``), so concurrent requests
+    (threads, replicas) can neither lose a count nor both take the last one.
+    """
     start = window_start(now or utcnow(), window)
-    stmt = select(RateCounter).where(RateCounter.key == key, RateCounter.window_start == start)
-    row = session.scalars(stmt).first()
-    if row is None:
+    exists = select(RateCounter.id).where(RateCounter.key == key, RateCounter.window_start == start)
+    if session.scalars(exists).first() is None:
+        row = RateCounter(key=key, window_start=start, count=0)
         try:
             with session.begin_nested():
-                row = RateCounter(key=key, window_start=start, count=0)
                 session.add(row)
+            session.expunge(row)  # the UPDATE below changes it behind the ORM's back: keep no stale copy
         except IntegrityError:  # a concurrent request created it
-            row = session.scalars(stmt).one()
-    if row.count >= limit:
-        return False
-    row.count += 1
-    session.flush()
-    return True
+            pass
+    won = session.execute(
+        update(RateCounter)
+        .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.count < limit)
+        .values(count=RateCounter.count + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    return won == 1

@@ -24,7 +24,13 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
 from bot.config.directory import DirectorySettings
-from bot.errors import ConfigError, DirectoryError, HelpdeskError, InvalidInputError, NotPermittedError
+from bot.errors import (
+    ConfigError,
+    DirectoryError,
+    HelpdeskError,
+    InvalidInputError,
+    NotPermittedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,20 @@ class PasswordRejected(InvalidInputError):
 
     default_message = ("The directory refused this password (its policy: too short, too simple, "
                        "or one of your recent passwords). Please choose another.")
+
+
+class PasswordSetFlagFailed(DirectoryError):
+    """The new password IS set, but a follow-up step (must-change flag, unlock) failed.
+
+    The caller must treat the password as changed: show a temporary password to its
+    owner anyway, and tell IT which step is missing.
+    """
+
+    default_message = "Your password was changed, but I couldn't finish the change in the directory."
+
+    def __init__(self, step: str, *, detail: str | None = None) -> None:
+        self.step = step
+        super().__init__(detail=detail)
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,14 @@ class Account:
     must_change: bool = False
     groups: tuple[str, ...] = ()
     admin_flag: bool = False  # AD adminCount / isCriticalSystemObject
+    emails: tuple[str, ...] = ()  # every mail value (lower-case); ``email`` is the first
+    locked_since: str = ""  # the directory's own lockout time (identifies one lockout)
     details: dict[str, Any] = field(default_factory=dict)
+
+    def has_email(self, address: str | None) -> bool:
+        """True when ``address`` is one of this entry's mail values."""
+        value = normalise_email(address)
+        return value is not None and value in (self.emails or (self.email,))
 
     @property
     def first_name(self) -> str:
@@ -263,6 +290,22 @@ class LdapDirectory(ABC):
 
     @abstractmethod
     def locked_accounts(self) -> list[Account]: ...
+
+
+def all_emails(value: Any) -> tuple[str, ...]:
+    """Every mail value of an entry, lower-cased, in directory order."""
+    values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
+    return tuple(str(v).strip().lower() for v in values if v)
+
+
+@contextmanager
+def follow_up(step: str) -> Iterator[None]:
+    """After the password is set: any failure becomes PasswordSetFlagFailed (password IS set)."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the password is already changed: say so, whatever failed
+        detail = _describe(exc) if isinstance(exc, lx.LDAPException) else type(exc).__name__
+        raise PasswordSetFlagFailed(step, detail=f"{step} failed after the password was set: {detail}") from None
 
 
 def first(value: Any) -> Any:

@@ -15,7 +15,14 @@ from typing import Any
 import ldap3
 from ldap3.utils.conv import escape_filter_chars
 
-from integrations.directory.client import Account, LdapDirectory, first, translate_errors
+from integrations.directory.client import (
+    Account,
+    LdapDirectory,
+    all_emails,
+    first,
+    follow_up,
+    translate_errors,
+)
 
 ADMIN_LOCK = "000001010000Z"
 
@@ -39,6 +46,7 @@ class OpenLdapDirectory(LdapDirectory):
         display = first(attrs.get("displayName")) or first(attrs.get("cn")) or ""
         return Account(
             dn=dn, login=first(attrs.get("uid")) or "", email=(first(attrs.get("mail")) or "").lower(),
+            emails=all_emails(attrs.get("mail")), locked_since=locked_raw if locked_time else "",
             display_name=display, given_name=given, surname=surname,
             locked=bool(locked_time) and not admin_locked, disabled=disabled,
             must_change=str(first(attrs.get("pwdReset")) or "").upper() == "TRUE",
@@ -76,20 +84,27 @@ class OpenLdapDirectory(LdapDirectory):
 
     def set_password(self, account: Account, new_password: str, *, must_change: bool) -> None:
         with self.connection() as conn:
-            conn.extend.standard.modify_password(user=account.dn, new_password=new_password)
-            changes: dict[str, Any] = {}
-            if must_change:
-                changes["pwdReset"] = [(ldap3.MODIFY_REPLACE, ["TRUE"])]
-            else:
-                changes["pwdReset"] = [(ldap3.MODIFY_DELETE, [])]
-            try:
-                conn.modify(account.dn, changes)
-            except ldap3.core.exceptions.LDAPNoSuchAttributeResult:
-                pass  # there was no pwdReset to clear
-            try:
-                conn.modify(account.dn, {"pwdAccountLockedTime": [(ldap3.MODIFY_DELETE, [])]})
-            except ldap3.core.exceptions.LDAPNoSuchAttributeResult:
-                pass
+            with translate_errors():
+                conn.extend.standard.modify_password(user=account.dn, new_password=new_password)
+            # From here on the password IS changed: a failure must say so (PasswordSetFlagFailed).
+            with follow_up("setting 'must change at next logon'" if must_change else "clearing 'must change'"):
+                self._set_reset_flag(conn, account, must_change)
+            with follow_up("unlocking the account"):
+                try:
+                    conn.modify(account.dn, {"pwdAccountLockedTime": [(ldap3.MODIFY_DELETE, [])]})
+                except ldap3.core.exceptions.LDAPNoSuchAttributeResult:
+                    pass
+
+    def _set_reset_flag(self, conn: ldap3.Connection, account: Account, must_change: bool) -> None:
+        changes: dict[str, Any] = {}
+        if must_change:
+            changes["pwdReset"] = [(ldap3.MODIFY_REPLACE, ["TRUE"])]
+        else:
+            changes["pwdReset"] = [(ldap3.MODIFY_DELETE, [])]
+        try:
+            conn.modify(account.dn, changes)
+        except ldap3.core.exceptions.LDAPNoSuchAttributeResult:
+            pass  # there was no pwdReset to clear
 
     def locked_accounts(self) -> list[Account]:
         with self.connection() as conn:

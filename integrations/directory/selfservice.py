@@ -14,10 +14,16 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.errors import NotPermittedError, RateLimitedError
+from bot.errors import DirectoryError, HelpdeskError, NotPermittedError, RateLimitedError
 from bot.storage.base import utcnow
 from integrations.directory import audit, tokens
-from integrations.directory.client import Account, LdapDirectory, normalise_email
+from integrations.directory.client import (
+    Account,
+    LdapDirectory,
+    PasswordRejected,
+    PasswordSetFlagFailed,
+    normalise_email,
+)
 from integrations.directory.models import ResetLink
 from integrations.directory.policy import PasswordRules, check_password, generate_temporary
 
@@ -40,6 +46,29 @@ class Resolution:
     @property
     def ok(self) -> bool:
         return self.account is not None and self.refusal is None
+
+
+@dataclass
+class TemporaryPassword:
+    """A temporary password that is now set; ``flag_failed`` names a follow-up step that failed."""
+
+    password: str
+    flag_failed: str | None = None
+
+
+def _why(exc: Exception) -> str:
+    return getattr(exc, "detail", None) or type(exc).__name__
+
+
+def _safe(exc: Exception) -> HelpdeskError:
+    """The error to raise after auditing: HelpdeskErrors as they are, anything else as DirectoryError.
+
+    The flow must end the turn with a reply (not an exception), or the turn's rollback
+    would erase the audit row and the used quota.
+    """
+    if isinstance(exc, HelpdeskError):
+        return exc
+    return DirectoryError(detail=f"unexpected {type(exc).__name__} from the directory")
 
 
 class SelfService:
@@ -92,10 +121,10 @@ class SelfService:
         self.take_quota(session, actor=actor, kind="unlock", email=res.email)
         try:
             self.directory.unlock(account)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - audited, then always a HelpdeskError
             audit.record(session, actor=actor, action="unlock", result="error", email=res.email,
-                         account=account.dn, detail=type(exc).__name__)
-            raise
+                         account=account.dn, detail=_why(exc))
+            raise _safe(exc) from None
         audit.record(session, actor=actor, action="unlock", result="ok", email=res.email, account=account.dn)
         return True
 
@@ -110,39 +139,54 @@ class SelfService:
         base = self.settings.server.public_url.rstrip("/")
         return f"{base}/reset/{token}", link
 
-    def temporary_password(self, session: Session, *, actor: str, res: Resolution) -> str:
-        """Set a random password that must be changed at next logon; returned once, never kept."""
+    def temporary_password(self, session: Session, *, actor: str, res: Resolution) -> TemporaryPassword:
+        """Set a random password that must be changed at next logon; returned once, never kept.
+
+        ``flag_failed`` names the step that failed *after* the password was set (the password
+        works, but e.g. "must change at next logon" is not set): the caller still shows it to
+        its owner and tells IT. Any other failure raises a HelpdeskError (the password is unchanged).
+        """
         account = self._require(res)
         self.take_quota(session, actor=actor, kind="reset", email=res.email)
         password = generate_temporary(self.cfg.temporary_password_length)
         try:
             self.directory.set_password(account, password, must_change=True)
-        except Exception as exc:
+        except PasswordSetFlagFailed as exc:
+            audit.record(session, actor=actor, action="temporary_password", result="partial", email=res.email,
+                         account=account.dn, detail=f"password changed, {exc.step} failed: {exc.detail or ''}")
+            return TemporaryPassword(password, flag_failed=exc.step)
+        except Exception as exc:  # noqa: BLE001 - audited, then always a HelpdeskError
             audit.record(session, actor=actor, action="temporary_password", result="error", email=res.email,
-                         account=account.dn, detail=type(exc).__name__)
-            raise
+                         account=account.dn, detail=_why(exc))
+            raise _safe(exc) from None
         audit.record(session, actor=actor, action="temporary_password", result="ok", email=res.email,
                      account=account.dn, detail="must change at next logon")
-        return password
+        return TemporaryPassword(password)
 
     def complete_reset(self, session: Session, link: ResetLink, password: str, confirm: str) -> list[str]:
         """Apply a new password chosen on the reset page; returns problems (empty: done)."""
         actor = link.user_key
         account = self.directory.read(link.account_dn)
-        if account is None or account.email != link.email or account.disabled \
+        if account is None or not account.has_email(link.email) or account.disabled \
                 or self.directory.protection_reason(account):
             link.revoked_reason = "account_changed"
             audit.record(session, actor=actor, action="reset", result="refused", email=link.email,
                          account=link.account_dn, detail="account no longer eligible")
             raise NotPermittedError("This link can no longer be used; please ask the bot again or contact IT.")
         problems = check_password(password, confirm, account, self.rules)
+        partial = None
         if not problems:
-            from integrations.directory.client import PasswordRejected
-
             try:
                 self.directory.set_password(account, password, must_change=False)
             except PasswordRejected as exc:
                 problems = [exc.user_message]
+            except PasswordSetFlagFailed as exc:  # the new password IS set: the link is spent
+                partial = exc
+            except Exception as exc:  # noqa: BLE001 - always a HelpdeskError for the page
+                if isinstance(exc, HelpdeskError) and not isinstance(exc, DirectoryError):
+                    audit.record(session, actor=actor, action="reset", result="error", email=link.email,
+                                 account=link.account_dn, detail=_why(exc))
+                raise _safe(exc) from None  # DirectoryError: the page audits it as "unreachable"
         if problems:
             link.failed_attempts += 1
             if link.failed_attempts >= self.cfg.reset_page_max_attempts:
@@ -151,6 +195,11 @@ class SelfService:
                          account=link.account_dn, detail=f"attempt {link.failed_attempts}: {len(problems)} rule(s) failed")
             return problems
         link.used_at = utcnow()
+        if partial is not None:
+            audit.record(session, actor=actor, action="reset", result="partial", email=link.email,
+                         account=link.account_dn,
+                         detail=f"link #{link.id}; password changed, {partial.step} failed: {partial.detail or ''}")
+            raise partial
         audit.record(session, actor=actor, action="reset", result="ok", email=link.email,
                      account=link.account_dn, detail=f"link #{link.id}; account unlocked")
         return []

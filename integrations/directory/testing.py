@@ -144,6 +144,12 @@ access to dn.subtree="ou=people,{base}" attrs=userPassword
     by self write
     by anonymous auth
     by * none
+# A fault for the tests: the bot may set uid=flagless's password but not its pwdReset
+# flag (a password change whose follow-up step fails; the entry is added by the test).
+access to dn.exact="uid=flagless,ou=people,{base}" attrs=pwdReset
+    by dn.exact="{bot_dn}" read
+    by self read
+    by * none
 access to dn.subtree="ou=people,{base}" attrs=pwdReset,pwdAccountLockedTime
     by dn.exact="{bot_dn}" write
     by self read

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.base import utcnow
@@ -62,3 +62,25 @@ def csrf_ok(link: ResetLink, form_value: str | None, cookie_value: str | None) -
     if not form_value or not cookie_value or link.csrf_hash is None:
         return False
     return hmac.compare_digest(form_value, cookie_value) and hmac.compare_digest(digest(form_value), link.csrf_hash)
+
+
+def claim(session: Session, link: ResetLink) -> bool:
+    """Atomically take this form submission before touching the directory.
+
+    One conditional UPDATE spends the link's current CSRF value (only while the link is
+    unused and not revoked): of two concurrent submits exactly one wins; the loser
+    (rowcount 0) must not call the directory. On PostgreSQL the winner holds the row
+    lock until its transaction ends, so the loser re-checks the committed row.
+    """
+    if link.csrf_hash is None:
+        return False
+    won = session.execute(
+        update(ResetLink)
+        .where(ResetLink.id == link.id, ResetLink.used_at.is_(None), ResetLink.revoked_reason.is_(None),
+               ResetLink.csrf_hash == link.csrf_hash)
+        .values(csrf_hash=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if won == 1:
+        link.csrf_hash = None  # keep the ORM copy in step (set again only for a re-shown form)
+        session.flush()
+    return won == 1

@@ -34,7 +34,7 @@ KEEP_COUNTERS = dt.timedelta(days=2)
 KEEP_LINKS = dt.timedelta(days=7)
 
 
-def run_once(services: "Services") -> int:
+def run_once(services: Services) -> int:
     """One round (at most every ``watch_interval_seconds``); returns how many new lockouts were seen."""
     cfg = services.settings.directory
     if not cfg.configured:
@@ -66,12 +66,12 @@ def run_once(services: "Services") -> int:
             if seen is not None:
                 continue
             new += 1
-            row = audit.record(session, actor="watcher", action="lockout_seen", result="locked",
-                               email=account.email, account=marker)
+            audit.record(session, actor="watcher", action="lockout_seen", result="locked",
+                         email=account.email, account=marker)
             session.flush()
-            user_key = _known_user_key(session, account.email)
+            user_key = _known_user_key(session, account)
             if user_key:
-                notify.enqueue(session, user_key=user_key, email=account.email, dedupe_key=f"lockout:{row.id}",
+                notify.enqueue(session, user_key=user_key, email=account.email, dedupe_key=lockout_key(account),
                                reply=Reply(text=f"Your account *{account.login}* has just been locked "
                                            "(too many wrong passwords). If that was you, I can unlock it now. "
                                            "If it wasn't you, tell IT.", outcome=Outcome.ACCOUNT_ACTION,
@@ -89,7 +89,7 @@ def run_once(services: "Services") -> int:
     return new
 
 
-def purge(services: "Services") -> None:
+def purge(services: Services) -> None:
     """Forget old rate-limit counters and long-expired reset links (the audit log is kept)."""
     from sqlalchemy import delete
 
@@ -101,16 +101,30 @@ def purge(services: "Services") -> None:
         session.execute(delete(ResetLink).where(ResetLink.expires_at < now - KEEP_LINKS))
 
 
-def _known_user_key(session, email: str) -> str | None:  # noqa: ANN001
-    """The chat identity that last came to the bot with this verified e-mail."""
-    if not email:
+def lockout_key(account, now: dt.datetime | None = None) -> str:  # noqa: ANN001
+    """The notification dedupe key of one lockout, the same on every replica.
+
+    Built from the account's DN and the directory's own lockout time, so two bot
+    replicas that both notice the lockout queue one DM; without a lockout time the
+    hour bucket stands in for it.
+    """
+    import hashlib
+
+    when = account.locked_since or audit.window_start(now or utcnow(), dt.timedelta(hours=1)).isoformat()
+    return f"lockout:{hashlib.sha256(account.dn.lower().encode()).hexdigest()[:32]}:{when}"[:200]
+
+
+def _known_user_key(session, account) -> str | None:  # noqa: ANN001
+    """The chat identity that last came to the bot with one of this account's verified e-mails."""
+    emails = list(account.emails or ((account.email,) if account.email else ()))
+    if not emails:
         return None
     return session.scalars(select(DirectoryAudit.actor).where(
-        DirectoryAudit.email == email, DirectoryAudit.actor.notin_(["watcher", "web", "system"]))
+        DirectoryAudit.email.in_(emails), DirectoryAudit.actor.notin_(["watcher", "web", "system"]))
         .order_by(DirectoryAudit.id.desc()).limit(1)).first()
 
 
-def _alarm(services: "Services", session) -> None:  # noqa: ANN001
+def _alarm(services: Services, session) -> None:  # noqa: ANN001
     cfg = services.settings.directory
     window = dt.timedelta(minutes=cfg.lockout_alarm_window_minutes)
     since = utcnow() - window

@@ -11,8 +11,13 @@ from sqlalchemy import select, update
 from bot.messages import Outcome
 from integrations.directory import testing
 from integrations.directory.models import DirectoryAudit, ResetLink
-from tests.directory.conftest import (admin_read, handed_to_it, lock_by_failed_binds, remember,
-                                      try_bind)
+from tests.directory.conftest import (
+    admin_read,
+    handed_to_it,
+    lock_by_failed_binds,
+    remember,
+    try_bind,
+)
 
 pytestmark = pytest.mark.ldap
 P = testing.PEOPLE_BASE
@@ -51,6 +56,8 @@ def get_reset_link(stack, login: str, user: str) -> str:
     assert any(b.action_id == "account.reset_link" for b in offer.buttons), offer.text
     reply = stack.press("account.reset_link", user=user, email=f"{login}@example.com")
     assert reply.private and reply.outcome is Outcome.ACCOUNT_ACTION
+    assert reply.sensitive, "a live reset link must never be stored or queued"
+    assert not offer.sensitive
     return link_url(reply)
 
 
@@ -147,15 +154,25 @@ def test_expired_link_is_refused(ldap_stack):
     assert httpx.get(url).status_code == 410
 
 
-def test_link_pressed_by_another_slack_user_is_cancelled(ldap_stack):
-    reply_user = "slack:UJUDY"
-    ldap_stack.press("account.reset_start", user=reply_user, email="judy@example.com")
-    reply = ldap_stack.press("account.reset_link", user=reply_user, email="judy@example.com")
+def test_link_pressed_by_another_user_is_refused_and_keeps_working_for_its_owner(ldap_stack):
+    owner = "slack:UJUDY"
+    ldap_stack.press("account.reset_start", user=owner, email="judy@example.com")
+    reply = ldap_stack.press("account.reset_link", user=owner, email="judy@example.com")
     button = next(b for b in reply.buttons if b.url)
-    other = ldap_stack.press(button.action_id, user="slack:UMALLORY", email="mallory@example.com",
-                             value=button.value)
-    assert "issued to someone else" in other.text and other.private
-    assert httpx.get(button.url).status_code == 410
+    assert button.value == {}, "the button names no link: a value is untrusted"
+    with ldap_stack.services.db.session() as s:
+        link_id = s.scalars(select(ResetLink.id).where(ResetLink.user_key == owner)).one()
+    pressed = ldap_stack.press(button.action_id, user="slack:UMALLORY", email="mallory@example.com",
+                               value=button.value)
+    forged = ldap_stack.press(button.action_id, user="slack:UMALLORY", email="mallory@example.com",
+                              value={"link": link_id})
+    for other in (pressed, forged):
+        assert "only works for the person" in other.text and other.private
+    assert pressed.text == forged.text, "the answer must not tell which link ids are live"
+    assert "page is open" in ldap_stack.press(button.action_id, user=owner, email="judy@example.com").text
+    assert httpx.get(button.url).status_code == 200, "someone else's press must not cancel the owner's link"
+    with ldap_stack.services.db.session() as s:
+        assert s.get(ResetLink, link_id).revoked_reason is None
     assert any(r.result == "refused" for r in audits(ldap_stack, actor="slack:UMALLORY", action="reset_link"))
 
 
@@ -233,7 +250,7 @@ def test_temporary_password_mode_forces_a_change_and_is_not_stored(slapd, ldap_s
     offer = stack.press("account.reset_start", user="slack:UGRACE", email="grace@example.com")
     assert [b.action_id for b in offer.buttons][0] == "account.reset_temporary"
     reply = stack.press("account.reset_temporary", user="slack:UGRACE", email="grace@example.com")
-    assert reply.private
+    assert reply.private and reply.sensitive, "a temporary password must never be stored or queued"
     temp = re.search(r"Temporary password: `([^`]+)`", reply.text).group(1)
     remember(temp)
     lock, reset = locked_time(slapd, "grace")
@@ -280,9 +297,8 @@ def test_link_is_cancelled_after_too_many_bad_submissions(ldap_stack):
 def test_requests_per_client_address_are_limited(ldap_stack):
     import datetime as dt
 
-    from integrations.directory import audit
-
     from bot.storage.base import utcnow
+    from integrations.directory import audit
 
     if utcnow().minute == 59 and utcnow().second > 50:  # do not straddle the hourly window
         import time
