@@ -215,10 +215,18 @@ def outbox(
         rows = session.scalars(select(TicketOutbox).where(or_(*chosen))).all()
         if retry and len({r.id for r in rows} & set(retry)) < len(set(retry)):
             raise InvalidInputError("Unknown outbox row in --retry (see `helpdesk tickets outbox`).")
+        requeued, already_queued, already_done = [], [], []
         for row in rows:
-            if row.status != "done":
+            # only failed rows: a pending row may be in flight right now (claimed by a worker that
+            # is talking to Jira); resetting it would send the same ticket twice
+            if row.status == "failed":
                 row.status, row.next_attempt_at = "pending", utcnow()
                 reroute(services.settings, session.get(Ticket, row.ticket_id))
+                requeued.append(row.id)
+            elif row.status == "pending":
+                already_queued.append(row.id)
+            else:
+                already_done.append(row.id)
     result = run_once(services) if deliver else None
     with services.db.session() as session:
         stmt = (select(TicketOutbox, Ticket).join(Ticket, Ticket.id == TicketOutbox.ticket_id)
@@ -231,8 +239,16 @@ def outbox(
                  "requester": t.requester_email or t.requester_user_key}
                 for o, t in session.execute(stmt).all()]
     if as_json:
-        print_json({"rows": data, "delivered_now": result.delivered if result else None})
+        print_json({"rows": data, "delivered_now": result.delivered if result else None,
+                    "requeued": requeued, "already_queued": already_queued, "already_done": already_done})
         return
+    if already_queued:
+        console.print(f"Already queued (the worker retries them on schedule): "
+                      f"{', '.join(map(str, already_queued))}.")
+    if already_done:
+        console.print(f"Already delivered: {', '.join(map(str, already_done))}.")
+    if requeued:
+        console.print(f"Requeued: {', '.join(map(str, requeued))}.")
     if result is not None:
         console.print(f"Delivered {result.delivered}, retrying {result.retried}, failed {result.failed}.")
     if not data:

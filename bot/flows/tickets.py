@@ -16,14 +16,22 @@ from sqlalchemy import select
 from bot.errors import HelpdeskError, InvalidInputError, NotPermittedError, TicketingError
 from bot.flows.base import TurnContext
 from bot.messages import Action, Button, FormRequest, Outcome, Reply
+from bot.redact import redact
 from bot.storage.base import utcnow
 from bot.storage.models import AnalyticsEvent
 from integrations.ticketing.base import URGENCIES, RemoteTicket
 from integrations.ticketing.drafting import TicketRequest, normalise_urgency
 from integrations.ticketing.duplicates import find_duplicate
 from integrations.ticketing.models import Ticket, TicketComment, TicketOutbox
-from integrations.ticketing.service import (KEY_RE, find_ticket, is_participant, new_idem_key,
-                                            open_ticket, open_tickets_of, tickets_of)
+from integrations.ticketing.service import (
+    KEY_RE,
+    find_ticket,
+    is_participant,
+    new_idem_key,
+    open_ticket,
+    open_tickets_of,
+    tickets_of,
+)
 from integrations.ticketing.texts import ago as _ago
 from integrations.ticketing.texts import status_words, summary_from_text, urgency_from
 from integrations.ticketing.updates import record_event
@@ -39,6 +47,43 @@ def _slot_text(value: Any, limit: int = 3000) -> str:
     return text[:limit]
 
 
+def _clean(ctx: TurnContext, value: Any, limit: int = 3000) -> str:
+    """The employee's text with secrets masked (before it is kept anywhere), then shortened."""
+    return _slot_text(redact(str(value or ""), ctx.services.settings.secret_values()), limit)
+
+
+# extra keys a button or form may carry (its value is forged easily); other keys ("Details from
+# the bot") only come from code calling ``escalate``
+BUTTON_EXTRA_KEYS = ("articles_suggested", "articles_unhelpful")
+ARTICLE_FIELDS = ("article_id", "title", "url")
+
+
+def _button_extra(value: Any) -> dict[str, Any]:
+    """The whitelisted part of an ``extra`` from a button value: article lists, plain strings only."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key in BUTTON_EXTRA_KEYS:
+        items = value.get(key)
+        if not isinstance(items, list):
+            continue
+        clean = []
+        for item in items[:10]:
+            if isinstance(item, str):
+                item = {"article_id": item}
+            if not isinstance(item, dict):
+                continue
+            article = {f: str(item[f])[:300] for f in ARTICLE_FIELDS
+                       if isinstance(item.get(f), (str, int))}
+            url = article.get("url")
+            if url and not url.startswith(("https://", "http://")):
+                article.pop("url")
+            if article.get("article_id") or article.get("title"):
+                clean.append(article)
+        out[key] = clean
+    return out
+
+
 # --------------------------------------------------------------------------- escalation
 def escalate(ctx: TurnContext, *, summary: str, details: str, category: str, urgency: str = "normal",
              extra: dict | None = None, check_duplicates: bool = True) -> Reply:
@@ -52,7 +97,8 @@ def escalate(ctx: TurnContext, *, summary: str, details: str, category: str, urg
     extra = dict(extra or {})
     services = ctx.services
     settings = services.settings
-    summary = _slot_text(summary, 500) or _slot_text(details, 200)
+    summary = _clean(ctx, summary, 500) or _clean(ctx, details, 200)
+    details = _clean(ctx, details)
     if not summary:
         raise InvalidInputError("Please tell me briefly what the problem is, so IT can help.")
     if check_duplicates and not extra.pop("_force", False):
@@ -67,7 +113,7 @@ def escalate(ctx: TurnContext, *, summary: str, details: str, category: str, urg
                   if e.created_at >= since]
     suggested, unhelpful = _articles(ctx, extra)
     req = TicketRequest(
-        idem_key=new_idem_key(), summary=summary, details=_slot_text(details) or summary,
+        idem_key=new_idem_key(), summary=summary, details=details or summary,
         category=category or "general", urgency=normalise_urgency(urgency),
         requester_user_key=message.user_key, requester_email=message.email,
         requester_name=message.display_name,
@@ -143,6 +189,12 @@ def _duplicate_of(ctx: TurnContext, text: str) -> tuple[Ticket, float] | None:
                           token_threshold=cfg.duplicate_token_threshold)
 
 
+def _category(value: Any) -> str:
+    """A category from a button value: a short identifier, else "general"."""
+    text = str(value or "").strip()
+    return text if re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", text) else "general"
+
+
 NOT_A_CATEGORY = {"greet", "goodbye", "thanks", "bot_capabilities", "affirm", "deny", "out_of_scope",
                   "open_ticket", "talk_to_human", "ticket_status", "my_tickets"}
 
@@ -201,12 +253,11 @@ class TicketFlow:
         verb = action.action_id.split(".", 1)[1] if "." in action.action_id else ""
         value = action.value or {}
         if verb == "open":
-            return self._start(ctx, summary=_slot_text(value.get("summary"), 500),
-                               details=_slot_text(value.get("details")),
-                               category=str(value.get("category") or value.get("intent")
-                                            or _recent_intent(ctx) or "general"),
-                               extra={k: value[k] for k in ("articles_suggested", "articles_unhelpful")
-                                      if k in value})
+            return self._start(ctx, summary=_clean(ctx, value.get("summary"), 500),
+                               details=_clean(ctx, value.get("details")),
+                               category=_category(value.get("category") or value.get("intent")
+                                                  or _recent_intent(ctx)),
+                               extra=_button_extra(value))
         if verb == "submit":
             return self._submit(ctx, value)
         if verb == "urgency":
@@ -217,7 +268,7 @@ class TicketFlow:
         if verb == "rate":
             return self._rate(ctx, value)
         if verb == "status":
-            return self._status(ctx, str(value.get("key", "")))
+            return self._status(ctx, str(value.get("key") or ""))
         if verb == "mine":
             return self._my_tickets(ctx)
         if verb == "link":
@@ -228,9 +279,9 @@ class TicketFlow:
         stage = ctx.slots.get("stage")
         text = ctx.message.text.strip()
         if stage == "summary":
-            ctx.update_slots(summary=text[:500])
+            ctx.update_slots(summary=_clean(ctx, text, 500))
         elif stage == "details":
-            ctx.update_slots(details=text[:3000])
+            ctx.update_slots(details=_clean(ctx, text))
         elif stage == "urgency":
             urgency = urgency_from(text)
             if urgency is None:
@@ -283,14 +334,14 @@ class TicketFlow:
                      buttons=[Button(u.capitalize(), "ticket.urgency", {"urgency": u}) for u in URGENCIES])
 
     def _submit(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
-        summary = _slot_text(value.get("summary"), 500)
-        details = _slot_text(value.get("details"))
+        summary = _clean(ctx, value.get("summary"), 500)
+        details = _clean(ctx, value.get("details"))
         if not summary and not details:
             raise InvalidInputError("Please fill in the summary: one sentence about the problem.")
-        extra = dict(value.get("extra") or {})
+        extra = _button_extra(value.get("extra"))
         if value.get("force"):
             extra["_force"] = True
-        category = str(value.get("category") or ctx.slots.get("category") or "general")
+        category = _category(value.get("category") or ctx.slots.get("category"))
         reply = escalate(ctx, summary=summary or details[:120], details=details or summary,
                          category=category, urgency=str(value.get("urgency") or "normal"), extra=extra)
         if reply.outcome is not Outcome.ESCALATED:
@@ -301,18 +352,25 @@ class TicketFlow:
     def _own_ticket(self, ctx: TurnContext, key: str | None, ticket_id: Any = None) -> Ticket:
         ticket = None
         if ticket_id is not None:
-            ticket = ctx.session.get(Ticket, int(ticket_id))
+            try:
+                number = int(ticket_id)
+            except (TypeError, ValueError):  # a forged button value
+                number = 0
+            ticket = ctx.session.get(Ticket, number) if 0 < number < 2**31 else None
+        key = str(key or "").strip().upper()
+        if not KEY_RE.fullmatch(key):
+            key = ""
         if ticket is None and key:
             ticket = find_ticket(ctx.session, key)
         if ticket is None:
-            raise InvalidInputError(f"I can't find ticket {key or ''}.".replace("  ", " "))
+            raise InvalidInputError(f"I can't find ticket {key}.".replace(" .", "."))
         if not is_participant(ticket, user_key=ctx.message.user_key, email=ctx.message.email):
             raise NotPermittedError("I can only do that for tickets you reported.")
         return ticket
 
     def _comment_existing(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
         ticket = self._own_ticket(ctx, value.get("key"), value.get("ticket_id"))
-        body = _slot_text(value.get("details")) or _slot_text(value.get("summary"))
+        body = _clean(ctx, value.get("details")) or _clean(ctx, value.get("summary"))
         if not body:
             raise InvalidInputError("There is nothing to add to the ticket.")
         author = ctx.message.display_name or ctx.message.email or ctx.message.user_key
@@ -343,7 +401,10 @@ class TicketFlow:
                      outcome=Outcome.FEEDBACK, private=True, ticket_key=ticket.key)
 
     def _status(self, ctx: TurnContext, key: str) -> Reply:
-        key = key.upper()
+        key = key.strip().upper()
+        if not KEY_RE.fullmatch(key):  # never put an unchecked value into a Jira REST path
+            return Reply(text="I can't find that ticket. Check the key (it looks like IT-123), "
+                              "or ask for “my tickets”.", outcome=Outcome.INFO, private=True)
         ticket = find_ticket(ctx.session, key)
         backend = ctx.services.ticketing
         remote: RemoteTicket | None = None
@@ -365,10 +426,8 @@ class TicketFlow:
         if ticket is None and remote is None:
             return Reply(text=f"I can't find ticket {key}. Check the key (it looks like IT-123), "
                               "or ask for “my tickets”.", outcome=Outcome.INFO, private=True)
-        if remote is not None and ticket is not None:  # refresh our copy silently
-            ticket.status, ticket.assignee = remote.status, remote.assignee
-            if ticket.status_category != "done" or remote.status_category == "done":
-                ticket.status_category = remote.status_category
+        # display only: our copy changes through the webhook (apply_status), so the "resolved"
+        # message with rating buttons is never skipped because a status check saw it first
         status, category = ((remote.status, remote.status_category) if remote
                             else (ticket.status, ticket.status_category))
         assignee = remote.assignee if remote else ticket.assignee

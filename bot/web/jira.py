@@ -1,12 +1,15 @@
 """POST /webhooks/jira: Jira tells us about comments and status changes on our tickets.
 
 Authenticated with ``ticketing.jira.webhook_secret`` (``?secret=`` or
-``X-Hub-Signature: sha256=…``); see integrations/ticketing/webhook.py.
+``X-Hub-Signature: sha256=…``); see integrations/ticketing/webhook.py. Bodies over
+``MAX_BODY`` bytes are refused with 413 before they are read into memory, and the
+``?secret=`` value is masked in the server's access log.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -17,17 +20,58 @@ from integrations.ticketing.webhook import WebhookOutcome, WebhookRejected, hand
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
+_SECRET_PARAM = re.compile(r"([?&]secret=)[^&\s\"]*", re.I)
+
+
+class _MaskSecretParam(logging.Filter):
+    """Mask ``?secret=…`` in access-log lines (uvicorn logs the path with its query string)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_SECRET_PARAM.sub(r"\1[REDACTED]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _SECRET_PARAM.sub(r"\1[REDACTED]", record.msg)
+        return True
+
+
+def _install_access_log_filter() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _MaskSecretParam) for f in access.filters):
+        access.addFilter(_MaskSecretParam())
+
+
+def _too_large(size: int | str) -> JSONResponse:
+    log.warning("Jira webhook rejected: body of %s bytes is too large (limit %s)", size, MAX_BODY)
+    return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    """The body, or None as soon as it grows past ``MAX_BODY`` (never buffered whole)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def build_router(services: Services) -> APIRouter | None:
     router = APIRouter()
+    _install_access_log_filter()
 
     @router.post("/webhooks/jira")
     async def jira_webhook(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            log.warning("Jira webhook rejected: body of %s bytes is too large", len(body))
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return JSONResponse({"ok": False, "error": "bad Content-Length"}, status_code=400)
+            if int(declared) > MAX_BODY:
+                return _too_large(declared)
+        body = await _read_capped(request)
+        if body is None:
+            return _too_large(f"more than {MAX_BODY}")
         headers = {k.lower(): v for k, v in request.headers.items()}
         secret = request.query_params.get("secret")
 

@@ -153,7 +153,8 @@ class JiraBackend:
         found = None
         for user in users:
             raw = user.raw
-            if (raw.get("emailAddress") or "").lower() == email.lower() or len(users) == 1:
+            # exact e-mail only: a fuzzy single hit may be someone else (their tickets, their name)
+            if (raw.get("emailAddress") or "").strip().lower() == email.strip().lower():
                 found = raw.get("accountId") if self.deployment == "cloud" else raw.get("name")
                 break
         self._user_ids[email] = found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base, utcnow
@@ -52,12 +52,16 @@ class Ticket(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Jira's ``fields.updated`` of the newest webhook applied: older deliveries are not applied
+    remote_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class TicketComment(Base):
     """A comment on a ticket (local queue comments, and Jira comments relayed by webhook)."""
 
     __tablename__ = "ticket_comment"
+    # the same Jira comment delivered twice at once is stored once (NULLs: local comments)
+    __table_args__ = (UniqueConstraint("ticket_id", "external_id", name="uq_ticket_comment_ticket_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)

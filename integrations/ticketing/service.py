@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.redact import redact
 from bot.storage.base import utcnow
 from integrations.ticketing.base import IDEM_LABEL_PREFIX, TicketDraft, TicketingBackend
 from integrations.ticketing.drafting import TicketRequest, build_draft, normalise_urgency
@@ -32,13 +34,15 @@ def open_ticket(session: Session, settings: Settings, backend: TicketingBackend,
     Runs inside the caller's transaction: the turn and the ticket commit together.
     """
     draft = build_draft(settings, req)
+    secrets = settings.secret_values()
     ticket = Ticket(
         idem_key=req.idem_key, backend=backend.name, requester_user_key=req.requester_user_key,
         requester_email=req.requester_email, requester_name=req.requester_name, participants=[],
-        summary=draft.summary, description=draft.description, employee_text=req.details or req.summary,
+        summary=draft.summary, description=draft.description, employee_text=redact(req.details or req.summary, secrets),
         category=req.category, urgency=normalise_urgency(req.urgency), priority=draft.priority,
         project=draft.project, issue_type=draft.issue_type, components=draft.components,
-        labels=draft.labels, extra={k: v for k, v in req.extra.items() if not k.startswith("_")},
+        labels=draft.labels,
+        extra={k: redact_value(v, secrets) for k, v in req.extra.items() if not k.startswith("_")},
         status="Queued" if not backend.immediate else "Open",
         status_category="queued" if not backend.immediate else "open",
     )
@@ -53,6 +57,17 @@ def open_ticket(session: Session, settings: Settings, backend: TicketingBackend,
         session.add(TicketOutbox(ticket_id=ticket.id))
         record_event(session, ticket, "queued", actor=req.requester_user_key, backend=backend.name)
     return ticket
+
+
+def redact_value(value: Any, secrets: list[str]) -> Any:
+    """``value`` (text, or JSON made of lists and dicts) with every string redacted."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v, secrets) for v in value]
+    return value
 
 
 def draft_of(ticket: Ticket) -> TicketDraft:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.base import utcnow
@@ -30,8 +31,12 @@ def apply_comment(session: Session, ticket: Ticket, *, author: str, body: str,
         if seen is not None:
             return False
     comment = TicketComment(ticket_id=ticket.id, author=author, body=body, external_id=external_id)
-    session.add(comment)
-    session.flush()
+    try:
+        with session.begin_nested():  # unique (ticket_id, external_id): a concurrent twin loses here
+            session.add(comment)
+            session.flush()
+    except IntegrityError:
+        return False
     ticket.updated_at = utcnow()
     record_event(session, ticket, "commented", actor=author, comment_id=comment.id)
     notify_comment(session, ticket, author=author, body=body,

@@ -7,12 +7,19 @@ Authentication (either is enough; configure ``ticketing.jira.webhook_secret``):
 * ``X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>``
   (what Jira Cloud sends when the webhook is registered with a secret).
 
-The same delivery twice (same ``X-Atlassian-Webhook-Identifier``, else the same
-body) is applied once; comments and resolutions are also deduplicated by id.
+The same delivery twice (same ``X-Atlassian-Webhook-Identifier`` *or* the same
+body: the header is not covered by the signature, so a replay with a fresh header
+is still caught by the body hash) is applied once; comments are also deduplicated
+by id, and an ``issue_updated`` older (``fields.updated``) than the last one
+applied does not overwrite the newer status. A delivery for an issue the bot does
+not know (yet) is not remembered, so Jira's retry is applied once the worker has
+recorded the key. Only issues the bot filed in Jira are touched, never local-queue
+tickets.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -62,9 +69,8 @@ def authenticate(settings: Settings, *, body: bytes, query_secret: str | None,
         return
     if signature:
         algo, _, value = signature.partition("=")
-        digest = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}.get(algo.lower())
-        if digest is not None:
-            expected = hmac.new(secret.encode(), body, digest).hexdigest()
+        if algo.lower() == "sha256":  # sha1 signatures are refused
+            expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
             if hmac.compare_digest(expected, value.strip().lower()):
                 return
         raise WebhookRejected(401, "bad X-Hub-Signature")
@@ -91,11 +97,13 @@ def _find_ticket(session: Session, data: dict[str, Any]) -> Ticket | None:
         match = _COMMENT_ISSUE_ID.search(str(data["comment"].get("self", "")))
         issue_id = match.group(1) if match else None
     if key:
-        found = session.scalars(select(Ticket).where(Ticket.key == str(key))).first()
+        found = session.scalars(select(Ticket).where(Ticket.key == str(key),
+                                                     Ticket.backend == "jira")).first()
         if found is not None:
             return found
     if issue_id:
-        return session.scalars(select(Ticket).where(Ticket.remote_id == str(issue_id))).first()
+        return session.scalars(select(Ticket).where(Ticket.remote_id == str(issue_id),
+                                                    Ticket.backend == "jira")).first()
     return None
 
 
@@ -125,17 +133,21 @@ def handle_delivery(session: Session, settings: Settings, *, body: bytes,
                  signature=headers.get("x-hub-signature"))
     data = parse(body)
     event = data["webhookEvent"]
-    delivery_key = headers.get("x-atlassian-webhook-identifier") or hashlib.sha256(body).hexdigest()
+    ticket = _find_ticket(session, data)
+    if ticket is None:  # not remembered: Jira's retry is applied once the worker knows the key
+        return WebhookOutcome("ignored", "not a ticket opened by the helpdesk bot")
     issue_key = (data.get("issue") or {}).get("key")
+    keys = [f"body:{hashlib.sha256(body).hexdigest()}"]
+    header = headers.get("x-atlassian-webhook-identifier")
+    if header:
+        keys.append(f"jira:{header}"[:200])
     try:
         with session.begin_nested():
-            session.add(JiraWebhookDelivery(delivery_key=f"jira:{delivery_key}"[:200], event=event,
-                                            issue_key=issue_key))
+            for delivery_key in keys:
+                session.add(JiraWebhookDelivery(delivery_key=delivery_key, event=event, issue_key=issue_key))
+            session.flush()
     except IntegrityError:
         return WebhookOutcome("duplicate", "delivery already applied")
-    ticket = _find_ticket(session, data)
-    if ticket is None:
-        return WebhookOutcome("ignored", "not a ticket opened by the helpdesk bot")
     changed = []
     comment = data.get("comment") if isinstance(data.get("comment"), dict) else None
     if comment and event in ("comment_created", "jira:issue_updated") and _is_public(comment):
@@ -147,7 +159,7 @@ def handle_delivery(session: Session, settings: Settings, *, body: bytes,
                 changed.append("comment")
     issue = data.get("issue") or {}
     fields = issue.get("fields") or {}
-    if event == "jira:issue_updated" and fields:
+    if event == "jira:issue_updated" and fields and _is_newest(ticket, fields, data):
         actor = (data.get("user") or {}).get("displayName")
         assignee = (fields.get("assignee") or {}).get("displayName")
         if apply_assignee(session, ticket, assignee, actor=actor):
@@ -162,6 +174,22 @@ def handle_delivery(session: Session, settings: Settings, *, body: bytes,
     if not changed:
         return WebhookOutcome("ignored", "nothing the requester needs to hear")
     return WebhookOutcome("applied", ",".join(changed))
+
+
+def _is_newest(ticket: Ticket, fields: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Whether this issue state is not older than the last one applied (and remember it)."""
+    from integrations.ticketing.jira_backend import parse_jira_time
+
+    updated = parse_jira_time(fields.get("updated")) if isinstance(fields.get("updated"), str) else None
+    if updated is None and isinstance(data.get("timestamp"), (int, float)):
+        updated = dt.datetime.fromtimestamp(data["timestamp"] / 1000, dt.timezone.utc).replace(tzinfo=None)
+    if updated is None:
+        return True
+    if ticket.remote_updated_at is not None and updated < ticket.remote_updated_at:
+        log.info("Jira webhook for %s is older than the state already applied; ignored", ticket.key)
+        return False
+    ticket.remote_updated_at = updated
+    return True
 
 
 def _is_public(comment: dict[str, Any]) -> bool:

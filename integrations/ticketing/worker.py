@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.errors import TicketingError
 from bot.storage.base import utcnow
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DELIVERY_RETENTION = dt.timedelta(days=14)  # Jira retries a webhook for hours, not weeks
 _last_prune: list[dt.datetime] = []
+AMBIGUOUS_RETRY_SECONDS = 60.0  # after a failure without an answer, so the idempotency search sees it
 
 
 @dataclass
@@ -96,10 +98,30 @@ def run_once(services: "Services", *, limit: int | None = None, idempotent: bool
             error = exc
         with services.db.session() as session:
             row = session.get(TicketOutbox, row_id)
+            if row.status != "pending" or row.attempts != attempts:
+                # the lease ran out and another worker (or `outbox --retry`) owns the row now
+                log.warning("outbox row %s was claimed again while Jira answered; leaving it to the "
+                            "newer attempt", row_id)
+                continue
             ticket = session.get(Ticket, row.ticket_id)
             if remote is not None:
+                try:
+                    with session.begin_nested():
+                        mark_created(session, ticket, key=remote.key, url=remote.url,
+                                     remote_id=remote.remote_id)
+                        session.flush()
+                except IntegrityError:
+                    session.refresh(ticket)
+                    row.status = "failed"
+                    row.last_error = (f"Jira created {remote.key}, but another ticket in the bot's database "
+                                      "already has that key (was the local queue used with the same "
+                                      "prefix?). Resolve the clash, then `helpdesk tickets outbox --retry`.")
+                    result.failed += 1
+                    record_event(session, ticket, "delivery_failed", attempts=attempts, error=row.last_error)
+                    notify_failed(session, ticket, services.settings)
+                    log.error("ticket %s: %s", ticket.idem_key, row.last_error)
+                    continue
                 row.status, row.delivered_at, row.last_error = "done", utcnow(), None
-                mark_created(session, ticket, key=remote.key, url=remote.url, remote_id=remote.remote_id)
                 record_event(session, ticket, "created", backend=backend.name, attempts=attempts,
                              adopted=adopted)
                 notify_created(session, ticket)
@@ -131,6 +153,9 @@ def _reschedule(services: "Services", row: TicketOutbox, error: TicketingError |
     cfg = services.settings.ticketing
     delay = backoff_seconds(attempts, cfg.outbox_backoff_seconds, cfg.outbox_max_backoff_seconds,
                             getattr(error, "retry_after", None))
+    if error is not None and getattr(error, "status_code", None) is None:
+        # ambiguous (time-out, connection lost): Jira may have acted, and its search index lags
+        delay = max(delay, AMBIGUOUS_RETRY_SECONDS)
     row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
 
 
@@ -149,6 +174,8 @@ def _deliver_comment(services: "Services", row_id: int, attempts: int, key: str 
             error = exc
     with services.db.session() as session:
         row = session.get(TicketOutbox, row_id)
+        if row.status != "pending" or row.attempts != attempts:
+            return  # claimed again meanwhile: the newer attempt decides
         if key is not None and error is None:
             row.status, row.delivered_at, row.last_error = "done", utcnow(), None
             result.delivered += 1

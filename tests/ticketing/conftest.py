@@ -3,6 +3,9 @@ and helpers that drive the real engine and ticket flow."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -63,6 +66,39 @@ def local_services(migrated_db, make_settings, database_url):
 
     settings = make_settings(database_url, ticketing={"duplicate_method": "tokens"})
     return Services(settings, migrated_db)
+
+
+# --------------------------------------------------------------------- webhooks
+@pytest.fixture
+def bot_url(jira_services) -> Iterator[str]:
+    """The bot's Jira webhook route served by uvicorn on 127.0.0.1 (real HTTP)."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from bot.web.jira import build_router
+
+    app = FastAPI()
+    app.include_router(build_router(jira_services))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture
+def jira_ticket(jira_services, fake_jira):
+    from integrations.ticketing.worker import run_once
+
+    press(jira_services, "alice", "ticket.submit", {"summary": "VPN drops", "details": "error 812"})
+    run_once(jira_services)
+    [t] = tickets(jira_services)
+    return t
 
 
 # --------------------------------------------------------------------- driving turns

@@ -5,40 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
-import time
-from typing import Iterator
 
 import httpx
 import pytest
 
 from bot.messages import Outcome, Reply
-from integrations.ticketing.worker import run_once
 from tests.conftest import shared_path
 from tests.ticketing.conftest import WEBHOOK_SECRET, notifications, press, tickets
-
-
-@pytest.fixture
-def bot_url(jira_services) -> Iterator[str]:
-    """The bot's Jira webhook route served by uvicorn on 127.0.0.1."""
-    import uvicorn
-    from fastapi import FastAPI
-
-    from bot.web.jira import build_router
-
-    app = FastAPI()
-    app.include_router(build_router(jira_services))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(5)
 
 
 def example(name: str, ticket, *, status: dict | None = None) -> bytes:
@@ -67,14 +40,6 @@ def post(bot_url: str, body: bytes, *, secret: str | None = WEBHOOK_SECRET, sign
     if delivery_id:
         headers["X-Atlassian-Webhook-Identifier"] = delivery_id
     return httpx.post(f"{bot_url}/webhooks/jira", content=body, headers=headers, params=params)
-
-
-@pytest.fixture
-def jira_ticket(jira_services, fake_jira):
-    press(jira_services, "alice", "ticket.submit", {"summary": "VPN drops", "details": "error 812"})
-    run_once(jira_services)
-    [t] = tickets(jira_services)
-    return t
 
 
 def test_comment_is_relayed_to_the_employee_once(jira_services, bot_url, jira_ticket):

@@ -56,6 +56,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.Column('remote_updated_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket')),
     sa.UniqueConstraint('idem_key', name=op.f('uq_ticket_idem_key')),
     sa.UniqueConstraint('key', name=op.f('uq_ticket_key'))
@@ -73,7 +74,8 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_comment_ticket_id_ticket'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_comment'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_comment')),
+    sa.UniqueConstraint('ticket_id', 'external_id', name=op.f('uq_ticket_comment_ticket_id'))
     )
     op.create_index(op.f('ix_ticket_comment_ticket_id'), 'ticket_comment', ['ticket_id'], unique=False)
     op.create_table('ticket_event',
