@@ -25,11 +25,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
+SENSITIVE_UNDELIVERED = ("Slack did not accept my last message, and it held something I only show once. "
+                         "Please ask me again.")
 
 
 def enqueue(session: Session, *, user_key: str, reply: Reply, email: str | None = None,
             dedupe_key: str | None = None) -> Notification | None:
-    """Queue ``reply`` for ``user_key``; a repeated ``dedupe_key`` is ignored (returns None)."""
+    """Queue ``reply`` for ``user_key``; a repeated ``dedupe_key`` is ignored (returns None).
+
+    A sensitive reply (one carrying a credential) is never stored: the employee is
+    asked to repeat the request instead.
+    """
+    if reply.sensitive:
+        reply = Reply(text=SENSITIVE_UNDELIVERED, private=True, turn_id=reply.turn_id,
+                      intent=reply.intent)
     if dedupe_key is not None:
         existing = session.scalars(select(Notification).where(Notification.dedupe_key == dedupe_key)).first()
         if existing is not None:

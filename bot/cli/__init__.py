@@ -164,6 +164,9 @@ def _register_capabilities() -> None:
     app.add_typer(nlu.app, name="nlu")
     app.add_typer(tickets.app, name="tickets")
     app.add_typer(directory.dev_app, name="dev")
+    from bot.cli import slack as slack_cli
+
+    app.add_typer(slack_cli.app, name="slack")
     nlu.register(app)
     directory.register(app)
 

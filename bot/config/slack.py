@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from bot.config.core import Section
 
 
 class SlackSettings(Section):
-    """Slack app credentials. Unset bot_token means the Slack channel is off."""
+    """Slack app credentials. Unset bot_token means the Slack channel is off.
+
+    HTTP mode needs ``bot_token`` + ``signing_secret``; Socket Mode needs
+    ``bot_token`` + ``app_token`` (``xapp-…``). Both may be set at once.
+    """
 
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None  # xapp-… enables Socket Mode
     api_base_url: str = "https://slack.com/api/"
     triage_channel: str | None = None
-    user_cache_seconds: int = 3600
-    event_retention_hours: int = 24
+    user_cache_seconds: int = Field(default=3600, ge=0)
+    event_retention_hours: int = Field(default=24, ge=1)
+    slash_command: str = "/helpdesk"
+    request_timeout_seconds: int = Field(default=15, ge=1)
+    rate_limit_retries: int = Field(default=8, ge=0)   # 429 → wait Retry-After, retry this often
+    max_retry_after_seconds: float = Field(default=120.0, gt=0)
+    listener_threads: int = Field(default=8, ge=1)
+    socket_mode_in_server: bool = True  # `helpdesk serve` also connects Socket Mode when app_token is set
 
     @property
     def configured(self) -> bool:
         return self.bot_token is not None
+
+    @property
+    def http_enabled(self) -> bool:
+        return self.bot_token is not None and self.signing_secret is not None
+
+    @property
+    def socket_mode_enabled(self) -> bool:
+        return self.bot_token is not None and self.app_token is not None

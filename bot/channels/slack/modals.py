@@ -1,0 +1,79 @@
+"""The ticket form as a Slack modal (views.open) and reading its submission back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.channels.slack.blocks import plain, truncate
+from bot.messages import Action
+
+TICKET_CALLBACK = "helpdesk.ticket"
+URGENCIES = [("low", "Low"), ("normal", "Normal"), ("high", "High — I can't work"),
+             ("critical", "Critical — many people affected")]
+MODAL_TITLE = 24          # title, submit and close texts
+PRIVATE_METADATA = 3000
+SUMMARY_MAX = 250
+DETAILS_MAX = 3000
+LABEL = 2000
+
+
+def ticket_modal(fields: dict[str, Any], *, submit_action: str = "ticket.submit",
+                 title: str = "Open a ticket", channel: str | None = None,
+                 thread_ts: str | None = None) -> dict[str, Any]:
+    """A modal with summary (prefilled), details and urgency; submits to ``submit_action``."""
+    summary = truncate(str(fields.get("summary") or "").strip(), SUMMARY_MAX)
+    details = truncate(str(fields.get("details") or "").strip(), DETAILS_MAX)
+    urgency = str(fields.get("urgency") or "normal")
+    if urgency not in dict(URGENCIES):
+        urgency = "normal"
+    options = [{"text": plain(label, 75), "value": value} for value, label in URGENCIES]
+    summary_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "value",
+                                     "max_length": SUMMARY_MAX}
+    if summary:
+        summary_input["initial_value"] = summary
+    details_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                                     "max_length": DETAILS_MAX,
+                                     "placeholder": plain("What happened, error messages, what you tried", 150)}
+    if details:
+        details_input["initial_value"] = details
+    meta = {"submit": submit_action, "channel": channel, "thread_ts": thread_ts}
+    return {
+        "type": "modal",
+        "callback_id": TICKET_CALLBACK,
+        "title": plain(title, MODAL_TITLE),
+        "submit": plain("Create ticket", MODAL_TITLE),
+        "close": plain("Cancel", MODAL_TITLE),
+        "private_metadata": json.dumps(meta, separators=(",", ":"))[:PRIVATE_METADATA],
+        "blocks": [
+            {"type": "input", "block_id": "summary", "label": plain("Summary", LABEL),
+             "element": summary_input},
+            {"type": "input", "block_id": "details", "label": plain("Details", LABEL), "optional": True,
+             "element": details_input},
+            {"type": "input", "block_id": "urgency", "label": plain("Urgency", LABEL),
+             "element": {"type": "static_select", "action_id": "value", "options": options,
+                         "initial_option": next(o for o in options if o["value"] == urgency)}},
+        ],
+    }
+
+
+def read_submission(view: dict[str, Any]) -> tuple[Action, dict[str, Any]]:
+    """``(Action(submit_action, {summary, details, urgency}), metadata)`` from a view_submission."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block: str) -> str:
+        element = (values.get(block) or {}).get("value") or {}
+        if element.get("type") == "static_select":
+            return str((element.get("selected_option") or {}).get("value") or "")
+        return str(element.get("value") or "").strip()
+
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    action = Action(action_id=str(meta.get("submit") or "ticket.submit"),
+                    value={"summary": field("summary"), "details": field("details"),
+                           "urgency": field("urgency") or "normal"})
+    return action, meta
