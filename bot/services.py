@@ -80,13 +80,7 @@ class Services:
 
     @cached_property
     def flows(self) -> dict[str, "Flow"]:
-        built: dict[str, Flow] = {}
-        for name, path in FLOW_CLASSES.items():
-            try:
-                built[name] = _load(path)()
-            except ModuleNotFoundError as exc:
-                log.warning("flow %s unavailable: %s", name, exc)
-        return built
+        return {name: _load(path)() for name, path in FLOW_CLASSES.items()}
 
     def register_sender(self, channel: str, sender: Callable[..., Any]) -> None:
         """A channel adapter registers how to deliver a Notification to its users."""

@@ -23,10 +23,7 @@ def load_jobs() -> list[tuple[str, Callable[[Services], object]]]:
     jobs = []
     for path in JOBS:
         module, _, attr = path.partition(":")
-        try:
-            jobs.append((path, getattr(importlib.import_module(module), attr)))
-        except (ModuleNotFoundError, AttributeError) as exc:
-            log.warning("background job %s unavailable: %s", path, exc)
+        jobs.append((path, getattr(importlib.import_module(module), attr)))
     return jobs
 
 

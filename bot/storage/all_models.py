@@ -15,8 +15,4 @@ MODEL_MODULES = [
 ]
 
 for _name in MODEL_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # a capability not built yet
-        if not _name.startswith(exc.name or "\0"):
-            raise
+    importlib.import_module(_name)
