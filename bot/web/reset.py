@@ -12,6 +12,7 @@ Serve it over HTTPS in production (behind a TLS-terminating proxy; see README).
 from __future__ import annotations
 
 import logging
+from typing import Any
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -93,21 +94,30 @@ def build_router(services: Services) -> APIRouter:
                     min_length=rules.min_length, login=login, masked_email=_mask(link.email),
                     action=f"/reset/{token}", expires=link.expires_at.strftime("%H:%M"))
 
-    @router.get("/reset/{token}", response_class=HTMLResponse)
-    def show(token: str, request: Request) -> HTMLResponse:
+    def usable_link(session: Any, request: Request, token: str, where: str) -> tuple[Any, HTMLResponse | None]:
+        """The live link for ``token``, or the page to answer instead (rate limit, unknown, used…)."""
         from integrations.directory import audit, tokens
 
+        link = tokens.find(session, token)
+        if not allowed(session, request, token, link):
+            return None, too_many()
+        reason = tokens.why_unusable(link)
+        if reason is not None:
+            if link is not None:
+                audit.record(session, actor="web", action="reset_page", result=f"link_{reason}",
+                             email=link.email, account=link.account_dn, detail=f"link #{link.id}{where}")
+            return None, error(410 if link is not None else 404, INVALID)
+        return link, None
+
+    @router.get("/reset/{token}", response_class=HTMLResponse)
+    def show(token: str, request: Request) -> HTMLResponse:
+        from integrations.directory import tokens
+
         with services.db.session() as session:
-            link = tokens.find(session, token)
-            if not allowed(session, request, token, link):
-                return too_many()
-            reason = tokens.why_unusable(link)
-            if reason is not None:
-                if link is not None:
-                    audit.record(session, actor="web", action="reset_page", result=f"link_{reason}",
-                                 email=link.email, account=link.account_dn, detail=f"link #{link.id}")
-                return error(410 if link is not None else 404, INVALID)
-            csrf = tokens.new_csrf(link)  # type: ignore[arg-type]
+            link, refusal = usable_link(session, request, token, "")
+            if refusal is not None:
+                return refusal
+            csrf = tokens.new_csrf(link)
             return form(link, token, csrf, [])
 
     @router.post("/reset/{token}", response_class=HTMLResponse)
@@ -128,16 +138,9 @@ def build_router(services: Services) -> APIRouter:
         from integrations.directory.selfservice import SelfService
 
         with services.db.session() as session:
-            link = tokens.find(session, token)
-            if not allowed(session, request, token, link):
-                return too_many()
-            reason = tokens.why_unusable(link)
-            if reason is not None:
-                if link is not None:
-                    audit.record(session, actor="web", action="reset_page", result=f"link_{reason}",
-                                 email=link.email, account=link.account_dn, detail=f"link #{link.id} (submit)")
-                return error(410 if link is not None else 404, INVALID)
-            assert link is not None
+            link, refusal = usable_link(session, request, token, " (submit)")
+            if refusal is not None:
+                return refusal
             if not tokens.csrf_ok(link, csrf_form, csrf_cookie):
                 audit.record(session, actor="web", action="reset_page", result="csrf_failed",
                              email=link.email, account=link.account_dn, detail=f"link #{link.id}")
