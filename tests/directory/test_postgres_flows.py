@@ -55,37 +55,10 @@ def test_rate_counters_are_atomic_on_postgresql(pg_stack):
 
 
 def test_two_concurrent_submits_change_the_password_once_on_postgresql(slapd, pg_stack):
-    import threading
+    from tests.directory.test_review_fixes import race_two_submits
 
-    from tests.directory.test_review_fixes import add_person, form_csrf, link_for
-
-    add_person(slapd, "pgxavier", ["pgxavier@example.com"])
-    first, second = "Quartz-Lagoon-Maple-84", "Ember-Summit-Otter-16"
-    remember(first, second)
-    url = link_for(pg_stack, "slack:UPGXAVIER", "pgxavier@example.com")
-    with httpx.Client() as web:
-        csrf = form_csrf(web.get(url).text)
-        cookies = dict(web.cookies)
-    barrier = threading.Barrier(2)
-    codes: dict[str, int] = {}
-
-    def submit(password: str) -> None:
-        with httpx.Client(cookies=cookies, timeout=30) as client:
-            barrier.wait()
-            codes[password] = client.post(url, data={"csrf": csrf, "password": password,
-                                                     "confirm": password}).status_code
-
-    threads = [threading.Thread(target=submit, args=(p,)) for p in (first, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(codes.values()) in ([200, 409], [200, 410]), codes
-    winner = next(p for p, code in codes.items() if code == 200)
-    loser = second if winner == first else first
-    person = f"uid=pgxavier,{testing.PEOPLE_BASE}"
-    assert try_bind(slapd.url, slapd.ca_file, person, winner)[0]
-    assert not try_bind(slapd.url, slapd.ca_file, person, loser)[0]
+    person = race_two_submits(slapd, pg_stack, "pgxavier", "slack:UPGXAVIER",
+                              ("Quartz-Lagoon-Maple-84", "Ember-Summit-Otter-16"))
     with pg_stack.services.db.session() as s:
         results = [r.result for r in s.scalars(select(DirectoryAudit).where(
             DirectoryAudit.account == person, DirectoryAudit.action == "reset"))]

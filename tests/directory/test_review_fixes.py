@@ -87,11 +87,12 @@ def link_for(stack, user: str, email: str) -> str:
 
 
 # ---------------------------------------------------------------------------- finding 4
-def test_two_concurrent_submits_change_the_password_once(slapd, ldap_stack):
-    add_person(slapd, "xavier", ["xavier@example.com"])
-    first, second = "Copper-Lantern-Ridge-61", "Silver-Meadow-Falcon-27"
+def race_two_submits(slapd, stack, uid: str, user: str, passwords: tuple[str, str]) -> str:
+    """Submit the same one-time form twice at once; check exactly one password took; return its DN."""
+    add_person(slapd, uid, [f"{uid}@example.com"])
+    first, second = passwords
     remember(first, second)
-    url = link_for(ldap_stack, "slack:UXAVIER", "xavier@example.com")
+    url = link_for(stack, user, f"{uid}@example.com")
     with httpx.Client() as web:
         csrf = form_csrf(web.get(url).text)
         cookies = dict(web.cookies)
@@ -112,9 +113,16 @@ def test_two_concurrent_submits_change_the_password_once(slapd, ldap_stack):
     assert sorted(codes.values()) in ([200, 409], [200, 410]), codes
     winner = next(p for p, code in codes.items() if code == 200)
     loser = second if winner == first else first
-    assert try_bind(slapd.url, slapd.ca_file, dn("xavier"), winner)[0]
-    assert not try_bind(slapd.url, slapd.ca_file, dn("xavier"), loser)[0]
-    assert [r.result for r in audits(ldap_stack, account=dn("xavier"), action="reset")] == ["ok"]
+    person = dn(uid)
+    assert try_bind(slapd.url, slapd.ca_file, person, winner)[0]
+    assert not try_bind(slapd.url, slapd.ca_file, person, loser)[0]
+    return person
+
+
+def test_two_concurrent_submits_change_the_password_once(slapd, ldap_stack):
+    person = race_two_submits(slapd, ldap_stack, "xavier", "slack:UXAVIER",
+                              ("Copper-Lantern-Ridge-61", "Silver-Meadow-Falcon-27"))
+    assert [r.result for r in audits(ldap_stack, account=person, action="reset")] == ["ok"]
 
 
 # ---------------------------------------------------------------------------- finding 14
