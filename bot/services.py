@@ -6,7 +6,6 @@ Everything outside the engine is reached through here, so a test can build
 
 from __future__ import annotations
 
-import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
     from bot.flows.base import Flow
     from intents.api import IntentParser
     from intents.encoder import Encoder
-
-log = logging.getLogger(__name__)
 
 # Flow name -> "module:Class". Each flow module is owned by its capability.
 FLOW_CLASSES: dict[str, str] = {
