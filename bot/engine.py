@@ -27,6 +27,8 @@ from bot.storage.models import AnalyticsEvent, ConversationState, TranscriptEntr
 
 log = logging.getLogger(__name__)
 
+# A reply carrying a credential is never written down, not even redacted.
+SENSITIVE_TRANSCRIPT = "[a one-time credential was shown to the employee; not recorded]"
 CANCEL_WORDS = {"cancel", "stop", "never mind", "nevermind", "forget it", "abort", "quit"}
 
 
@@ -127,7 +129,8 @@ class Engine:
             TranscriptEntry(turn_id=ctx.turn_id, user_key=message.user_key, channel=message.channel,
                             speaker="user", text=question),
             TranscriptEntry(turn_id=ctx.turn_id, user_key=message.user_key, channel=message.channel,
-                            speaker="bot", text=redact(reply.text, secrets)),
+                            speaker="bot", text=SENSITIVE_TRANSCRIPT if reply.sensitive
+                            else redact(reply.text, secrets)),
             AnalyticsEvent(
                 turn_id=ctx.turn_id, user_key=message.user_key, channel=message.channel,
                 question=question, intent=reply.intent, confidence=reply.confidence,

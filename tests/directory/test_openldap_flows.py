@@ -257,6 +257,15 @@ def test_temporary_password_mode_forces_a_change_and_is_not_stored(slapd, ldap_s
     assert not lock and reset == ["TRUE"]
     ok, _ = try_bind(slapd.url, slapd.ca_file, dn("grace"), temp)
     assert ok
+    from sqlalchemy import select
+
+    from bot.engine import SENSITIVE_TRANSCRIPT
+    from bot.storage.models import TranscriptEntry
+
+    with stack.services.db.session() as s:
+        said = s.scalars(select(TranscriptEntry.text).where(TranscriptEntry.turn_id == reply.turn_id,
+                                                             TranscriptEntry.speaker == "bot")).one()
+    assert said == SENSITIVE_TRANSCRIPT  # not even a redacted copy of the credential reply
 
 
 def test_directory_going_down_mid_flow_gives_a_message_and_a_ticket(slapd, ldap_stack):
