@@ -45,7 +45,8 @@ class Engine:
             with self.services.db.session() as session:
                 state = self._load_state(session, message.user_key)
                 ctx = TurnContext(message=message, services=self.services, session=session,
-                                  state=state, turn_id=turn_id)
+                                  state=state, turn_id=turn_id, secrets=self.services.secrets,
+                                  encode=lambda text: self.services.encoder.encode_one(text))
                 reply = self._dispatch_safely(ctx)
                 reply.turn_id = turn_id
                 self._record(ctx, reply)

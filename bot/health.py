@@ -142,7 +142,17 @@ def _kb(s: Settings) -> Item:
     return _item("knowledge base", "articles in the database", problems, [], f"imports from {path}")
 
 
-CHECKS: list[Callable[[Settings], Item]] = [_database, _slack, _directory, _ticketing, _nlu, _kb]
+def _security(s: Settings) -> Item:
+    from bot.security import insecure_settings
+
+    found = insecure_settings(s)
+    if s.server.allow_insecure:
+        return _item("security", "development (server.allow_insecure)", [], found,
+                     "no unsafe setting found")
+    return _item("security", "production", found, [], "TLS everywhere it matters; secrets long enough")
+
+
+CHECKS: list[Callable[[Settings], Item]] = [_database, _slack, _directory, _ticketing, _nlu, _kb, _security]
 
 
 def check_configuration(settings: Settings) -> dict[str, Any]:

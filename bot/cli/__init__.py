@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Optional
 
@@ -9,6 +10,9 @@ import typer
 
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
+from bot.errors import ConfigError
+
+log = logging.getLogger("helpdesk.serve")
 
 app = typer.Typer(
     name="helpdesk",
@@ -84,9 +88,17 @@ def serve(
 
     from bot.server import create_app
 
+    from bot.security import insecure_settings
+
     common.mark_server()
+    s = common.settings()
+    unsafe = insecure_settings(s, host=host)
+    if unsafe and not s.server.allow_insecure:
+        raise ConfigError("Refusing to start: " + "; ".join(unsafe)
+                          + ". (Set server.allow_insecure = true for development only.)")
+    for problem in unsafe:
+        log.warning("insecure setting allowed by server.allow_insecure: %s", problem)
     services = common.open_services()
-    s = services.settings
     uvicorn.run(create_app(services), host=host or s.server.host, port=port or s.server.port,
                 log_config=None)
 

@@ -192,6 +192,17 @@ def reopen(key: str = typer.Argument(..., help="Ticket key."), as_json: bool = J
     print_json(data) if as_json else console.print(f"{data['key']} reopened.")
 
 
+PULL_CHANNELS = {"terminal": "at the user's next chat message", "http": "with the user's next API reply"}
+
+
+def _print_notifications(counts: dict[str, dict[str, int]]) -> None:
+    """Notifications not yet delivered, per channel (push channels retry; pull channels wait)."""
+    for channel, by_status in sorted(counts.items()):
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+        when = PULL_CHANNELS.get(channel, "the worker retries them")
+        console.print(f"Notifications for {channel}: {parts} ({when}).")
+
+
 @app.command("outbox")
 @user_errors
 def outbox(
@@ -202,6 +213,7 @@ def outbox(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Escalations waiting for Jira: inspect, requeue (with the current routing), deliver now."""
+    from bot.notify import pending_counts
     from bot.storage.base import utcnow
     from integrations.ticketing.models import Ticket, TicketOutbox
     from integrations.ticketing.service import reroute
@@ -238,10 +250,13 @@ def outbox(
                  "last_error": o.last_error, "ticket": t.key, "idem_key": t.idem_key, "summary": t.summary,
                  "requester": t.requester_email or t.requester_user_key}
                 for o, t in session.execute(stmt).all()]
+        notifications = pending_counts(session)
     if as_json:
         print_json({"rows": data, "delivered_now": result.delivered if result else None,
-                    "requeued": requeued, "already_queued": already_queued, "already_done": already_done})
+                    "requeued": requeued, "already_queued": already_queued, "already_done": already_done,
+                    "notifications": notifications})
         return
+    _print_notifications(notifications)
     if already_queued:
         console.print(f"Already queued (the worker retries them on schedule): "
                       f"{', '.join(map(str, already_queued))}.")
@@ -252,7 +267,7 @@ def outbox(
     if result is not None:
         console.print(f"Delivered {result.delivered}, retrying {result.retried}, failed {result.failed}.")
     if not data:
-        console.print("The outbox is empty: every escalation has reached the tracker.")
+        console.print("The ticket outbox is empty: every escalation has reached the tracker.")
         return
     from rich.table import Table
 

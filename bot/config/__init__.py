@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.core import DatabaseSettings, LoggingSettings, PathSettings, ServerSettings
-from bot.config.directory import DirectorySettings
-from bot.config.kb import KnowledgeBaseSettings
-from bot.config.nlu import NluSettings
+from integrations.directory.settings import DirectorySettings
+from knowledge_base.settings import KnowledgeBaseSettings
+from intents.settings import NluSettings
 from bot.config.slack import SlackSettings
-from bot.config.ticketing import TicketingSettings
+from integrations.ticketing.settings import TicketingSettings
 from bot.errors import ConfigError
 
 ENV_PREFIX = "HELPDESK_"

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr
 
-
-class Section(BaseModel):
-    """Base for every settings section: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+from bot.settings_base import Section, SharedSecret, default_data_dir
 
 
 class DatabaseSettings(Section):
@@ -29,19 +25,11 @@ class ServerSettings(Section):
     public_url: str = "http://127.0.0.1:8080"
     run_workers: bool = True
     # Bearer token for the JSON chat API (POST /api/v1/messages); unset = the API is off.
-    api_token: SecretStr | None = None
+    api_token: SharedSecret | None = None
     worker_interval_seconds: float = Field(default=5.0, gt=0)
-
-
-SOURCE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-
-
-def default_data_dir() -> Path:
-    """``./data`` when it exists, else the bundled content beside the code (any working directory)."""
-    local = Path("data")
-    if local.is_dir() or not SOURCE_DATA_DIR.is_dir():
-        return local
-    return SOURCE_DATA_DIR
+    # Development only: let `serve` start with settings that are unsafe in production
+    # (an http:// public URL on a non-loopback address, Jira without TLS verification).
+    allow_insecure: bool = False
 
 
 class PathSettings(Section):

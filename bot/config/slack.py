@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from bot.config.core import Section
+from bot.settings_base import Credential, Section, SharedSecret
 
 
 class SlackSettings(Section):
@@ -14,9 +14,9 @@ class SlackSettings(Section):
     ``bot_token`` + ``app_token`` (``xapp-…``). Both may be set at once.
     """
 
-    bot_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    app_token: SecretStr | None = None  # xapp-… enables Socket Mode
+    bot_token: Credential | None = None
+    signing_secret: SharedSecret | None = None
+    app_token: Credential | None = None  # xapp-… enables Socket Mode
     api_base_url: str = "https://slack.com/api/"
     triage_channel: str | None = None
     user_cache_seconds: int = Field(default=3600, ge=0)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.encoding import Vector
 from bot.messages import Action, Message, Reply
+from bot.redact import redact
 from bot.storage.models import ConversationState, TranscriptEntry
 
 if TYPE_CHECKING:
@@ -27,12 +29,16 @@ class TurnContext:
     """
 
     message: Message
-    services: "Services"
+    services: "Services"  # TRANSITIONAL: flows take their collaborators in their constructors instead
     session: Session
     state: ConversationState
     turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # the configured secrets' plain values, masked by ``redact`` before anything is stored or sent
+    secrets: tuple[str, ...] = ()
+    # the encoder's ``encode_one``; called at most once per turn through ``embed``
+    encode: Callable[[str], Vector] | None = None
     parse: "ParseResult | None" = None
-    embedding: np.ndarray | None = None
+    embedding: Vector | None = None
     # analytics hints a flow may fill in
     top_article_id: str | None = None
     kb_score: float | None = None
@@ -58,11 +64,16 @@ class TurnContext:
         self.state.slots = {}
 
     # --- helpers ------------------------------------------------------------
-    def embed(self) -> np.ndarray:
+    def embed(self) -> Vector:
         """The message's embedding, computed at most once per turn and shared."""
         if self.embedding is None:
-            self.embedding = self.services.encoder.encode_one(self.message.text)
+            encode = self.encode or self.services.encoder.encode_one
+            self.embedding = encode(self.message.text)
         return self.embedding
+
+    def redact(self, text: str) -> str:
+        """``text`` with the configured secrets and credential shapes masked."""
+        return redact(text, self.secrets)
 
     def recent_transcript(self, limit: int = 20) -> list[TranscriptEntry]:
         """The user's latest transcript lines (already redacted), oldest first."""

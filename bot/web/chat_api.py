@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from bot.engine import Engine
 from bot.messages import Action, Message
+from bot.notify import take_for_user
 from bot.services import Services
 
 
@@ -46,6 +47,8 @@ def build_router(services: Services) -> APIRouter | None:
         if reply.sensitive:  # never over this API: credentials go to verified channels only
             reply.text = "That can only be shown in Slack. Please ask me there."
             reply.buttons = []
-        return reply.to_dict()
+        with services.db.session() as session:  # ticket updates since the last call
+            notes = take_for_user(session, message.user_key)
+        return {**reply.to_dict(), "notifications": [n.to_dict() for n in notes]}
 
     return router

@@ -23,7 +23,7 @@ from ldap3.core import exceptions as lx
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
-from bot.config.directory import DirectorySettings
+from integrations.directory.settings import DirectorySettings
 from bot.errors import (
     ConfigError,
     DirectoryError,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bot.config.directory import DirectorySettings
+from integrations.directory.settings import DirectorySettings
 from integrations.directory.client import Account
 
 log = logging.getLogger(__name__)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.storage.session import Database
 from integrations.ticketing.base import TicketingBackend
+from integrations.ticketing.settings import TicketingSettings
 
 
-def build_ticketing(settings: Settings, db: Database | None = None) -> TicketingBackend:
+def build_ticketing(settings: TicketingSettings) -> TicketingBackend:
     """``local`` (default): the queue in the bot's database; ``jira``: Cloud or Server/DC."""
-    t = settings.ticketing
-    if t.backend == "jira":
+    if settings.backend == "jira":
         from integrations.ticketing.jira_backend import JiraBackend
 
-        return JiraBackend(t.jira)
+        return JiraBackend(settings.jira)
     from integrations.ticketing.local import LocalQueueBackend
 
-    return LocalQueueBackend(key_prefix=t.key_prefix)
+    return LocalQueueBackend(key_prefix=settings.key_prefix)

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from sqlalchemy.orm import Session
 
-from bot.config.ticketing import JiraSettings
+from integrations.ticketing.settings import JiraSettings
 from bot.errors import ConfigError, TicketingError
 from integrations.ticketing.base import RemoteTicket, TicketDraft
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.config.directory import DirectorySettings
+from integrations.directory.settings import DirectorySettings
 from bot.errors import ConfigError, DirectoryError, NotPermittedError
 from bot.storage.models import Notification
 from integrations.directory import testing

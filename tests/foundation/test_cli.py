@@ -58,7 +58,7 @@ def test_config_check_lists_integrations_without_secrets(tmp_path: Path) -> None
     proc = run(["config", "check", "--json"], tmp_path, env)
     report = json.loads(proc.stdout)
     by_name = {i["name"]: i for i in report["integrations"]}
-    assert set(by_name) == {"database", "slack", "directory", "ticketing", "nlu", "knowledge base"}
+    assert set(by_name) == {"database", "slack", "directory", "ticketing", "nlu", "knowledge base", "security"}
     assert by_name["directory"]["mode"].startswith("none")
     assert by_name["slack"]["status"] == "error" and "signing_secret" in by_name["slack"]["details"]
     assert by_name["ticketing"]["status"] == "error" and "credentials" in by_name["ticketing"]["details"]

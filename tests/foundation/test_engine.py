@@ -73,10 +73,10 @@ def test_http_chat_api(make_settings, database_url) -> None:
 
     from bot.server import create_app
 
-    svc = Services(make_settings(database_url, server={"api_token": "t0ken-for-tests"}))
+    svc = Services(make_settings(database_url, server={"api_token": "t0ken-for-tests-0123"}))
     migrate.prepare(svc.db)
     with TestClient(create_app(svc, start_workers=False)) as client:
-        auth = {"Authorization": "Bearer t0ken-for-tests"}
+        auth = {"Authorization": "Bearer t0ken-for-tests-0123"}
         reply = client.post("/api/v1/messages", json={"user": "web-1", "text": "good morning"},
                             headers=auth).json()
         assert reply["intent"] == "greet" and reply["turn_id"]

@@ -47,8 +47,8 @@ def test_model_parse_has_rasas_shape(nlu_settings):
 
 
 def test_token_is_required_when_configured(nlu_settings):
-    with serve_asgi(_app(nlu_settings(nlu={"parse_api_token": "s3cret-token"}))) as base:
+    with serve_asgi(_app(nlu_settings(nlu={"parse_api_token": "s3cret-token-for-tests"}))) as base:
         denied = httpx.post(f"{base}/model/parse", json={"text": "hi"}, timeout=30)
         assert denied.status_code == 401
-        ok = httpx.post(f"{base}/model/parse?token=s3cret-token", json={"text": "hi"}, timeout=30)
+        ok = httpx.post(f"{base}/model/parse?token=s3cret-token-for-tests", json={"text": "hi"}, timeout=30)
         assert ok.status_code == 200 and ok.json()["intent"]["name"] == "greet"

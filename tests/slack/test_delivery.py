@@ -13,6 +13,7 @@ from bot.channels.slack.adapter import SlackAdapter, clean_text
 from bot.channels.slack.dedupe import EventLedger
 from bot.channels.slack.identity import UserResolver
 from bot.channels.slack.models import SlackProcessedEvent
+from bot.errors import SlackError
 from bot.messages import Button, Outcome, Reply
 from bot.notify import deliver_pending, enqueue
 from bot.services import Services
@@ -153,3 +154,72 @@ def test_clean_text_strips_the_mention_and_slack_markup() -> None:
            "<https://x.example.com|the portal> in <#C1|it>")
     assert clean_text(raw, "UBOTHELP1") == "my mail & a@example.com on the portal in #it"
     assert clean_text("<@W111> Hi there!") == "Hi there!"
+
+
+def test_a_credential_never_leaves_through_a_response_url(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
+    """A forged payload can name any response_url: a one-time link must not follow it there."""
+    link = "https://helpdesk.example.com/reset/very-secret-one-time-token"
+    fake_slack.fail_next("chat.postEphemeral", error="channel_not_found")
+    hook = fake_slack.base_url.replace("/api/", "/hooks/actions/T111/222/foreign")
+    reply = Reply(text=f"Your one-time link: {link}", outcome=Outcome.ACCOUNT_ACTION, private=True,
+                  sensitive=True, turn_id="turn-cred-2")
+    adapter.delivery.reply_in_place(reply, user_id="W0123ABCD", channel="C0NOTMINE1", thread_ts=None,
+                                    public=True, response_url=hook, force_ephemeral=True)
+    assert fake_slack.calls_to("response_url") == []
+    with adapter.services.db.session() as session:
+        stored = " ".join(str(r.reply) for r in session.scalars(select(Notification)))
+    assert "ask me again" in stored and link not in stored
+    with pytest.raises(SlackError) as refused:
+        adapter.delivery.respond(hook, reply)
+    assert "credential" in (refused.value.detail or "")
+    assert fake_slack.calls_to("response_url") == []
+
+
+def test_notifications_no_channel_can_push_never_block_the_rest(adapter: SlackAdapter,
+                                                                fake_slack: FakeSlack) -> None:
+    """Rows for API and terminal users (picked up at their next turn) stay out of the worker's way."""
+    services = adapter.services
+    with services.db.session() as session:
+        for i in range(120):  # more than one delivery round's worth, all at the head of the queue
+            enqueue(session, user_key=f"http:web-{i}", reply=Reply(text=f"IT-{i} was resolved."))
+            enqueue(session, user_key=f"terminal:user-{i}", reply=Reply(text=f"IT-{i} was resolved."))
+        for i in range(3):
+            enqueue(session, user_key="slack:C0TRIAGE1", reply=Reply(text=f"New ticket IT-{200 + i}"))
+    assert deliver_pending(services, limit=50) == 3
+    texts = [c.args["text"] for c in fake_slack.calls_to("chat.postMessage", ok_only=True)]
+    assert texts == ["New ticket IT-200", "New ticket IT-201", "New ticket IT-202"]
+    with services.db.session() as session:
+        waiting = session.scalars(select(Notification).where(Notification.status == "pending")).all()
+    assert len(waiting) == 240 and all(not r.user_key.startswith("slack:") for r in waiting)
+
+
+def test_a_failing_notification_does_not_delay_the_next(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
+    services = adapter.services
+    with services.db.session() as session:
+        enqueue(session, user_key="slack:C0GONE0001", reply=Reply(text="first"))
+        enqueue(session, user_key="slack:C0TRIAGE1", reply=Reply(text="second"))
+    fake_slack.fail_next("chat.postMessage", error="channel_not_found")
+    assert deliver_pending(services) == 1
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage", ok_only=True)] == ["second"]
+    assert deliver_pending(services) == 0  # the failed one waits for its backoff, not at the head
+
+
+def test_two_workers_never_send_the_same_notification(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
+    services = adapter.services
+    with services.db.session() as session:
+        for i in range(40):
+            enqueue(session, user_key="slack:C0TRIAGE1", reply=Reply(text=f"n{i}"))
+    counts: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        barrier.wait()
+        counts.append(deliver_pending(services, limit=40))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    texts = [c.args["text"] for c in fake_slack.calls_to("chat.postMessage", ok_only=True)]
+    assert sum(counts) == 40 and sorted(texts) == sorted(f"n{i}" for i in range(40))

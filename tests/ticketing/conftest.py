@@ -14,7 +14,7 @@ from tests.conftest import shared_path
 from tests.ticketing.fake_jira import FakeJira
 
 CLOUD_EMAIL, CLOUD_TOKEN, SERVER_PAT = "helpdesk-bot@example.com", "ATATT-test-cloud-token-0001", "pat-server-0002"
-WEBHOOK_SECRET = "hook-secret-3"
+WEBHOOK_SECRET = "hook-secret-3-for-tests"
 
 
 def jira_spec():

@@ -71,6 +71,8 @@ class Delivery:
 
     def respond(self, response_url: str, reply: Reply, *, in_channel: bool = False,
                 extra_buttons: list[Button] | None = None) -> None:
+        if reply.sensitive:  # a response_url is just a URL in the payload: never trust it with a credential
+            raise SlackError(detail="refusing to send a one-time credential to a response_url")
         text, blocks = render_reply(reply, extra_buttons=extra_buttons)
         result = WebhookClient(response_url, timeout=self.client.timeout).send(
             text=text, blocks=blocks, response_type="in_channel" if in_channel else "ephemeral",
@@ -104,7 +106,7 @@ class Delivery:
             self.post_ephemeral(reply, channel=channel, user_id=user_id, thread_ts=thread_ts,
                                 extra_buttons=extra_buttons)
         except SlackApiError as exc:
-            if response_url and exc.response.get("error") in NOT_REACHABLE:
+            if response_url and not reply.sensitive and exc.response.get("error") in NOT_REACHABLE:
                 self.respond(response_url, reply, extra_buttons=extra_buttons)
                 return
             raise

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from bot.config.core import Section
+from bot.settings_base import Credential, Section
 
 
 class DirectorySettings(Section):
@@ -19,7 +19,7 @@ class DirectorySettings(Section):
     ca_file: Path | None = None  # CA bundle to verify the directory's certificate (default: system CAs)
     allow_insecure: bool = False  # plain ldap:// without TLS: development only, logged loudly
     bind_dn: str | None = None
-    bind_password: SecretStr | None = None
+    bind_password: Credential | None = None
     base_dn: str | None = None
     people_base: str | None = None  # where employees live (default: base_dn)
     protected_groups: list[str] = Field(default_factory=list)  # group DNs whose members are never touched

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from bot.config.core import Section
+from bot.settings_base import Credential, Section, SharedSecret
 
 
 class IntentRoute(Section):
@@ -27,11 +27,11 @@ class JiraSettings(Section):
 
     url: str | None = None
     email: str | None = None
-    api_token: SecretStr | None = None
-    personal_access_token: SecretStr | None = None
+    api_token: Credential | None = None
+    personal_access_token: Credential | None = None
     project: str = "IT"
     issue_type: str = "Task"
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SharedSecret | None = None
     timeout_seconds: float = Field(default=10.0, gt=0)
     intent_routes: dict[str, IntentRoute] = Field(default_factory=dict)
     priority_map: dict[str, str] = Field(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from bot.config.core import Section
+from bot.settings_base import Credential, Section, SharedSecret
 
 
 class NluSettings(Section):
@@ -21,7 +21,7 @@ class NluSettings(Section):
 
     backend: Literal["builtin", "rasa"] = "builtin"
     rasa_url: str | None = None
-    rasa_token: SecretStr | None = None
+    rasa_token: Credential | None = None
     rasa_timeout_seconds: float = Field(default=5.0, gt=0)
     high_confidence: float = Field(default=0.70, ge=0, le=1)
     low_confidence: float = Field(default=0.40, ge=0, le=1)
@@ -30,4 +30,4 @@ class NluSettings(Section):
     classifier_c: float = Field(default=10.0, gt=0)
     tfidf_features: bool = True
     serve_parse_api: bool = True
-    parse_api_token: SecretStr | None = None
+    parse_api_token: SharedSecret | None = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from bot.config.core import Section, default_data_dir
+from bot.settings_base import Section, default_data_dir
 
 
 class KnowledgeBaseSettings(Section):
