@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 HELPDESK = $(BIN)/helpdesk
 
-.PHONY: run test install dev serve train kb-import clean help
+.PHONY: run test lint install dev serve train kb-import clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,10 @@ serve: prepare  ## Run the HTTP server (Slack, webhooks, reset page, /model/pars
 
 test: dev  ## Run the whole test suite
 	$(BIN)/python -m pytest
+
+lint: dev  ## Lint (ruff) and type-check (mypy) the code; the layering is checked by tests/architecture
+	$(BIN)/ruff check bot intents knowledge_base integrations training tests bench
+	$(BIN)/mypy
 
 clean:  ## Remove the virtual environment and local state
 	rm -rf $(VENV) var models

@@ -46,7 +46,8 @@ def main() -> None:
     print(f"{args.data.name}, split {args.split}, threshold {result['threshold']} "
           f"({result['operating_point']})")
     print(f"{'system':40s} {'in-scope acc %':>15s} {'oos recall %':>13s}")
-    print(f"{'helpdesk (this run, ' + args.split + ')':40s} {result['in_scope_accuracy']:15.2f} {result['oos_recall']:13.2f}")
+    this_run = f"helpdesk (this run, {args.split})"
+    print(f"{this_run:40s} {result['in_scope_accuracy']:15.2f} {result['oos_recall']:13.2f}")
     for name, fig in result["published_test"].items():
         print(f"{name + ' (published, test)':40s} {fig['in_scope_accuracy']:15.1f} {fig['oos_recall']:13.1f}")
 

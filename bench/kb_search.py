@@ -35,9 +35,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge_base.index import ArticleInfo, ChunkInput, HybridIndex
+from bot.encoding import DIM  # noqa: E402 - after the sys.path line
+from knowledge_base.index import ArticleInfo, ChunkInput, HybridIndex  # noqa: E402
 
-DIM = 384
 CHUNKS_PER_ARTICLE = 5
 VOCAB = 30000
 
@@ -133,8 +133,8 @@ def run_scale(n: int, n_queries: int, encoder, questions: list[str], rng: np.ran
         enc = []
         for i in range(min(n_queries, 50)):
             enc.append(timed(encoder.encode_one, questions[i % len(questions)]))
-        with_enc = [e + o for e, o in zip(enc, ours)]
-        with_base = [e + b for e, b in zip(enc, base)]
+        with_enc = [e + o for e, o in zip(enc, ours, strict=False)]
+        with_base = [e + b for e, b in zip(enc, base, strict=False)]
         row.update({"enc_p50": statistics.median(with_enc), "enc_p99": pct(with_enc, 99),
                     "enc_base_p50": statistics.median(with_base), "enc_base_p99": pct(with_base, 99)})
     # incremental update: one article (5 chunks) edited
@@ -181,14 +181,11 @@ def end_to_end(n_articles: int, encoder) -> dict:
             p.parent.mkdir(parents=True, exist_ok=True)
             sections = "\n\n".join(f"## Section {s}\n\n" + " ".join(rng.choice(words, 40)) for s in range(4))
             p.write_text(f"---\ntitle: Article {a}\nowner: t@example.com\n---\n\nIntro {a}.\n\n{sections}\n")
-        from types import SimpleNamespace
-
-        settings = SimpleNamespace(kb=SimpleNamespace(answer_threshold=None, articles_dir=folder))
         db = Database(f"sqlite:///{Path(tmp) / 'kb.db'}")
         migrate.upgrade(db)
         fake = HashEncoder()
-        kb = KnowledgeBase(settings, db, lambda: fake)
-        kb._bootstrapped = True
+        kb = KnowledgeBase(db, lambda: fake)
+        kb.mark_bootstrapped()
         t = time.perf_counter()
         kb.import_dir(folder)
         first = time.perf_counter() - t

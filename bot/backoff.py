@@ -13,7 +13,7 @@ def backoff_seconds(attempts: int, base: float, cap: float, retry_after: float |
     """
     delay = min(cap, base * (2 ** max(attempts - 1, 0)))
     delay = delay * (0.75 + random.random() * 0.5)
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
 __all__ = ["backoff_seconds"]

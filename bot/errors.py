@@ -36,6 +36,7 @@ class HelpdeskError(Exception):
 
 
 class ConfigError(HelpdeskError):
+    """The configuration file, a setting or an environment variable is invalid."""
     default_message = "The configuration is invalid."
 
 
@@ -61,10 +62,12 @@ class DataError(HelpdeskError):
 
 
 class StorageError(HelpdeskError):
+    """The database cannot be reached or used."""
     default_message = "The database is not available."
 
 
 class SchemaTooNewError(StorageError):
+    """The database was migrated by newer code than this one."""
     default_message = (
         "The database was upgraded by a newer version of the helpdesk bot; "
         "upgrade this installation before starting it."
@@ -72,33 +75,41 @@ class SchemaTooNewError(StorageError):
 
 
 class IntegrationError(HelpdeskError):
+    """An outside system failed; a retry may help."""
     default_message = "An outside system did not answer."
     retryable: bool = True
 
 
 class DirectoryError(IntegrationError):
+    """The company directory failed or is unreachable."""
     default_message = "The company directory is not reachable right now."
 
 
 class TicketingError(IntegrationError):
+    """The ticketing system failed or is unreachable."""
     default_message = "The ticketing system is not reachable right now."
 
 
 class SlackError(IntegrationError):
+    """Slack refused or did not answer a request."""
     default_message = "Slack did not accept the request."
 
 
 class NluBackendError(IntegrationError):
+    """The remote NLU server failed or is unreachable."""
     default_message = "The language-understanding service is not reachable right now."
 
 
 class NotPermittedError(HelpdeskError):
+    """The action is refused (a protected account, someone else's ticket)."""
     default_message = "I'm not allowed to do that."
 
 
 class RateLimitedError(HelpdeskError):
+    """Too many requests of one kind from one employee."""
     default_message = "You've reached today's limit for this request; IT staff can help instead."
 
 
 class InvalidInputError(HelpdeskError):
+    """The employee's own input is invalid (a form field, a password)."""
     default_message = "That input is not valid."

@@ -6,8 +6,9 @@ database, which is reached. Secrets are reported only as "set" / "not set".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bot.config import Settings
 from bot.errors import HelpdeskError
@@ -43,7 +44,8 @@ def _slack(s: Settings) -> Item:
             "slack.signing_secret/app_token are set but slack.bot_token is not"]
         return _item("slack", "off (terminal and HTTP API only)", extra, [],
                      "set slack.bot_token to enable the Slack app")
-    problems, warnings = [], []
+    problems: list[str] = []
+    warnings: list[str] = []
     token = c.bot_token.get_secret_value() if c.bot_token else ""
     if not token.startswith("xoxb-"):
         problems.append("slack.bot_token must be a bot token (starts with xoxb-)")
@@ -53,7 +55,8 @@ def _slack(s: Settings) -> Item:
     if not socket and c.signing_secret is None:
         problems.append("slack.signing_secret is required in HTTP mode (or set slack.app_token for Socket Mode)")
     mode = "live, Socket Mode" if socket else "live, HTTP mode (/slack/events)"
-    return _item("slack", mode, problems, warnings, "bot token set" + (", app token set" if socket else ", signing secret set"))
+    details = "bot token set" + (", app token set" if socket else ", signing secret set")
+    return _item("slack", mode, problems, warnings, details)
 
 
 def _directory(s: Settings) -> Item:
@@ -96,7 +99,8 @@ def _ticketing(s: Settings) -> Item:
     cloud = j.email is not None or j.api_token is not None
     server = j.personal_access_token is not None
     if cloud and server:
-        problems.append("set either ticketing.jira.email + api_token (Cloud) or personal_access_token (Server), not both")
+        problems.append("set either ticketing.jira.email + api_token (Cloud) or personal_access_token (Server), "
+                        "not both")
     elif cloud and (j.email is None or j.api_token is None):
         problems.append("Jira Cloud needs both ticketing.jira.email and ticketing.jira.api_token")
     elif not cloud and not server:
@@ -129,7 +133,7 @@ def _nlu(s: Settings) -> Item:
     if model is None:
         warnings.append(f"no trained model in {store.root}: it will be trained from "
                         f"{s.paths.data_dir}/intents at start-up (or run `helpdesk train`)")
-    elif model.fingerprint != current_fingerprint(s):
+    elif model.fingerprint != current_fingerprint(s.nlu, s.paths.data_dir):
         warnings.append(f"model {model.meta.get('version')} is stale: the training data changed; "
                         "run `helpdesk train`")
     details = f"model {model.meta.get('version')} in {store.root}" if model else str(store.root)

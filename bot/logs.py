@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from types import MappingProxyType
+from typing import Any
 
 from bot.redact import redact
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("helpdesk_log_context", default={})
+_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "helpdesk_log_context", default=MappingProxyType({}))
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
@@ -43,8 +46,24 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class _RedactingFormatter(logging.Formatter):
+    """Masks secrets in the *whole* formatted record: message, extras and traceback alike."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
     def format(self, record: logging.LogRecord) -> str:
+        return redact(self.render(record), self.secrets)
+
+    def render(self, record: logging.LogRecord) -> str:
+        raise NotImplementedError
+
+
+class JsonFormatter(_RedactingFormatter):
+    """One JSON object per log line."""
+
+    def render(self, record: logging.LogRecord) -> str:
         data = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
@@ -59,8 +78,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
-class KeyValueFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
+class KeyValueFormatter(_RedactingFormatter):
+    """``key=value`` log lines, readable by people and by grep."""
+
+    def render(self, record: logging.LogRecord) -> str:
         base = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {record.name}: {record.getMessage()}"
         extras = [f"{k}={v}" for k, v in vars(record).items()
                   if k not in _STANDARD and not k.startswith("_")]
@@ -68,6 +89,17 @@ class KeyValueFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def _quiet_probes(record: logging.LogRecord) -> bool:
+    """Drop the access-log line of a successful health probe (load balancers ask every few seconds)."""
+    if record.name != "uvicorn.access" or not isinstance(record.args, tuple) or len(record.args) < 5:
+        return True
+    path, status = str(record.args[2]), record.args[4]
+    return not (path.split("?")[0] in PROBE_PATHS and isinstance(status, int) and status < 400)
 
 
 def configure_logging(level: str = "INFO", *, json_format: bool = False,
@@ -79,9 +111,10 @@ def configure_logging(level: str = "INFO", *, json_format: bool = False,
             root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler._helpdesk = True  # type: ignore[attr-defined]
+    handler.addFilter(_quiet_probes)  # before ContextFilter, which folds the args into the message
     handler.addFilter(ContextFilter(secrets))
-    handler.setFormatter(JsonFormatter() if json_format else KeyValueFormatter())
+    handler.setFormatter(JsonFormatter(secrets) if json_format else KeyValueFormatter(secrets))
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("urllib3", "httpx", "sentence_transformers", "transformers", "filelock"):
+    for noisy in ("urllib3", "httpx", "sentence_transformers", "transformers", "filelock", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -56,6 +56,7 @@ class Message:
 
 @dataclass
 class Button:
+    """A button (or link button) on a reply; ``action_id`` names the flow that handles it."""
     label: str
     action_id: str
     value: dict[str, Any] = field(default_factory=dict)
@@ -114,7 +115,7 @@ class Reply:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Reply":
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
         data = dict(data)
         data.pop("answered", None)
         data["outcome"] = Outcome(data.get("outcome", "info"))

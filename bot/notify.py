@@ -55,6 +55,7 @@ def enqueue(session: Session, *, user_key: str, reply: Reply, email: str | None 
 
 
 def channel_of(user_key: str) -> str:
+    """The channel part of a user key (``slack:U123`` → ``slack``)."""
     return user_key.split(":", 1)[0]
 
 
@@ -63,7 +64,7 @@ def channel_of(user_key: str) -> str:
 CLAIM_SECONDS = 120
 
 
-def _claim(db: "Database", channels: list[str], limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+def _claim(db: Database, channels: list[str], limit: int) -> list[tuple[int, str, dict[str, Any]]]:
     """Claim up to ``limit`` due rows addressed to ``channels``, oldest first.
 
     Only rows some sender can deliver are looked at, so rows for pull channels
@@ -82,7 +83,7 @@ def _claim(db: "Database", channels: list[str], limit: int) -> list[tuple[int, s
             .where(Notification.status == "pending", Notification.next_attempt_at <= now, addressed)
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit)).all()
         for row_id, user_key, reply, due in candidates:
-            taken = session.execute(
+            taken = session.execute(  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
                 update(Notification)
                 .where(Notification.id == row_id, Notification.status == "pending",
                        Notification.next_attempt_at == due)
@@ -92,7 +93,7 @@ def _claim(db: "Database", channels: list[str], limit: int) -> list[tuple[int, s
     return claimed
 
 
-def deliver_pending(services: "Services", limit: int = 50) -> int:
+def deliver_pending(services: Services, limit: int = 50) -> int:
     """Send due notifications through their channel's sender; returns how many were sent."""
     senders = dict(services.channel_senders)
     if not senders:

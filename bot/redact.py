@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 MASK = "[REDACTED]"
 
@@ -17,6 +17,7 @@ _PATTERNS: list[re.Pattern[str]] = [
     re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWT
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
     re.compile(r"\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/\-]{16,}=*", re.I),
+    re.compile(r"(?<=/reset/)[A-Za-z0-9_\-]{8,}"),                 # one-time reset links (access log)
 ]
 # "password: hunter2", "my pw is hunter2", "passcode=1234" → keep the label, mask the value.
 _LABELLED = re.compile(

@@ -1,31 +1,46 @@
 """The HTTP server: health/readiness, plus the routers each capability mounts.
 
-Routers are built by ``build_router(services)`` in each ``bot.web`` module.
+Each ``bot.web`` module has a ``build_router(services)``; :func:`router_builders` lists them.
 Background workers (ticket outbox, notifications, lockout watch) run in
 threads started with the app when ``server.run_workers`` is on.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from bot.services import Services
+from bot.web.errors import CatchAll, install_error_handlers
+from bot.web.limits import ASGIApp, BodySizeLimit
 
 log = logging.getLogger(__name__)
 
-ROUTER_MODULES = [
-    "bot.web.health",
-    "bot.web.chat_api",
-    "bot.web.parse",      # Rasa-compatible POST /model/parse
-    "bot.web.slack",      # /slack/events
-    "bot.web.jira",       # /webhooks/jira
-    "bot.web.reset",      # /reset/… password reset page
-]
+RouterBuilder = Callable[[Services], "APIRouter | None"]
+
+
+class HelpdeskApp(FastAPI):
+    """FastAPI with :class:`CatchAll` outermost: no request ever ends in a server traceback."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return CatchAll(super().build_middleware_stack())
+
+
+def router_builders() -> list[RouterBuilder]:
+    """Every HTTP surface, in mount order (a builder returns None when its feature is off)."""
+    from bot.web import chat_api, health, jira, parse, reset, slack
+
+    return [
+        health.build_router,
+        chat_api.build_router,
+        parse.build_router,   # Rasa-compatible POST /model/parse
+        slack.build_router,   # /slack/events
+        jira.build_router,    # /webhooks/jira
+        reset.build_router,   # /reset/… password reset page
+    ]
 
 
 def create_app(services: Services, *, start_workers: bool | None = None) -> FastAPI:
@@ -45,12 +60,14 @@ def create_app(services: Services, *, start_workers: bool | None = None) -> Fast
             if worker:
                 worker.stop()
 
-    app = FastAPI(title="Helpdesk bot", version="0.1.0", lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
+    docs = services.settings.server.api_docs
+    app = HelpdeskApp(title="Helpdesk bot", version="0.1.0", lifespan=lifespan, redoc_url=None,
+                      docs_url="/docs" if docs else None, openapi_url="/openapi.json" if docs else None)
     app.state.services = services
-    for name in ROUTER_MODULES:
-        module = importlib.import_module(name)
-        router = module.build_router(services)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=services.settings.server.max_body_bytes)
+    for build in router_builders():
+        router = build(services)
         if router is not None:
             app.include_router(router)
     return app

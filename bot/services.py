@@ -72,16 +72,23 @@ class Services:
     @cached_property
     def nlu(self) -> IntentParser:
         """The configured intent parser (built-in model or a remote Rasa server)."""
-        from intents.factory import build_parser
+        nlu = self.settings.nlu
+        if nlu.backend == "rasa":
+            from integrations.rasa.client import build_rasa_parser
 
-        return build_parser(self.settings, encoder_provider=lambda: self.encoder)
+            return build_rasa_parser(nlu)
+        from intents.factory import NluPaths, build_parser
+
+        paths = self.settings.paths
+        return build_parser(nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir),
+                            encoder_provider=lambda: self.encoder)
 
     @cached_property
     def kb(self) -> KnowledgeBase:
         """The knowledge base: articles, the live index, search."""
         from knowledge_base.factory import build_knowledge_base
 
-        return build_knowledge_base(self.settings, self.db, encoder_provider=lambda: self.encoder)
+        return build_knowledge_base(self.settings.kb, self.db, encoder_provider=lambda: self.encoder)
 
     @cached_property
     def ticketing(self) -> TicketingBackend:
@@ -95,7 +102,7 @@ class Services:
         """The directory client, or None when ``directory.kind = "none"``."""
         from integrations.directory.factory import build_directory
 
-        return build_directory(self.settings)
+        return build_directory(self.settings.directory)
 
     @cached_property
     def notices(self) -> NoticeRouter:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.errors import HelpdeskError
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+REPEAT_LOG_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,10 @@ def build_jobs(services: Services) -> list[Job]:
 
     return [
         Job("notifications", lambda: deliver_pending(services)),
-        Job("ticket outbox", lambda: ticket_outbox.run_once(services)),
-        Job("lockout watch", lambda: watch.run_once(services)),
+        Job("ticket outbox", lambda: ticket_outbox.run_once(services.db, services.ticketing,
+                                                            services.settings.ticketing, services.notices)),
+        Job("lockout watch", lambda: watch.run_once(services.db, lambda: services.directory,
+                                                    services.settings.directory, services.notices)),
     ]
 
 
@@ -42,14 +49,35 @@ class Worker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="helpdesk-worker", daemon=True)
         self.jobs = build_jobs(services)
+        self._failing: dict[str, tuple[str, float]] = {}  # job -> (error kind, when last logged)
 
     def run_once(self) -> None:
-        """One round of every job; a failing job is logged and does not stop the others."""
+        """One round of every job; a failing job is logged and does not stop the others.
+
+        A failure is logged when it starts, when it changes, and then once every
+        ``REPEAT_LOG_SECONDS`` while it lasts (a database outage is one line a few
+        minutes, not a traceback per job and round); recovery is logged too.
+        """
         for job in self.jobs:
             try:
                 job.run()
-            except Exception:
-                log.exception("background job %s failed", job.name)
+            except Exception as exc:  # noqa: BLE001 - one job never stops the others
+                self._failed(job, exc)
+            else:
+                if self._failing.pop(job.name, None) is not None:
+                    log.info("background job %s works again", job.name)
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        kind = type(exc).__name__
+        now = time.monotonic()
+        previous = self._failing.get(job.name)
+        if previous is not None and previous[0] == kind and now - previous[1] < REPEAT_LOG_SECONDS:
+            return
+        self._failing[job.name] = (kind, now)
+        if isinstance(exc, (HelpdeskError, SQLAlchemyError)):  # an outside system or the database is down
+            log.warning("background job %s failed: %s (retrying every %.0f s)", job.name, kind, self.interval)
+        else:
+            log.exception("background job %s failed", job.name)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

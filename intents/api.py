@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -12,6 +13,8 @@ OUT_OF_SCOPE = "out_of_scope"
 
 @dataclass
 class Entity:
+    """An entity found in a message (Rasa's shape: offsets into the text)."""
+
     entity: str
     value: Any
     start: int
@@ -37,7 +40,7 @@ class Entity:
         return out
 
     @classmethod
-    def from_rasa(cls, data: dict[str, Any], text: str = "") -> "Entity":
+    def from_rasa(cls, data: dict[str, Any], text: str = "") -> Entity:
         start, end = int(data.get("start", 0)), int(data.get("end", 0))
         return cls(entity=str(data["entity"]), value=data.get("value"), start=start, end=end,
                    extractor=str(data.get("extractor", "unknown")),
@@ -48,6 +51,8 @@ class Entity:
 
 @dataclass
 class IntentScore:
+    """An intent and its confidence."""
+
     name: str
     confidence: float
 

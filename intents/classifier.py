@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class ClassifierConfig:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ClassifierConfig":
+    def from_json(cls, data: dict[str, Any]) -> ClassifierConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -60,7 +61,7 @@ class Tfidf:
         return out
 
     @classmethod
-    def fit(cls, texts: Sequence[str], ngram_max: int) -> "Tfidf":
+    def fit(cls, texts: Sequence[str], ngram_max: int) -> Tfidf:
         df: dict[str, int] = {}
         for text in texts:
             for term in set(cls.terms(text, ngram_max)):
@@ -119,7 +120,7 @@ class IntentClassifier:
     # --- training ------------------------------------------------------------
     @classmethod
     def train(cls, embeddings: np.ndarray, texts: Sequence[str], labels: Sequence[str],
-              config: ClassifierConfig | None = None) -> "IntentClassifier":
+              config: ClassifierConfig | None = None) -> IntentClassifier:
         from scipy.sparse import csr_matrix, hstack
         from sklearn.linear_model import LogisticRegression
 
@@ -174,7 +175,7 @@ class IntentClassifier:
         return out
 
     @classmethod
-    def from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> "IntentClassifier":
+    def from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> IntentClassifier:
         config = ClassifierConfig.from_json(meta.get("config", {}))
         tfidf = None
         coef_tfidf = None

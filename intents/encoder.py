@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 
-DIM = 384
+from bot.encoding import DIM, Vector
 
 
 class Encoder:
-    """Thin wrapper around SentenceTransformer with a tiny cache for the latest messages."""
+    """The bundled all-MiniLM-L6-v2 model on CPU; implements :class:`bot.encoding.TextEncoder`."""
 
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -32,7 +32,7 @@ class Encoder:
         self.dim = DIM
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vector:
         """Embed many texts: shape (n, 384), float32, unit length."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -46,7 +46,7 @@ class Encoder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def encode_one(self, text: str) -> np.ndarray:
+    def encode_one(self, text: str) -> Vector:
         """Embed one message: shape (384,)."""
         return self.encode([text])[0]
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from intents.api import Entity
+
+if TYPE_CHECKING:
+    from intents.examples import TrainingData
 
 EXTRACTOR = "RegexEntityExtractor"
 SYNONYM_PROCESSOR = "EntitySynonymMapper"
@@ -33,14 +36,14 @@ class EntityConfig:
                 "case_sensitive": self.case_sensitive}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "EntityConfig":
+    def from_json(cls, data: dict[str, Any]) -> EntityConfig:
         return cls(regexes={k: list(v) for k, v in data.get("regexes", {}).items()},
                    lookups={k: list(v) for k, v in data.get("lookups", {}).items()},
                    synonyms=dict(data.get("synonyms", {})),
                    case_sensitive=bool(data.get("case_sensitive", False)))
 
     @classmethod
-    def from_training_data(cls, data: Any) -> "EntityConfig":
+    def from_training_data(cls, data: TrainingData) -> EntityConfig:
         """Build from :class:`intents.data.TrainingData` (regex, lookup, synonyms, annotations)."""
         regexes: dict[str, list[str]] = {}
         for p in data.regexes:

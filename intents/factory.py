@@ -1,73 +1,129 @@
-"""``build_parser(settings, encoder_provider)``: the configured NLU backend.
+"""``build_parser(nlu, paths, encoder_provider)``: the built-in NLU backend (``nlu.backend = "builtin"``).
 
-* ``nlu.backend = "builtin"``: the latest model under ``paths.models_dir``;
-  when there is none, or the training data (``paths.data_dir/intents``)
-  changed since it was trained, it warns and trains one (seconds on the
-  default set), so a fresh clone's ``helpdesk chat`` just works.
-* ``nlu.backend = "rasa"``: a remote Rasa server's ``POST /model/parse``.
+The latest model under ``paths.models_dir``; when there is none, or the
+training data (``paths.data_dir/intents``) changed since it was trained, it
+warns and trains one (seconds on the default set), so a fresh clone's
+``helpdesk chat`` just works. (``nlu.backend = "rasa"`` is
+``integrations.rasa.client.build_rasa_parser``; the composition root picks.)
+
+Everything here receives the ``[nlu]`` section and explicit folders, never the
+whole settings.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from bot.config import Settings
+from bot.encoding import EncoderProvider, TextEncoder
 from bot.errors import ConfigError, DataError
 from intents.api import IntentParser
 from intents.classifier import ClassifierConfig
-from intents.data import data_files, fingerprint_files, load_training_data
+from intents.data import TrainingData, data_files, fingerprint_files, load_training_data
 from intents.model import IntentModel
+from intents.settings import NluSettings
 from intents.store import ModelStore
+from intents.trainer import Progress
 
 log = logging.getLogger(__name__)
 
 
-def intents_dir(settings: Settings) -> Path:
-    return Path(settings.paths.data_dir) / "intents"
+@dataclass(frozen=True)
+class NluPaths:
+    """Where the understanding module reads data and writes models and caches."""
+
+    data_dir: Path
+    models_dir: Path
+    var_dir: Path
+
+    @property
+    def intents_dir(self) -> Path:
+        """The Rasa training data: ``data_dir/intents``."""
+        return intents_dir(self.data_dir)
+
+    @property
+    def embedding_cache(self) -> Path:
+        """The sentence-embedding cache of training."""
+        return embedding_cache_path(self.var_dir)
 
 
-def embedding_cache_path(settings: Settings) -> Path:
-    return Path(settings.paths.var_dir) / "cache" / "nlu-embeddings.npz"
+def intents_dir(data_dir: Path | str) -> Path:
+    """The folder of Rasa NLU files under ``data_dir``."""
+    return Path(data_dir) / "intents"
 
 
-def classifier_config(settings: Settings) -> ClassifierConfig:
-    nlu = settings.nlu
+def embedding_cache_path(var_dir: Path | str) -> Path:
+    """The embedding cache file under ``var_dir``."""
+    return Path(var_dir) / "cache" / "nlu-embeddings.npz"
+
+
+def classifier_config(nlu: NluSettings) -> ClassifierConfig:
+    """The classifier's hyper-parameters from the ``[nlu]`` section."""
     return ClassifierConfig(c=nlu.classifier_c, tfidf=nlu.tfidf_features)
 
 
-def current_fingerprint(settings: Settings) -> str | None:
+def current_fingerprint(nlu: NluSettings, data_dir: Path | str) -> str | None:
     """The fingerprint the model trained from today's data would have (None without data)."""
-    folder = intents_dir(settings)
+    folder = intents_dir(data_dir)
     files = data_files(folder) if folder.is_dir() else []
     if not files:
         return None
-    config = classifier_config(settings)
+    config = classifier_config(nlu)
     return fingerprint_files(files, extra=repr(sorted(config.to_json().items())))
 
 
-def load_data(settings: Settings) -> Any:
-    """Validated training data from ``paths.data_dir/intents`` (TrainingDataError lists problems)."""
-    return load_training_data(intents_dir(settings), min_examples=settings.nlu.min_examples_per_intent)
+def load_data(nlu: NluSettings, data_dir: Path | str) -> TrainingData:
+    """Validated training data from ``data_dir/intents`` (TrainingDataError lists problems)."""
+    return load_training_data(intents_dir(data_dir), min_examples=nlu.min_examples_per_intent)
 
 
-def train_and_save(settings: Settings, encoder: Any, *, data: Any = None,
-                   progress: Any = None) -> tuple[IntentModel, str]:
+def data_summary(data: TrainingData) -> dict[str, Any]:
+    """What ``helpdesk nlu validate`` reports about valid data."""
+    return {"files": [str(f) for f in data.files], "examples": len(data.examples),
+            "intents": data.counts(), "regexes": sorted({p.name for p in data.regexes}),
+            "lookups": {k: len(v) for k, v in data.lookups.items()}, "synonyms": len(data.synonyms),
+            "fingerprint": data.fingerprint}
+
+
+def train_and_save(nlu: NluSettings, paths: NluPaths, encoder: TextEncoder, *, data: TrainingData | None = None,
+                   progress: Progress | None = None) -> tuple[IntentModel, str]:
     """Validate the data (unless given), train, and write a new model version."""
     from intents.trainer import train_model
 
-    data = data if data is not None else load_data(settings)
-    model = train_model(data, encoder, config=classifier_config(settings),
-                        cache_path=embedding_cache_path(settings), progress=progress)
-    version = ModelStore(settings.paths.models_dir).save(model)
+    data = data if data is not None else load_data(nlu, paths.data_dir)
+    model = train_model(data, encoder, config=classifier_config(nlu),
+                        cache_path=paths.embedding_cache, progress=progress)
+    version = ModelStore(paths.models_dir).save(model)
     return model, version
 
 
-def load_or_train(settings: Settings, encoder_provider: Callable[[], Any]) -> IntentModel:
+def training_summary(model: IntentModel, version: str, models_dir: Path | str) -> dict[str, Any]:
+    """What ``helpdesk train`` reports about the model it saved."""
+    return {
+        "version": version, "models_dir": str(Path(models_dir) / "nlu" / version),
+        "examples": model.meta.get("examples"), "intents": len(model.intents),
+        "oos_threshold": round(model.oos_threshold, 4), "fingerprint": model.fingerprint,
+        "training_seconds": model.meta.get("training_seconds"),
+    }
+
+
+def model_status(nlu: NluSettings, paths: NluPaths) -> dict[str, Any]:
+    """Which model is saved, and whether the training data changed since it was trained (stale)."""
+    store = ModelStore(paths.models_dir)
+    model = store.load()
+    fingerprint = current_fingerprint(nlu, paths.data_dir)
+    return {"backend": nlu.backend, "models_dir": str(store.root), "versions": store.versions(),
+            "latest": model.meta.get("version") if model else None,
+            "data_fingerprint": fingerprint, "model_fingerprint": model.fingerprint if model else None,
+            "stale": bool(model and fingerprint and model.fingerprint != fingerprint)}
+
+
+def load_or_train(nlu: NluSettings, paths: NluPaths, encoder_provider: EncoderProvider) -> IntentModel:
     """The latest model, retrained first when it is missing or stale (and auto_train is on)."""
-    store = ModelStore(settings.paths.models_dir)
-    fingerprint = current_fingerprint(settings)
+    store = ModelStore(paths.models_dir)
+    fingerprint = current_fingerprint(nlu, paths.data_dir)
     model: IntentModel | None
     try:
         model = store.load()
@@ -80,31 +136,24 @@ def load_or_train(settings: Settings, encoder_provider: Callable[[], Any]) -> In
         if model is not None:
             return model
         raise ConfigError(
-            f"No intent model in {store.root} and no training data in {intents_dir(settings)}: "
+            f"No intent model in {store.root} and no training data in {paths.intents_dir}: "
             "add Rasa NLU files there and run `helpdesk train`."
         )
     reason = "no trained intent model yet" if model is None else "the intent training data changed"
-    if not settings.nlu.auto_train:
+    if not nlu.auto_train:
         if model is not None:
             log.warning("%s since model %s was trained: run `helpdesk train`", reason,
                         model.meta.get("version"))
             return model
         raise ConfigError(f"{reason} in {store.root}: run `helpdesk train` (nlu.auto_train is off).")
     log.warning("%s: training from %s now (run `helpdesk train` to do this ahead of time)",
-                reason, intents_dir(settings))
-    model, _ = train_and_save(settings, encoder_provider())
+                reason, paths.intents_dir)
+    model, _ = train_and_save(nlu, paths, encoder_provider())
     return model
 
 
-def build_parser(settings: Settings, encoder_provider: Callable[[], Any]) -> IntentParser:
-    """The parser the bot uses, per ``nlu.backend``."""
-    if settings.nlu.backend == "rasa":
-        from integrations.rasa.client import RasaNluClient
-
-        if not settings.nlu.rasa_url:
-            raise ConfigError("nlu.backend is \"rasa\" but nlu.rasa_url is not set.")
-        return RasaNluClient(settings.nlu.rasa_url, timeout=settings.nlu.rasa_timeout_seconds,
-                             token=settings.nlu.rasa_token.get_secret_value() if settings.nlu.rasa_token else None)
+def build_parser(nlu: NluSettings, paths: NluPaths, encoder_provider: EncoderProvider) -> IntentParser:
+    """The built-in parser: the trained model (trained first when missing or stale) and the shared encoder."""
     from intents.parser import BuiltinParser
 
-    return BuiltinParser(load_or_train(settings, encoder_provider), encoder_provider)
+    return BuiltinParser(load_or_train(nlu, paths, encoder_provider), encoder_provider)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from intents.api import OUT_OF_SCOPE, IntentScore, ParseResult
 from intents.classifier import IntentClassifier
 from intents.entities import EntityConfig, EntityExtractor
+from intents.scope import ScopeDecision, decide
 
 RANKING_SIZE = 10
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -27,46 +29,34 @@ class IntentModel:
 
     def __post_init__(self) -> None:
         self.extractor = EntityExtractor(self.entities)
-        classes = self.classifier.classes
-        self._in_scope = np.array([c != OUT_OF_SCOPE for c in classes])
-        self._in_scope_idx = np.flatnonzero(self._in_scope)
 
     @property
     def intents(self) -> list[str]:
         return list(self.classifier.classes)
 
-    def decide(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row: (best in-scope class index, its probability, out-of-scope flag)."""
-        probs = np.atleast_2d(probs)
-        sub = probs[:, self._in_scope_idx]
-        best = self._in_scope_idx[sub.argmax(axis=1)]
-        top = sub.max(axis=1)
-        oos = top < self.oos_threshold
-        oos_idx = self.classifier.oos_index
-        if oos_idx is not None:
-            oos |= probs.argmax(axis=1) == oos_idx
-        return best, top, oos
+    def decide(self, probs: np.ndarray) -> ScopeDecision:
+        """Per row: the best in-scope class, its probability, the out-of-scope flag and its confidence."""
+        return decide(probs, self.classifier.classes, self.oos_threshold)
 
     def parse_many(self, texts: Sequence[str], embeddings: np.ndarray) -> list[ParseResult]:
+        """Understand ``texts`` given their embeddings (one row each)."""
         probs = self.classifier.predict_proba(embeddings, texts)
-        best, top, oos = self.decide(probs)
+        decision = self.decide(probs)
         classes = self.classifier.classes
         results = []
         for row, text in enumerate(texts):
             p = probs[row]
             order = np.argsort(-p)[:RANKING_SIZE]
             ranking = [IntentScore(classes[j], float(p[j])) for j in order]
-            if oos[row]:
-                oos_idx = self.classifier.oos_index
-                confidence = float(p[oos_idx]) if oos_idx is not None and p.argmax() == oos_idx \
-                    else float(1.0 - top[row])
+            confidence = float(decision.confidence[row])
+            if decision.out_of_scope[row]:
                 intent = IntentScore(OUT_OF_SCOPE, confidence)
                 ranking = [intent] + [s for s in ranking if s.name != OUT_OF_SCOPE][:RANKING_SIZE - 1]
             else:
-                intent = IntentScore(classes[best[row]], float(top[row]))
+                intent = IntentScore(classes[decision.best[row]], confidence)
             results.append(ParseResult(text=text, intent=intent, ranking=ranking,
                                        entities=self.extractor.extract(text),
-                                       out_of_scope=bool(oos[row])))
+                                       out_of_scope=bool(decision.out_of_scope[row])))
         return results
 
     def parse_one(self, text: str, embedding: np.ndarray) -> ParseResult:
@@ -84,7 +74,7 @@ class IntentModel:
         }
 
     @classmethod
-    def from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> "IntentModel":
+    def from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> IntentModel:
         extra = {k: v for k, v in meta.items()
                  if k not in ("classifier", "entities", "oos_threshold", "fingerprint")}
         return cls(classifier=IntentClassifier.from_saved(meta["classifier"], arrays),

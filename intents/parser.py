@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from bot.encoding import EncoderProvider, TextEncoder
 from intents.api import ParseResult
 from intents.model import IntentModel
 
@@ -15,12 +17,13 @@ class BuiltinParser:
 
     backend = "builtin"
 
-    def __init__(self, model: IntentModel, encoder_provider: Callable[[], Any]) -> None:
+    def __init__(self, model: IntentModel, encoder_provider: EncoderProvider) -> None:
         self.model = model
         self._encoder_provider = encoder_provider
 
     @property
-    def encoder(self) -> Any:
+    def encoder(self) -> TextEncoder:
+        """The shared sentence encoder (loaded on first use)."""
         return self._encoder_provider()
 
     def parse(self, text: str, embedding: np.ndarray | None = None) -> ParseResult:

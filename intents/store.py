@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,8 @@ KEEP_VERSIONS = 5
 
 
 class ModelStore:
+    """The saved model versions under ``models_dir/nlu``."""
+
     def __init__(self, models_dir: Path | str) -> None:
         self.root = Path(models_dir) / "nlu"
 
@@ -45,16 +47,16 @@ class ModelStore:
 
     def save(self, model: IntentModel) -> str:
         """Write a new version and make it the latest; returns the version name."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         version = f"{stamp}-{(model.fingerprint or 'nofp')[:8]}"
         target = self.root / version
         tmp = self.root / f".{version}.tmp{os.getpid()}"
         tmp.mkdir(parents=True, exist_ok=False)
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": version,
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 **model.to_json()}
         (tmp / "model.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
-        np.savez(tmp / "weights.npz", **model.classifier.arrays())
+        np.savez(tmp / "weights.npz", **model.classifier.arrays())  # type: ignore[arg-type]  # numpy stub
         os.replace(tmp, target)
         pointer_tmp = self.root / f".LATEST.tmp{os.getpid()}"
         pointer_tmp.write_text(version + "\n", encoding="utf-8")

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from bot.encoding import TextEncoder
+from bot.vector_cache import VectorFileCache
 from intents.api import OUT_OF_SCOPE
 from intents.classifier import ClassifierConfig, IntentClassifier
 from intents.data import TrainingData
-from intents.embcache import EmbeddingCache
 from intents.entities import EntityConfig
 from intents.model import IntentModel
+from intents.scope import out_of_scope, scope_scores
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ FALLBACK_REJECT_RATE = 0.03
 MAX_THRESHOLD = 0.6
 
 
-def embed(texts: Sequence[str], encoder: Any, cache_path: Path | str | None = None,
+def embed(texts: Sequence[str], encoder: TextEncoder, cache_path: Path | str | None = None,
           progress: Progress | None = None) -> np.ndarray:
     """Embeddings of ``texts``, reusing the on-disk cache when given."""
     total = len(texts)
@@ -43,7 +45,7 @@ def embed(texts: Sequence[str], encoder: Any, cache_path: Path | str | None = No
         if progress:
             progress("encode", done[0], total)
 
-    return EmbeddingCache(cache_path).encode(encoder, list(texts), progress=tick)
+    return VectorFileCache(cache_path).encode(lambda: encoder, list(texts), progress=tick, batch_size=256)
 
 
 def cross_val_proba(embeddings: np.ndarray, texts: Sequence[str], labels: Sequence[str],
@@ -71,6 +73,7 @@ def cross_val_proba(embeddings: np.ndarray, texts: Sequence[str], labels: Sequen
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature``."""
     z = logits / temperature
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -95,14 +98,11 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[str], classes: list[str
 def calibrate_threshold(probs: np.ndarray, labels: Sequence[str], classes: list[str]) -> float:
     """The out-of-scope threshold on the top in-scope probability, from out-of-fold predictions."""
     labels_arr = np.asarray(labels)
-    in_cols = np.array([i for i, c in enumerate(classes) if c != OUT_OF_SCOPE])
-    classes_arr = np.asarray(classes)
-    top = probs[:, in_cols].max(axis=1)
-    guess = classes_arr[in_cols][probs[:, in_cols].argmax(axis=1)]
-    said_oos = (probs.argmax(axis=1) == classes.index(OUT_OF_SCOPE)) if OUT_OF_SCOPE in classes \
-        else np.zeros(len(labels_arr), dtype=bool)
+    scores = scope_scores(probs, classes)
+    top = scores.top
+    guess = np.asarray(classes)[scores.best]
     is_oos = labels_arr == OUT_OF_SCOPE
-    correct = (guess == labels_arr) & ~said_oos & ~is_oos
+    correct = (guess == labels_arr) & ~scores.oos_class & ~is_oos
     if not is_oos.any():
         if not correct.any():
             return 0.0
@@ -112,13 +112,14 @@ def calibrate_threshold(probs: np.ndarray, labels: Sequence[str], classes: list[
         if th > MAX_THRESHOLD:
             break
         # Plain accuracy over all examples, out-of-scope counted as one more class.
-        score = (correct & (top >= th)).sum() + (said_oos[is_oos] | (top[is_oos] < th)).sum()
+        rejected = out_of_scope(scores.score, float(th))
+        score = (correct & ~rejected).sum() + rejected[is_oos].sum()
         if score > best_score:
             best_th, best_score = float(th), score
     return best_th
 
 
-def train_model(data: TrainingData, encoder: Any, *, config: ClassifierConfig | None = None,
+def train_model(data: TrainingData, encoder: TextEncoder, *, config: ClassifierConfig | None = None,
                 cache_path: Path | str | None = None, folds: int = DEFAULT_FOLDS,
                 progress: Progress | None = None) -> IntentModel:
     """Train a complete model (classifier, calibrated threshold, entities) from validated data."""
@@ -148,6 +149,7 @@ def train_model(data: TrainingData, encoder: Any, *, config: ClassifierConfig | 
 
 
 def model_fingerprint(data: TrainingData, config: ClassifierConfig) -> str:
+    """What a model trained from ``data`` with ``config`` is fingerprinted as (stale-model detection)."""
     from intents.data import fingerprint_files
 
     return fingerprint_files(data.files, extra=repr(sorted(config.to_json().items())))

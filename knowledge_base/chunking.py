@@ -14,6 +14,8 @@ MIN_WORDS = 8    # tinier pieces are merged into their neighbour
 
 @dataclass
 class Section:
+    """One heading's part of an article body."""
+
     level: int          # 0 = text before the first heading
     heading: str | None
     markdown: str
@@ -22,6 +24,8 @@ class Section:
 
 @dataclass
 class Chunk:
+    """A searchable piece of plain text, labelled with its section path."""
+
     ordinal: int
     section: str | None  # "Heading" or "Parent > Heading"
     text: str            # plain text

@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.encoding import EncoderProvider
 from bot.errors import DataError
-from bot.storage import migrate
 from bot.storage.session import Database
+from bot.vector_cache import VectorFileCache
 
 
 @dataclass
 class QuestionResult:
+    """One question's ranking and whether the bot would have answered."""
+
     question: str
     kind: str
     relevant: list[str]
@@ -33,6 +36,8 @@ class QuestionResult:
 
 @dataclass
 class EvalReport:
+    """Every question's result and the import's errors, with retrieval and declining metrics."""
+
     results: list[QuestionResult] = field(default_factory=list)
     threshold: float = 0.0
     import_errors: list[dict[str, Any]] = field(default_factory=list)
@@ -103,26 +108,41 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def run_eval(settings: Any, pages: Path, questions_file: Path, encoder_provider: Callable[[], Any], *,
-             cache_dir: Path | None = None, progress: Callable[[str, int, int], None] | None = None) -> EvalReport:
-    """Import ``pages`` into a throw-away SQLite database and ask every question."""
-    from knowledge_base.embeddings import VectorFileCache, encode_missing
+KB_TABLES = ("kb_article", "kb_article_version", "kb_chunk", "kb_rating")
+
+
+def scratch_database(folder: Path) -> Database:
+    """A new SQLite database under ``folder`` holding only the knowledge-base tables."""
+    from bot.storage.base import Base
+    from knowledge_base import models  # noqa: F401 - registers the tables
+
+    db = Database(f"sqlite:///{folder / 'eval.db'}")
+    Base.metadata.create_all(db.engine, tables=[Base.metadata.tables[t] for t in KB_TABLES])
+    return db
+
+
+def run_eval(pages: Path, questions_file: Path, encoder_provider: EncoderProvider, *,
+             threshold: float | None = None, cache_dir: Path | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> EvalReport:
+    """Import ``pages`` into a throw-away SQLite database and ask every question.
+
+    ``threshold``: the answer threshold to score (None: the calibrated default);
+    ``cache_dir``: where to keep a vector cache between runs.
+    """
     from knowledge_base.service import KnowledgeBase
 
     questions = load_questions(questions_file)
     cache = (cache_dir / "kb-vectors.npz") if cache_dir else None
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        db = scratch_database(Path(tmp))
         try:
-            migrate.upgrade(db)
-            kb = KnowledgeBase(settings, db, encoder_provider, vector_cache=cache)
-            kb._bootstrapped = True
+            kb = KnowledgeBase(db, encoder_provider, threshold=threshold, vector_cache=cache)
+            kb.mark_bootstrapped()
             summary = kb.import_dir(pages, progress=progress)
             report = EvalReport(threshold=kb.threshold, articles=len(kb.index.articles),
                                 import_errors=[e.__dict__ for e in summary.errors])
-            qcache = VectorFileCache(cache) if cache else None
-            vectors = encode_missing(encoder_provider, [q["q"] for q in questions], {}, qcache)
-            for i, (q, vec) in enumerate(zip(questions, vectors), start=1):
+            vectors = VectorFileCache(cache).encode(encoder_provider, [q["q"] for q in questions])
+            for i, (q, vec) in enumerate(zip(questions, vectors, strict=True), start=1):
                 res = kb.search(q["q"], vec, k=5)
                 report.results.append(QuestionResult(q["q"], q["kind"], q["relevant"],
                                                      [h.info.path for h in res.hits], res.confidence,

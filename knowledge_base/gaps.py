@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.storage.models import AnalyticsEvent
+from bot.encoding import EncoderProvider
 from knowledge_base.models import KbRating
 
+if TYPE_CHECKING:
+    from knowledge_base.service import KnowledgeBase
+
 SIMILARITY = 0.5  # questions at least this similar (cosine) share a topic
+DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    """One question the bot was asked and what it did, as the caller's records tell it (input to gap mining)."""
+
+    question: str
+    outcome: str                       # "declined" makes it a gap; other outcomes are ignored
+    at: dt.datetime
+    top_article_id: str | None = None  # the best article found, if any
+    score: float | None = None         # its confidence
 
 
 @dataclass
 class GapQuestion:
+    """A question the knowledge base did not answer well."""
+
     text: str
     kind: str  # "declined" | "unhelpful"
     at: dt.datetime
@@ -59,15 +76,21 @@ class Gap:
         }
 
 
-def collect(session: Session, since: dt.datetime | None = None) -> list[GapQuestion]:
-    """Declined turns (analytics) and unhelpful ratings since ``since``."""
-    stmt = select(AnalyticsEvent).where(AnalyticsEvent.outcome == "declined")
+def days_ago(days: int, now: dt.datetime | None = None) -> dt.datetime:
+    """The (naive UTC) moment ``days`` days before ``now``: where a gap report starts."""
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now - dt.timedelta(days=days)
+
+
+def collect(session: Session, asked: Iterable[AnsweredQuestion],
+            since: dt.datetime | None = None) -> list[GapQuestion]:
+    """Declined questions among ``asked`` and unhelpful ratings (this module's table), since ``since``."""
+    out = [GapQuestion(q.question, "declined", q.at, q.top_article_id) for q in asked
+           if q.outcome == DECLINED and (since is None or q.at >= since)
+           and q.question and not q.question.startswith("[")]
     rstmt = select(KbRating).where(KbRating.helpful.is_(False))
     if since is not None:
-        stmt = stmt.where(AnalyticsEvent.created_at >= since)
         rstmt = rstmt.where(KbRating.created_at >= since)
-    out = [GapQuestion(e.question, "declined", e.created_at, e.top_article_id) for e in session.scalars(stmt)
-           if e.question and not e.question.startswith("[")]
     out += [GapQuestion(r.question, "unhelpful", r.created_at, r.article_id) for r in session.scalars(rstmt)
             if r.question]
     return out
@@ -92,10 +115,15 @@ def group(questions: list[GapQuestion], vectors: np.ndarray, threshold: float = 
         clusters[a] += clusters.pop(b)
 
 
-def find_gaps(session: Session, encoder_provider: Callable[[], Any], *, kb: Any | None = None,
-              since: dt.datetime | None = None, threshold: float = SIMILARITY) -> list[Gap]:
-    """Topics, largest first (newest first among equals), each with its nearest existing article."""
-    questions = collect(session, since)
+def find_gaps(session: Session, asked: Iterable[AnsweredQuestion], encoder_provider: EncoderProvider, *,
+              kb: KnowledgeBase | None = None, since: dt.datetime | None = None,
+              threshold: float = SIMILARITY) -> list[Gap]:
+    """Topics, largest first (newest first among equals), each with its nearest existing article.
+
+    ``asked``: the questions the bot was asked (the caller reads them from its own
+    records); the declined ones and this module's unhelpful ratings are grouped.
+    """
+    questions = collect(session, asked, since)
     if not questions:
         return []
     vectors = np.asarray(encoder_provider().encode([q.text for q in questions]), dtype=np.float32)
@@ -108,17 +136,12 @@ def find_gaps(session: Session, encoder_provider: Callable[[], Any], *, kb: Any 
         gap = Gap(label=label, questions=qs)
         if kb is not None:
             norm = centre / (np.linalg.norm(centre) or 1.0)
-            res = kb.search(label, norm, groups=frozenset({"*"}) | _all_audiences(kb), k=1)
+            res = kb.search(label, norm, groups=frozenset({"*"}) | kb.audiences(), k=1)
             if res.top is not None:
                 gap.nearest_article, gap.nearest_title = res.top.info.id, res.top.info.title
                 gap.nearest_score = round(res.confidence, 3)
         gaps.append(gap)
     return sorted(gaps, key=lambda g: (-g.count, -g.newest.timestamp()))
-
-
-def _all_audiences(kb: Any) -> frozenset[str]:
-    """Trainers see every article, audience-restricted ones included."""
-    return frozenset(a for info in kb.index.articles.values() for a in info.audience)
 
 
 def chart(gaps: list[Gap], path: Path, top: int = 10) -> Path:

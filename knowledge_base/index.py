@@ -31,6 +31,8 @@ class ArticleInfo:
 
 @dataclass
 class ChunkInput:
+    """One chunk to index: its text, terms and vector."""
+
     section: str | None
     text: str
     terms: list[str]
@@ -40,6 +42,8 @@ class ChunkInput:
 
 @dataclass
 class ChunkHit:
+    """One chunk in a ranking, with its dense and lexical scores."""
+
     row: int
     section: str | None
     text: str

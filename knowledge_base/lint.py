@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from bot.problems import Problem
 from knowledge_base.chunking import sections
 from knowledge_base.markdown import links, to_plain
 from knowledge_base.parser import ParsedArticle, article_id_for
@@ -15,19 +16,22 @@ from knowledge_base.parser import ParsedArticle, article_id_for
 RULES = ("broken-link", "missing-owner", "review-overdue", "duplicate-title", "empty-section")
 
 
-@dataclass
-class Finding:
-    rule: str
-    path: str
-    line: int | None
-    message: str
+@dataclass(frozen=True)
+class Finding(Problem):
+    """One lint finding: a :class:`bot.problems.Problem` with the rule that found it."""
+
+    rule: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready form: rule, path, line, message."""
+        return {"rule": self.rule, "path": self.path, "line": self.line, "message": self.message}
 
     def __str__(self) -> str:
-        loc = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{loc}: [{self.rule}] {self.message}"
+        return f"{self.location}: [{self.rule}] {self.message}"
+
+
+def _finding(rule: str, path: str, line: int | None, message: str) -> Finding:
+    return Finding(path, line, message, rule=rule)
 
 
 def _known_targets(articles: list[ParsedArticle]) -> set[str]:
@@ -78,12 +82,12 @@ def lint_articles(articles: Iterable[ParsedArticle], *, today: dt.date | None = 
         for target, line in links(a.body):
             aid = _internal_target(a, target, base_url)
             if aid is not None and aid not in known and posixpath.basename(aid) not in known:
-                findings.append(Finding("broken-link", a.path, line + offset,
+                findings.append(_finding("broken-link", a.path, line + offset,
                                         f"link to '{target}' does not match any article."))
         if not a.owner:
-            findings.append(Finding("missing-owner", a.path, 1, "no 'owner' in the front matter."))
+            findings.append(_finding("missing-owner", a.path, 1, "no 'owner' in the front matter."))
         if a.review_by and dt.date.fromisoformat(a.review_by) < today:
-            findings.append(Finding("review-overdue", a.path, 1, f"review date {a.review_by} has passed."))
+            findings.append(_finding("review-overdue", a.path, 1, f"review date {a.review_by} has passed."))
         secs = sections(a.body)
         for i, sec in enumerate(secs):
             if sec.heading is None:
@@ -91,11 +95,11 @@ def lint_articles(articles: Iterable[ParsedArticle], *, today: dt.date | None = 
             nxt = secs[i + 1] if i + 1 < len(secs) else None
             has_sub = nxt is not None and nxt.level > sec.level
             if not to_plain(sec.markdown).strip() and not has_sub:
-                findings.append(Finding("empty-section", a.path, sec.line + offset,
+                findings.append(_finding("empty-section", a.path, sec.line + offset,
                                         f"section '{sec.heading}' has no text."))
     for group in titles.values():
         if len(group) > 1:
             others = ", ".join(g.path for g in group)
             for a in group:
-                findings.append(Finding("duplicate-title", a.path, 1, f"title '{a.title}' is also used by: {others}."))
+                findings.append(_finding("duplicate-title", a.path, 1, f"title '{a.title}' is also used by: {others}."))
     return sorted(findings, key=lambda f: (f.path, f.line or 0, f.rule))

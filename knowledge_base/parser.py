@@ -46,6 +46,7 @@ class ParsedArticle:
 
 
 def content_hash(text: str) -> str:
+    """SHA-256 of an article file's text: what change detection compares."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

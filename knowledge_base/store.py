@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,27 @@ from sqlalchemy.orm import Session
 
 from bot.errors import DataError
 from bot.storage.base import utcnow
+from bot.storage.session import Database
 from knowledge_base.models import KbArticle, KbArticleVersion
 from knowledge_base.parser import ParsedArticle, parse_article, read_article
 
 SUFFIXES = (".md", ".markdown")
 
 
+@contextmanager
+def session_scope(db: Database, session: Session | None) -> Iterator[Session]:
+    """The caller's session (no commit here), or a new one committed on exit."""
+    if session is not None:
+        yield session
+    else:
+        with db.session() as own:
+            yield own
+
+
 @dataclass
 class ImportError_:
+    """An article file that could not be imported, with where."""
+
     path: str
     line: int | None
     message: str
@@ -181,14 +195,15 @@ def store_articles(session: Session, articles: Iterable[ParsedArticle], summary:
                     on_change(row, None)
 
 
-def current_text(session: Session, article_id: str) -> KbArticleVersion | None:
+def latest_version(session: Session, article_id: str) -> KbArticleVersion | None:
+    """The article's newest version (its current file text), or None when it has none."""
     return session.scalars(select(KbArticleVersion).where(KbArticleVersion.article_id == article_id)
                            .order_by(KbArticleVersion.version.desc()).limit(1)).first()
 
 
 def retire(session: Session, row: KbArticle, *, source: str = "import") -> None:
     """Retire an article: hidden from search, its history kept, a 'retired' version recorded."""
-    last = current_text(session, row.id)
+    last = latest_version(session, row.id)
     row.retired, row.retired_at = True, utcnow()
     row.current_version += 1
     session.add(KbArticleVersion(article_id=row.id, version=row.current_version, change="retired",
@@ -202,7 +217,7 @@ def export_folder(session: Session, root: Path, *, include_drafts: bool = True) 
     for row in session.scalars(select(KbArticle).where(KbArticle.retired.is_(False)).order_by(KbArticle.id)):
         if row.status == "draft" and not include_drafts:
             continue
-        ver = current_text(session, row.id)
+        ver = latest_version(session, row.id)
         if ver is None:
             continue
         target = root / row.path
@@ -213,6 +228,7 @@ def export_folder(session: Session, root: Path, *, include_drafts: bool = True) 
 
 
 def clear_chunks(session: Session, article_id: str) -> None:
+    """Delete the indexed chunks of one article."""
     from knowledge_base.models import KbChunk
 
     session.execute(delete(KbChunk).where(KbChunk.article_id == article_id))

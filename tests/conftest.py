@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
+pytest_plugins = ["tests.leakcheck"]  # the session-level secret-leak check
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 PG_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")

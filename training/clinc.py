@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from bot.encoding import TextEncoder
 from bot.errors import DataError
 from intents.api import OUT_OF_SCOPE
 from intents.classifier import ClassifierConfig, IntentClassifier
+from intents.scope import out_of_scope, scope_scores
 from intents.trainer import Progress, embed
 
 # Larson et al. 2019, Table 2, Full setting, test split: (in-scope accuracy, oos recall).
@@ -33,6 +35,7 @@ OOS_LABELS = {"oos", OUT_OF_SCOPE}
 
 
 def load_clinc(path: Path | str) -> dict[str, list[tuple[str, str]]]:
+    """Read a CLINC150-shaped JSON file (DataError with the path when it is not one)."""
     p = Path(path)
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
@@ -59,21 +62,17 @@ def split_rows(data: dict[str, list[tuple[str, str]]], split: str) -> tuple[list
 
 
 def _scores(clf: IntentClassifier, X: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    probs = clf.predict_proba(X, texts)
-    classes = np.asarray(clf.classes, dtype=object)
-    in_cols = np.array([i for i, c in enumerate(clf.classes) if c != OUT_OF_SCOPE])
-    top = probs[:, in_cols].max(axis=1)
-    labels = classes[in_cols][probs[:, in_cols].argmax(axis=1)]
-    if OUT_OF_SCOPE in clf.classes:
-        top = np.where(probs.argmax(axis=1) == clf.classes.index(OUT_OF_SCOPE), -1.0, top)
-    return top, labels
+    """Per row: the in-scope score (the production rule's input) and the best in-scope label."""
+    scores = scope_scores(clf.predict_proba(X, texts), clf.classes)
+    return scores.score, np.asarray(clf.classes, dtype=object)[scores.best]
 
 
-def figures(top_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str], top_oos: np.ndarray,
+def figures(score_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str], score_oos: np.ndarray,
             threshold: float) -> tuple[float, float]:
-    accepted = top_in >= threshold
+    """(in-scope accuracy, out-of-scope recall) when the production rule runs at ``threshold``."""
+    accepted = ~out_of_scope(score_in, threshold)
     acc = float(((labels_in == np.asarray(gold_in, dtype=object)) & accepted).mean()) if len(gold_in) else 0.0
-    rec = float((top_oos < threshold).mean()) if len(top_oos) else 0.0
+    rec = float(out_of_scope(score_oos, threshold).mean()) if len(score_oos) else 0.0
     return acc, rec
 
 
@@ -92,9 +91,10 @@ def pick_threshold(top_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str]
     return best[1] if best else fallback[1]
 
 
-def run_benchmark(path: Path | str, encoder: Any, *, split: str = "val", use_oos_train: bool = False,
+def run_benchmark(path: Path | str, encoder: TextEncoder, *, split: str = "val", use_oos_train: bool = False,
                   min_oos_recall: float = 0.6, config: ClassifierConfig | None = None,
                   cache_path: Path | str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Train on ``train``, pick the operating point on ``val``, report the figures of ``split``."""
     data = load_clinc(path)
     if split not in data and f"oos_{split}" not in data:
         raise DataError(f"the file has no '{split}' split", path=str(path))

@@ -8,27 +8,23 @@ from typing import Any
 
 import numpy as np
 
+from bot.encoding import TextEncoder
 from intents.api import OUT_OF_SCOPE
 from intents.classifier import ClassifierConfig
 from intents.data import TrainingData
-from intents.trainer import (DEFAULT_FOLDS, Progress, calibrate_threshold, cross_val_proba, embed,
-                             fit_temperature, softmax)
+from intents.scope import decide, decided_labels
+from intents.trainer import (
+    DEFAULT_FOLDS,
+    Progress,
+    calibrate_threshold,
+    cross_val_proba,
+    embed,
+    fit_temperature,
+    softmax,
+)
 
 
-def decide(probs: np.ndarray, classes: list[str], threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Final labels (out_of_scope when rejected) and the top in-scope confidence."""
-    classes_arr = np.asarray(classes)
-    in_cols = np.array([i for i, c in enumerate(classes) if c != OUT_OF_SCOPE])
-    top = probs[:, in_cols].max(axis=1)
-    labels = classes_arr[in_cols][probs[:, in_cols].argmax(axis=1)].astype(object)
-    rejected = top < threshold
-    if OUT_OF_SCOPE in classes:
-        rejected |= probs.argmax(axis=1) == classes.index(OUT_OF_SCOPE)
-    labels[rejected] = OUT_OF_SCOPE
-    return labels, top
-
-
-def cross_validate(data: TrainingData, encoder: Any, *, config: ClassifierConfig | None = None,
+def cross_validate(data: TrainingData, encoder: TextEncoder, *, config: ClassifierConfig | None = None,
                    folds: int = DEFAULT_FOLDS, cache_path: Path | str | None = None,
                    progress: Progress | None = None) -> dict[str, Any]:
     """Stratified k-fold evaluation of the whole decision (classifier + out-of-scope threshold)."""
@@ -40,22 +36,17 @@ def cross_validate(data: TrainingData, encoder: Any, *, config: ClassifierConfig
     temperature = fit_temperature(logits, list(gold), classes)
     probs = softmax(logits, temperature)
     threshold = calibrate_threshold(probs, list(gold), classes)
-    pred, top = decide(probs, classes, threshold)
-    # The confidence of what was decided: P(out_of_scope) or 1 - top when rejected.
-    if OUT_OF_SCOPE in classes:
-        p_oos = probs[:, classes.index(OUT_OF_SCOPE)]
-        by_class = probs.argmax(axis=1) == classes.index(OUT_OF_SCOPE)
-        decided = np.where(by_class, p_oos, np.where(pred == OUT_OF_SCOPE, 1.0 - top, top))
-    else:
-        decided = np.where(pred == OUT_OF_SCOPE, 1.0 - top, top)
+    decision = decide(probs, classes, threshold)
+    pred = decided_labels(decision, classes)
+    decided = decision.confidence  # P(out_of_scope) or 1 - top when rejected, else top
     raw = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
     labels = sorted(set(classes) | {OUT_OF_SCOPE} if OUT_OF_SCOPE in set(gold) else set(classes))
     p, r, f, s = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
     per_intent = [{"intent": lab, "precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
                    "f1": round(float(f[i]), 4), "support": int(s[i])} for i, lab in enumerate(labels)]
-    pairs = Counter((g, q) for g, q in zip(gold, pred) if g != q)
+    pairs = Counter((g, q) for g, q in zip(gold, pred, strict=True) if g != q)
     examples: dict[tuple[str, str], list[str]] = {}
-    for text, g, q in zip(texts, gold, pred):
+    for text, g, q in zip(texts, gold, pred, strict=True):
         if g != q and len(examples.setdefault((g, q), [])) < 3:
             examples[(g, q)].append(text)
     correct = pred == gold
@@ -101,7 +92,7 @@ def write_plots(report: dict[str, Any], out_dir: Path | str,
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=6,
+                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=6,
                         color="white" if norm[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true intent")
@@ -112,7 +103,7 @@ def write_plots(report: dict[str, Any], out_dir: Path | str,
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    bins = np.linspace(0, 1, 21)
+    bins = np.linspace(0, 1, 21).tolist()
     ax.hist(report["confidence"]["correct"], bins=bins, alpha=0.7, label="correct", color="tab:green")
     ax.hist(report["confidence"]["wrong"], bins=bins, alpha=0.7, label="wrong", color="tab:red")
     if report["oos_threshold"] > 0:

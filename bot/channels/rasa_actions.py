@@ -52,6 +52,7 @@ def button_payload(action_id: str, value: dict[str, Any]) -> str:
 
 
 def message_from_tracker(tracker: Tracker, forced_intent: str | None = None) -> Message:
+    """The engine's Message for the tracker's latest user message (``forced_intent`` overrides NLU)."""
     latest = tracker.latest_message or {}
     text = str(latest.get("text") or "")
     message = Message(text=text, user_key=f"rasa:{tracker.sender_id}", channel="rasa")
@@ -71,6 +72,7 @@ def message_from_tracker(tracker: Tracker, forced_intent: str | None = None) -> 
 
 
 def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    """Send ``reply`` through Rasa's dispatcher (never a credential: Rasa stores trackers)."""
     if reply.sensitive:  # Rasa keeps a tracker store: credentials never go through it
         reply = Reply(text="That can only be shown in Slack. Please ask me there.", private=True)
     text = reply.text
@@ -101,26 +103,31 @@ class HelpdeskAction(Action):
 
 
 class AnswerAction(HelpdeskAction):
+    """Answer from the knowledge base."""
     action_name = "action_helpdesk_answer"
     intent = "knowledge_question"  # not a routed intent: goes to the knowledge base
 
 
 class OpenTicketAction(HelpdeskAction):
+    """Open a ticket for IT staff."""
     action_name = "action_helpdesk_open_ticket"
     intent = "open_ticket"
 
 
 class TicketStatusAction(HelpdeskAction):
+    """Report a ticket's status."""
     action_name = "action_helpdesk_ticket_status"
     intent = "ticket_status"
 
 
 class UnlockAccountAction(HelpdeskAction):
+    """Unlock the employee's own account."""
     action_name = "action_helpdesk_unlock_account"
     intent = "account_unlock"
 
 
 class ResetPasswordAction(HelpdeskAction):
+    """Reset the employee's own password."""
     action_name = "action_helpdesk_reset_password"
     intent = "password_reset"
 

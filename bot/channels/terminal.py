@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,8 +13,8 @@ from bot.engine import Engine
 from bot.messages import Action, Button, FormRequest, Message, Reply
 from bot.notify import take_for_user
 from bot.services import Services
+from integrations.ticketing.base import URGENCIES
 
-URGENCIES = ["low", "normal", "high", "critical"]
 HELP = "Type your question. Pick a choice by its number. /help shows this, /quit leaves."
 
 
@@ -48,7 +48,7 @@ def collect_form(form: FormRequest, ask: Callable[..., str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, default in form.fields.items():
         if name == "urgency":
-            values[name] = ask("Urgency", choices=URGENCIES, default=str(default or "normal"))
+            values[name] = ask("Urgency", choices=list(URGENCIES), default=str(default or "normal"))
         else:
             values[name] = ask(name.capitalize(), default=str(default or "")).strip()
     return values

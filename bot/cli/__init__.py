@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Optional
 
 import typer
 
@@ -29,7 +28,7 @@ app.add_typer(db_app, name="db")
 
 @app.callback()
 def _root(
-    config: Optional[str] = typer.Option(
+    config: str | None = typer.Option(
         None, "--config", "-c", help="Path to helpdesk.toml (default: $HELPDESK_CONFIG or ./helpdesk.toml)."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr."),
@@ -41,7 +40,7 @@ def _root(
 @user_errors
 def chat(
     user: str = typer.Option("you", help="Who you are in this chat (a local user name)."),
-    email: Optional[str] = typer.Option(None, help="Your e-mail, as the directory knows it."),
+    email: str | None = typer.Option(None, help="Your e-mail, as the directory knows it."),
 ) -> None:
     """Talk to the bot in the terminal (embedded defaults: no Slack, Jira or LDAP needed)."""
     from bot.channels.terminal import run_chat
@@ -56,7 +55,7 @@ def ask(
     question: str = typer.Argument(..., help="The question, as an employee would type it."),
     as_json: bool = typer.Option(False, "--json", help="Print the reply as JSON (for scripts)."),
     user: str = typer.Option("cli", help="The user asking (conversation state is per user)."),
-    email: Optional[str] = typer.Option(None, help="The asker's verified e-mail."),
+    email: str | None = typer.Option(None, help="The asker's verified e-mail."),
     group: list[str] = typer.Option([], "--group", help="Audiences the asker belongs to (repeatable)."),
 ) -> None:
     """Ask one question and print the reply."""
@@ -80,15 +79,14 @@ def ask(
 @app.command()
 @user_errors
 def serve(
-    host: Optional[str] = typer.Option(None, help="Interface to listen on (default: server.host)."),
-    port: Optional[int] = typer.Option(None, help="Port (default: server.port)."),
+    host: str | None = typer.Option(None, help="Interface to listen on (default: server.host)."),
+    port: int | None = typer.Option(None, help="Port (default: server.port)."),
 ) -> None:
     """Run the HTTP server: health, Slack, webhooks, reset page, Rasa-compatible parse API."""
     import uvicorn
 
-    from bot.server import create_app
-
     from bot.security import insecure_settings
+    from bot.server import create_app
 
     common.mark_server()
     s = common.settings()
@@ -160,13 +158,13 @@ def db_current(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     s = common.settings()
     db = Database(s.database.url.get_secret_value())
     db.check()
-    data = {"revisions": sorted(migrate.database_revisions(db)),
-            "code_heads": sorted(migrate.code_heads(db)), "pending": migrate.pending(db)}
+    revisions, heads = sorted(migrate.database_revisions(db)), sorted(migrate.code_heads(db))
+    pending = migrate.pending(db)
     if as_json:
-        print_json(data)
+        print_json({"revisions": revisions, "code_heads": heads, "pending": pending})
     else:
-        typer.echo(f"database: {', '.join(data['revisions']) or '(empty)'}; "
-                   f"code: {', '.join(data['code_heads'])}; pending: {data['pending']}")
+        typer.echo(f"database: {', '.join(revisions) or '(empty)'}; "
+                   f"code: {', '.join(heads)}; pending: {pending}")
 
 
 def _register_capabilities() -> None:
@@ -187,4 +185,5 @@ _register_capabilities()
 
 
 def main() -> None:
+    """Entry point of the ``helpdesk`` command."""
     app()

@@ -6,7 +6,8 @@ import functools
 import json
 import logging
 import sys
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,25 +19,27 @@ console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
-_state: dict[str, Any] = {"config": None, "settings": None, "verbose": False}
+_state: dict[str, Any] = {"config": None, "verbose": False}
+_loaded: list[Settings] = []
 
 
 def set_config_path(path: str | None, verbose: bool = False) -> None:
+    """Remember ``--config`` and ``--verbose`` for this invocation."""
     _state["config"] = path
-    _state["settings"] = None
+    _loaded.clear()
     _state["verbose"] = verbose
 
 
 def settings() -> Settings:
     """The settings for this invocation (loaded once)."""
-    if _state["settings"] is None:
-        _state["settings"] = load_settings(_state["config"])
+    if not _loaded:
+        s = load_settings(_state["config"])
         from bot.logs import configure_logging
 
-        s = _state["settings"]
         level = "DEBUG" if _state["verbose"] else ("WARNING" if not _state.get("server") else s.logging.level)
         configure_logging(level, json_format=s.logging.json_format, secrets=s.secret_values())
-    return _state["settings"]
+        _loaded.append(s)
+    return _loaded[0]
 
 
 def mark_server() -> None:
@@ -44,7 +47,8 @@ def mark_server() -> None:
     _state["server"] = True
 
 
-def fail(message: str, code: int = 1) -> "typer.Exit":
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
     err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
@@ -66,10 +70,11 @@ def user_errors(func: F) -> F:
 
 
 def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout (for ``--json``)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-def open_services(*, migrate: bool = True) -> "Any":
+def open_services(*, migrate: bool = True) -> Any:
     """Build Services on the configured database, applying pending migrations."""
     from bot.services import Services
     from bot.storage import migrate as migrations

@@ -6,7 +6,7 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 
@@ -24,8 +24,8 @@ def register(root: typer.Typer) -> None:
 @user_errors
 def audit_command(
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many entries (newest first)."),
-    actor: Optional[str] = typer.Option(None, help="Only this requester (e.g. slack:U123)."),
-    action: Optional[str] = typer.Option(None, help="Only this action (unlock, reset, reset_link, ...)."),
+    actor: str | None = typer.Option(None, help="Only this requester (e.g. slack:U123)."),
+    action: str | None = typer.Option(None, help="Only this action (unlock, reset, reset_link, ...)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show the account self-service audit log: who, which account, what, result, when."""
@@ -34,9 +34,10 @@ def audit_command(
     services = common.open_services()
     with services.db.session() as session:
         rows = audit.recent(session, limit=limit, actor=actor, action=action)
-        data = [{"id": r.id, "when": r.created_at.isoformat(timespec="seconds") + "Z", "actor": r.actor,
-                 "email": r.email, "account": r.account, "action": r.action, "result": r.result,
-                 "detail": r.detail} for r in rows]
+        data: list[dict[str, Any]] = [
+            {"id": r.id, "when": r.created_at.isoformat(timespec="seconds") + "Z", "actor": r.actor,
+             "email": r.email, "account": r.account, "action": r.action, "result": r.result,
+             "detail": r.detail} for r in rows]
     if as_json:
         print_json(data)
         return
@@ -55,7 +56,7 @@ def audit_command(
 @dev_app.command("directory")
 @user_errors
 def dev_directory(
-    workdir: Optional[Path] = typer.Option(None, help="Where to keep the server's files (default: a temp dir)."),
+    workdir: Path | None = typer.Option(None, help="Where to keep the server's files (default: a temp dir)."),
     once: bool = typer.Option(False, "--once", help="Start, print the settings, and stop (for checks)."),
     as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON."),
 ) -> None:
@@ -63,17 +64,17 @@ def dev_directory(
     import shutil
 
     from bot.errors import ConfigError
-    from integrations.directory import testing
+    from integrations.directory.testing import DEMO_LDIF, PEOPLE_BASE, Slapd, demo_password
 
     if shutil.which("slapd") is None:
         raise ConfigError("slapd is not installed: apt-get install slapd ldap-utils")
     base = workdir or Path(tempfile.mkdtemp(prefix="helpdesk-slapd-"))
-    server = testing.Slapd(base)
+    server = Slapd(base)
     with console.status("Starting OpenLDAP (TLS, password policy, demo users)…"):
         server.start()
     settings = server.settings()
     if as_json:
-        print_json({"directory": settings, "demo_password_example": testing.demo_password("alice")})
+        print_json({"directory": settings, "demo_password_example": demo_password("alice")})
     else:
         console.print(f"[green]OpenLDAP is running[/] on {server.url} (plain {server.plain_url}); files in {base}")
         console.print("Put this in helpdesk.toml:\n")
@@ -84,8 +85,8 @@ def dev_directory(
             console.print(f"{key} = {rendered}", highlight=False, markup=False, soft_wrap=True)
         console.print("\nThen try: helpdesk chat --email alice@example.com   (say \"I'm locked out\")")
         console.print(f"Lock alice first with three wrong passwords, e.g.:\n  for i in 1 2 3; do ldapwhoami -x -H "
-                      f"{server.plain_url} -D uid=alice,{testing.PEOPLE_BASE} -w wrong; done", markup=False)
-        console.print(f"Demo people's passwords: see {testing.DEMO_LDIF} (alice: {testing.demo_password('alice')})",
+                      f"{server.plain_url} -D uid=alice,{PEOPLE_BASE} -w wrong; done", markup=False)
+        console.print(f"Demo people's passwords: see {DEMO_LDIF} (alice: {demo_password('alice')})",
                       markup=False)
     if once:
         server.stop()

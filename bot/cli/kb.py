@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,13 @@ from rich.table import Table
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
 from bot.errors import DataError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.services import Services
+    from knowledge_base.gaps import AnsweredQuestion
+    from knowledge_base.service import KnowledgeBase
 
 app = typer.Typer(help="Manage knowledge-base articles: import, export, lint, gaps, eval.", no_args_is_help=True)
 
@@ -35,10 +42,21 @@ def _tracked(progress: Any):
     return update
 
 
-def _kb():
+def _kb() -> tuple[Services, KnowledgeBase]:
     services = common.open_services()
-    kb = services.kb
-    return services, kb
+    return services, services.kb
+
+
+def _asked_since(session: Session, since: dt.datetime) -> list[AnsweredQuestion]:
+    """The declined questions of the engine's analytics since ``since``, as gap mining's input."""
+    from sqlalchemy import select
+
+    from bot.storage.models import AnalyticsEvent
+    from knowledge_base.gaps import DECLINED, AnsweredQuestion
+
+    stmt = select(AnalyticsEvent).where(AnalyticsEvent.outcome == DECLINED, AnalyticsEvent.created_at >= since)
+    return [AnsweredQuestion(e.question or "", e.outcome or "", e.created_at, e.top_article_id, e.kb_score)
+            for e in session.scalars(stmt)]
 
 
 @app.command("import")
@@ -50,7 +68,7 @@ def import_cmd(
 ) -> None:
     """Import a folder: new and changed files become new versions, removed ones are retired."""
     _, kb = _kb()
-    kb._bootstrapped = True  # an explicit import replaces the first-use bootstrap
+    kb.mark_bootstrapped()  # an explicit import replaces the first-use bootstrap
     with _progress() as progress:
         summary = kb.import_dir(folder, retire_missing=not keep_missing, progress=_tracked(progress))
     data = summary.to_dict()
@@ -74,12 +92,9 @@ def export_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Write every live article's current file, exactly as imported (a lossless round trip)."""
-    from knowledge_base.store import export_folder
-
-    services, kb = _kb()
+    _, kb = _kb()
     kb.bootstrap()
-    with services.db.session() as session:
-        written = export_folder(session, folder)
+    written = kb.export(folder)
     if as_json:
         print_json({"folder": str(folder), "written": written})
     else:
@@ -93,17 +108,9 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List articles with their status, audience, owner, review date and version."""
-    from sqlalchemy import select
-
-    from knowledge_base.models import KbArticle
-
-    services, kb = _kb()
+    _, kb = _kb()
     kb.bootstrap()
-    with services.db.session() as session:
-        stmt = select(KbArticle).order_by(KbArticle.id)
-        if not include_retired:
-            stmt = stmt.where(KbArticle.retired.is_(False))
-        rows = [_article_dict(a) for a in session.scalars(stmt)]
+    rows = kb.list_articles(include_retired=include_retired)
     if as_json:
         print_json(rows)
         return
@@ -122,12 +129,6 @@ def list_cmd(
     console.print(table)
 
 
-def _article_dict(a: Any) -> dict[str, Any]:
-    return {"id": a.id, "title": a.title, "path": a.path, "status": a.status, "audience": a.audience or [],
-            "owner": a.owner, "tags": a.tags or [], "review_by": a.review_by, "version": a.current_version,
-            "retired": a.retired, "updated_at": a.updated_at.isoformat(timespec="seconds")}
-
-
 @app.command("show")
 @user_errors
 def show_cmd(
@@ -136,23 +137,9 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show an article (its file text) and its metadata."""
-    from sqlalchemy import select
-
-    from knowledge_base.models import KbArticle, KbArticleVersion
-
-    services, kb = _kb()
+    _, kb = _kb()
     kb.bootstrap()
-    with services.db.session() as session:
-        art = session.get(KbArticle, article_id)
-        if art is None:
-            raise DataError(f"No article with id '{article_id}'; `helpdesk kb list` shows the ids.")
-        stmt = select(KbArticleVersion).where(KbArticleVersion.article_id == article_id)
-        stmt = stmt.where(KbArticleVersion.version == version) if version else stmt.order_by(
-            KbArticleVersion.version.desc()).limit(1)
-        ver = session.scalars(stmt).first()
-        if ver is None:
-            raise DataError(f"Article '{article_id}' has no version {version}.")
-        data = {**_article_dict(art), "shown_version": ver.version, "change": ver.change, "text": ver.raw_text}
+    data = kb.show_article(article_id, version)
     if as_json:
         print_json(data)
         return
@@ -170,19 +157,9 @@ def history_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every version of an article: when, what changed, from where."""
-    from sqlalchemy import select
-
-    from knowledge_base.models import KbArticleVersion
-
-    services, kb = _kb()
+    _, kb = _kb()
     kb.bootstrap()
-    with services.db.session() as session:
-        rows = [{"version": v.version, "change": v.change, "at": v.created_at.isoformat(timespec="seconds"),
-                 "title": v.meta.get("_title"), "path": v.path, "source": v.source, "hash": v.content_hash[:12]}
-                for v in session.scalars(select(KbArticleVersion).where(KbArticleVersion.article_id == article_id)
-                                         .order_by(KbArticleVersion.version))]
-    if not rows:
-        raise DataError(f"No article with id '{article_id}'; `helpdesk kb list --all` shows the ids.")
+    rows = kb.article_history(article_id)
     if as_json:
         print_json(rows)
         return
@@ -243,9 +220,10 @@ def gaps_cmd(
     from knowledge_base.ratings import rating_summary
 
     services, kb = _kb()
-    since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=days)
+    since = gapmod.days_ago(days)
     with services.db.session() as session:
-        found = gapmod.find_gaps(session, lambda: services.encoder, kb=kb, since=since)
+        found = gapmod.find_gaps(session, _asked_since(session, since), lambda: services.encoder, kb=kb,
+                                 since=since)
         ratings = rating_summary(session)
     if chart is not None and found:
         gapmod.chart(found, chart, top=min(top, 15))
@@ -286,8 +264,8 @@ def eval_cmd(
     from intents.encoder import get_encoder
 
     with _progress() as progress:
-        report = run_eval(s, pages, questions, get_encoder, cache_dir=Path(s.paths.var_dir),
-                          progress=_tracked(progress))
+        report = run_eval(pages, questions, get_encoder, threshold=s.kb.answer_threshold,
+                          cache_dir=Path(s.paths.var_dir), progress=_tracked(progress))
     data = report.to_dict()
     if as_json:
         print_json(data)

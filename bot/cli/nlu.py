@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.encoding import TextEncoder
+    from intents.factory import NluPaths
 
 app = typer.Typer(help="Train, evaluate, benchmark and try the intent model.", no_args_is_help=True)
 
@@ -36,11 +42,17 @@ def progress_bars(enabled: bool = True) -> Iterator[Any]:
         yield update
 
 
-def _encoder() -> Any:
+def _encoder() -> TextEncoder:
     from intents.encoder import get_encoder
 
     with console.status("Loading the sentence encoder…"):
         return get_encoder()
+
+
+def _paths(s: Settings) -> NluPaths:
+    from intents.factory import NluPaths
+
+    return NluPaths(s.paths.data_dir, s.paths.models_dir, s.paths.var_dir)
 
 
 def register(root: typer.Typer) -> None:
@@ -53,19 +65,14 @@ def register(root: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Validate data/intents, train the intent model and save a new version under models/."""
-        from intents.factory import load_data, train_and_save
+        from intents.factory import load_data, train_and_save, training_summary
 
         s = common.settings()
-        data = load_data(s)  # refuse bad data before the slow encoder load
+        data = load_data(s.nlu, s.paths.data_dir)  # refuse bad data before the slow encoder load
         encoder = _encoder()
         with progress_bars(not as_json) as progress:
-            model, version = train_and_save(s, encoder, data=data, progress=progress)
-        result: dict[str, Any] = {
-            "version": version, "models_dir": str(Path(s.paths.models_dir) / "nlu" / version),
-            "examples": model.meta.get("examples"), "intents": len(model.intents),
-            "oos_threshold": round(model.oos_threshold, 4), "fingerprint": model.fingerprint,
-            "training_seconds": model.meta.get("training_seconds"),
-        }
+            model, version = train_and_save(s.nlu, _paths(s), encoder, data=data, progress=progress)
+        result = training_summary(model, version, s.paths.models_dir)
         if evaluate:
             result["evaluation"] = _run_evaluation(folds=5, out=None, show=not as_json)
         if as_json:
@@ -81,15 +88,11 @@ def register(root: typer.Typer) -> None:
 @user_errors
 def validate(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Check data/intents (file:line for every problem) without training."""
-    from intents.data import load_training_data
-    from intents.factory import intents_dir
+    from intents.factory import data_summary, load_data
 
     s = common.settings()
-    data = load_training_data(intents_dir(s), min_examples=s.nlu.min_examples_per_intent)
-    summary = {"files": [str(f) for f in data.files], "examples": len(data.examples),
-               "intents": data.counts(), "regexes": sorted({p.name for p in data.regexes}),
-               "lookups": {k: len(v) for k, v in data.lookups.items()}, "synonyms": len(data.synonyms),
-               "fingerprint": data.fingerprint}
+    data = load_data(s.nlu, s.paths.data_dir)
+    summary = data_summary(data)
     if as_json:
         print_json(summary)
     else:
@@ -97,16 +100,16 @@ def validate(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
                       f"{len(data.files)} file(s).")
 
 
-def _run_evaluation(*, folds: int, out: Optional[Path], show: bool) -> dict[str, Any]:
+def _run_evaluation(*, folds: int, out: Path | None, show: bool) -> dict[str, Any]:
     from intents.factory import classifier_config, embedding_cache_path, load_data
     from training.evaluate import cross_validate, public, write_plots
 
     s = common.settings()
-    data = load_data(s)
+    data = load_data(s.nlu, s.paths.data_dir)
     encoder = _encoder()
     with progress_bars(show) as progress:
-        report = cross_validate(data, encoder, config=classifier_config(s), folds=folds,
-                                cache_path=embedding_cache_path(s), progress=progress)
+        report = cross_validate(data, encoder, config=classifier_config(s.nlu), folds=folds,
+                                cache_path=embedding_cache_path(s.paths.var_dir), progress=progress)
     out_dir = out or Path(s.paths.var_dir) / "reports" / "nlu"
     report["plots"] = write_plots(report, out_dir, policy=(s.nlu.low_confidence, s.nlu.high_confidence))
     if show:
@@ -143,7 +146,7 @@ def _print_report(report: dict[str, Any]) -> None:
 @user_errors
 def test(
     folds: int = typer.Option(5, min=2, help="Number of cross-validation folds."),
-    out: Optional[Path] = typer.Option(None, help="Folder for the PNG plots (default: var/reports/nlu)."),
+    out: Path | None = typer.Option(None, help="Folder for the PNG plots (default: var/reports/nlu)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cross-validate on data/intents: per-intent P/R/F1, confused pairs, confusion matrix + histogram."""
@@ -160,7 +163,7 @@ def benchmark(
     oos_train: bool = typer.Option(True, "--oos-train/--no-oos-train",
                                    help="Train oos_train (when present) as an out_of_scope class."),
     min_oos_recall: float = typer.Option(0.6, min=0, max=1, help="Operating point: oos recall target on val."),
-    cache: Optional[Path] = typer.Option(None, help="Embedding cache file (default: var/cache/…)."),
+    cache: Path | None = typer.Option(None, help="Embedding cache file (default: var/cache/…)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """In-scope accuracy and out-of-scope recall at one operating point, next to published figures."""
@@ -174,7 +177,7 @@ def benchmark(
     encoder = _encoder()
     with progress_bars(not as_json) as progress:
         result = run_benchmark(data, encoder, split=split, use_oos_train=oos_train,
-                               min_oos_recall=min_oos_recall, config=classifier_config(s),
+                               min_oos_recall=min_oos_recall, config=classifier_config(s.nlu),
                                cache_path=cache_path, progress=progress)
     if as_json:
         print_json(result)
@@ -217,22 +220,15 @@ def parse(
 @user_errors
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Which model is saved, and whether the training data changed since (stale)."""
-    from intents.factory import current_fingerprint
-    from intents.store import ModelStore
+    from intents.factory import model_status
 
     s = common.settings()
-    store = ModelStore(s.paths.models_dir)
-    model = store.load()
-    fingerprint = current_fingerprint(s)
-    info = {"backend": s.nlu.backend, "models_dir": str(store.root), "versions": store.versions(),
-            "latest": model.meta.get("version") if model else None,
-            "data_fingerprint": fingerprint, "model_fingerprint": model.fingerprint if model else None,
-            "stale": bool(model and fingerprint and model.fingerprint != fingerprint)}
+    info = model_status(s.nlu, _paths(s))
     if as_json:
         print_json(info)
     else:
-        if model is None:
-            console.print(f"No model in {store.root} yet: run `helpdesk train`.")
+        if info["latest"] is None:
+            console.print(f"No model in {info['models_dir']} yet: run `helpdesk train`.")
         else:
             console.print(f"model {info['latest']} ({len(info['versions'])} version(s) kept)"
                           + (" — [yellow]stale: the training data changed, run `helpdesk train`[/]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -41,7 +41,7 @@ def manifest(request_url: str | None = None, socket_mode: bool = False, command:
 @app.command("manifest")
 @user_errors
 def manifest_cmd(
-    request_url: Optional[str] = typer.Option(None, help="Public base URL of `helpdesk serve` (HTTP mode)."),
+    request_url: str | None = typer.Option(None, help="Public base URL of `helpdesk serve` (HTTP mode)."),
     socket_mode: bool = typer.Option(False, "--socket-mode", help="Socket Mode: no public URL needed."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
 ) -> None:
@@ -68,7 +68,7 @@ def check(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
         raise ConfigError("Slack is not configured: set slack.bot_token (HELPDESK_SLACK__BOT_TOKEN).")
     client = build_client(s)
     try:
-        who = client.auth_test().data
+        who = client.auth_test()
         socket_ok = None
         if s.app_token is not None:
             client.apps_connections_open(app_token=s.app_token.get_secret_value())
@@ -77,8 +77,8 @@ def check(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
         raise SlackError(f"Slack refused the credentials: {exc.response.get('error')}.") from None
     except OSError as exc:
         raise SlackError(f"Slack is not reachable at {s.api_base_url}: {type(exc).__name__}.") from None
-    report = {"team": who.get("team"), "bot_user": who.get("user"),  # type: ignore[union-attr]
-              "bot_user_id": who.get("user_id"), "http_mode": s.http_enabled,  # type: ignore[union-attr]
+    report = {"team": who.get("team"), "bot_user": who.get("user"),
+              "bot_user_id": who.get("user_id"), "http_mode": s.http_enabled,
               "socket_mode": socket_ok if socket_ok is not None else False}
     if as_json:
         print_json(report)
@@ -92,7 +92,7 @@ def check(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
 @user_errors
 def socket(workers: bool = typer.Option(True, help="Also run the background jobs (notifications, outbox).")) -> None:
     """Run the bot over Socket Mode (no public URL needed) until Ctrl-C."""
-    from bot.channels.slack.adapter import SlackAdapter
+    from bot.channels.slack.adapter import build_slack_adapter
     from bot.channels.slack.socket_mode import SocketModeRunner
 
     common.mark_server()
@@ -101,7 +101,7 @@ def socket(workers: bool = typer.Option(True, help="Also run the background jobs
     if not s.socket_mode_enabled:
         raise ConfigError("Socket Mode needs slack.bot_token and slack.app_token "
                           "(HELPDESK_SLACK__BOT_TOKEN, HELPDESK_SLACK__APP_TOKEN=xapp-…).")
-    adapter = SlackAdapter(services)
+    adapter = build_slack_adapter(services)
     runner = SocketModeRunner(adapter)
     worker = None
     if workers:

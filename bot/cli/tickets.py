@@ -7,38 +7,16 @@ notification; on resolution with rating buttons).
 from __future__ import annotations
 
 import getpass
-from typing import Any, Optional
+from typing import Any
 
 import typer
-from sqlalchemy import or_, select
 
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
-from bot.errors import InvalidInputError, NotPermittedError
 
 app = typer.Typer(help="Work tickets in the local queue; inspect the outbox.", no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
-
-
-def _ticket_dict(t: Any) -> dict[str, Any]:
-    return {"key": t.key, "status": t.status, "status_category": t.status_category,
-            "summary": t.summary, "requester": t.requester_email or t.requester_user_key,
-            "requester_user_key": t.requester_user_key, "assignee": t.assignee,
-            "urgency": t.urgency, "priority": t.priority, "category": t.category,
-            "backend": t.backend, "url": t.url, "resolution": t.resolution, "rating": t.rating,
-            "created_at": t.created_at, "updated_at": t.updated_at}
-
-
-def _load(session: Any, key: str, *, local_only: bool = False) -> Any:
-    from integrations.ticketing.service import find_ticket
-
-    ticket = find_ticket(session, key)
-    if ticket is None:
-        raise InvalidInputError(f"Ticket {key.upper()} does not exist (see `helpdesk tickets list`).")
-    if local_only and ticket.backend != "local":
-        raise NotPermittedError(f"{ticket.key} is a Jira ticket: work it in Jira ({ticket.url}).")
-    return ticket
 
 
 def _default_author() -> str:
@@ -48,27 +26,27 @@ def _default_author() -> str:
         return "IT staff"
 
 
+def _done(as_json: bool, data: dict[str, Any], message: str) -> None:
+    if as_json:
+        print_json(data)
+    else:
+        console.print(message)
+
+
 @app.command("list")
 @user_errors
 def list_tickets(
     status: str = typer.Option("open", help="open, queued, done or all."),
-    requester: Optional[str] = typer.Option(None, help="Only this requester's e-mail."),
+    requester: str | None = typer.Option(None, help="Only this requester's e-mail."),
     limit: int = typer.Option(50, min=1, help="At most this many, newest first."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List tickets, newest first."""
-    from integrations.ticketing.models import Ticket
+    from integrations.ticketing import queue
 
-    if status not in ("open", "queued", "done", "all"):
-        raise InvalidInputError("--status must be open, queued, done or all.")
     services = common.open_services()
     with services.db.session() as session:
-        stmt = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
-        if status != "all":
-            stmt = stmt.where(Ticket.status_category == status)
-        if requester:
-            stmt = stmt.where(Ticket.requester_email == requester)
-        rows = [_ticket_dict(t) for t in session.scalars(stmt).all()]
+        rows = queue.list_tickets(session, status=status, requester=requester, limit=limit)
     if as_json:
         print_json(rows)
         return
@@ -87,20 +65,11 @@ def list_tickets(
 @user_errors
 def show(key: str = typer.Argument(..., help="Ticket key, e.g. IT-12."), as_json: bool = JSON_OPT) -> None:
     """Show one ticket with its description, comments and history."""
-    from integrations.ticketing.models import TicketComment, TicketEvent
+    from integrations.ticketing import queue
 
     services = common.open_services()
     with services.db.session() as session:
-        t = _load(session, key)
-        data = _ticket_dict(t)
-        data["description"] = t.description
-        data["components"], data["labels"] = t.components, t.labels
-        data["comments"] = [{"author": c.author, "body": c.body, "from_requester": c.from_requester,
-                             "created_at": c.created_at} for c in session.scalars(
-            select(TicketComment).where(TicketComment.ticket_id == t.id).order_by(TicketComment.id))]
-        data["events"] = [{"kind": e.kind, "actor": e.actor, "data": e.data, "created_at": e.created_at}
-                          for e in session.scalars(select(TicketEvent).where(
-                              TicketEvent.ticket_id == t.id).order_by(TicketEvent.id))]
+        data = queue.show(session, key)
     if as_json:
         print_json(data)
         return
@@ -122,16 +91,12 @@ def comment(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Reply on a local-queue ticket; the employee gets it in chat."""
-    from integrations.ticketing.updates import apply_comment
+    from integrations.ticketing import queue
 
-    if not text.strip():
-        raise InvalidInputError("The comment is empty.")
     services = common.open_services()
     with services.db.session() as session:
-        t = _load(session, key, local_only=True)
-        apply_comment(session, t, author=author or _default_author(), body=text.strip())
-        data = _ticket_dict(t)
-    print_json(data) if as_json else console.print(f"Comment added to {data['key']}; the employee will be notified.")
+        data = queue.comment(session, key, text, author=author or _default_author(), sink=services.notices)
+    _done(as_json, data, f"Comment added to {data['key']}; the employee will be notified.")
 
 
 @app.command("assign")
@@ -142,16 +107,13 @@ def assign(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Assign a local-queue ticket."""
-    from integrations.ticketing.updates import apply_assignee, apply_status
+    from integrations.ticketing import queue
 
     services = common.open_services()
     with services.db.session() as session:
-        t = _load(session, key, local_only=True)
-        apply_assignee(session, t, None if assignee == "-" else assignee, actor=_default_author())
-        if t.status_category == "open" and t.status == "Open" and t.assignee:
-            apply_status(session, t, status="In Progress", category="open", actor=_default_author())
-        data = _ticket_dict(t)
-    print_json(data) if as_json else console.print(f"{data['key']} assigned to {data['assignee'] or 'nobody'}.")
+        data = queue.assign(session, key, None if assignee == "-" else assignee, actor=_default_author(),
+                            sink=services.notices)
+    _done(as_json, data, f"{data['key']} assigned to {data['assignee'] or 'nobody'}.")
 
 
 @app.command("resolve")
@@ -159,37 +121,29 @@ def assign(
 def resolve(
     key: str = typer.Argument(..., help="Ticket key."),
     resolution: str = typer.Option("Done", help="Resolution shown to the employee."),
-    comment_text: Optional[str] = typer.Option(None, "--comment", help="A closing note for the employee."),
+    comment_text: str | None = typer.Option(None, "--comment", help="A closing note for the employee."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Resolve a local-queue ticket; the employee is told and asked for a rating."""
-    from integrations.ticketing.updates import apply_comment, apply_status
+    from integrations.ticketing import queue
 
     services = common.open_services()
     with services.db.session() as session:
-        t = _load(session, key, local_only=True)
-        if t.status_category == "done":
-            raise InvalidInputError(f"{t.key} is already resolved (reopen it first).")
-        if comment_text:
-            apply_comment(session, t, author=_default_author(), body=comment_text)
-        apply_status(session, t, status="Resolved", category="done", resolution=resolution,
-                     actor=_default_author())
-        data = _ticket_dict(t)
-    print_json(data) if as_json else console.print(f"{data['key']} resolved; the employee will be asked to rate it.")
+        data = queue.resolve(session, key, resolution=resolution, closing_comment=comment_text,
+                             actor=_default_author(), sink=services.notices)
+    _done(as_json, data, f"{data['key']} resolved; the employee will be asked to rate it.")
 
 
 @app.command("reopen")
 @user_errors
 def reopen(key: str = typer.Argument(..., help="Ticket key."), as_json: bool = JSON_OPT) -> None:
     """Reopen a resolved local-queue ticket."""
-    from integrations.ticketing.updates import apply_status
+    from integrations.ticketing import queue
 
     services = common.open_services()
     with services.db.session() as session:
-        t = _load(session, key, local_only=True)
-        apply_status(session, t, status="Open", category="open", actor=_default_author())
-        data = _ticket_dict(t)
-    print_json(data) if as_json else console.print(f"{data['key']} reopened.")
+        data = queue.reopen(session, key, actor=_default_author(), sink=services.notices)
+    _done(as_json, data, f"{data['key']} reopened.")
 
 
 PULL_CHANNELS = {"terminal": "at the user's next chat message", "http": "with the user's next API reply"}
@@ -214,42 +168,17 @@ def outbox(
 ) -> None:
     """Escalations waiting for Jira: inspect, requeue (with the current routing), deliver now."""
     from bot.notify import pending_counts
-    from bot.storage.base import utcnow
-    from integrations.ticketing.models import Ticket, TicketOutbox
-    from integrations.ticketing.service import reroute
+    from integrations.ticketing import queue
     from integrations.ticketing.worker import run_once
 
     services = common.open_services()
     with services.db.session() as session:
-        chosen = [TicketOutbox.id.in_(retry)]
-        if retry_failed:
-            chosen.append(TicketOutbox.status == "failed")
-        rows = session.scalars(select(TicketOutbox).where(or_(*chosen))).all()
-        if retry and len({r.id for r in rows} & set(retry)) < len(set(retry)):
-            raise InvalidInputError("Unknown outbox row in --retry (see `helpdesk tickets outbox`).")
-        requeued, already_queued, already_done = [], [], []
-        for row in rows:
-            # only failed rows: a pending row may be in flight right now (claimed by a worker that
-            # is talking to Jira); resetting it would send the same ticket twice
-            if row.status == "failed":
-                row.status, row.next_attempt_at = "pending", utcnow()
-                reroute(services.settings, session.get(Ticket, row.ticket_id))
-                requeued.append(row.id)
-            elif row.status == "pending":
-                already_queued.append(row.id)
-            else:
-                already_done.append(row.id)
-    result = run_once(services) if deliver else None
+        done = queue.requeue(session, services.settings.ticketing, retry, all_failed=retry_failed)
+    requeued, already_queued, already_done = done.requeued, done.already_queued, done.already_done
+    result = (run_once(services.db, services.ticketing, services.settings.ticketing, services.notices)
+              if deliver else None)
     with services.db.session() as session:
-        stmt = (select(TicketOutbox, Ticket).join(Ticket, Ticket.id == TicketOutbox.ticket_id)
-                .order_by(TicketOutbox.id))
-        if not show_all:
-            stmt = stmt.where(TicketOutbox.status != "done")
-        data = [{"id": o.id, "kind": o.kind, "status": o.status, "attempts": o.attempts,
-                 "next_attempt_at": o.next_attempt_at,
-                 "last_error": o.last_error, "ticket": t.key, "idem_key": t.idem_key, "summary": t.summary,
-                 "requester": t.requester_email or t.requester_user_key}
-                for o, t in session.execute(stmt).all()]
+        data = queue.outbox_rows(session, include_done=show_all)
         notifications = pending_counts(session)
     if as_json:
         print_json({"rows": data, "delivered_now": result.delivered if result else None,

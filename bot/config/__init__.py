@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.core import DatabaseSettings, LoggingSettings, PathSettings, ServerSettings
-from integrations.directory.settings import DirectorySettings
-from knowledge_base.settings import KnowledgeBaseSettings
-from intents.settings import NluSettings
 from bot.config.slack import SlackSettings
-from integrations.ticketing.settings import TicketingSettings
 from bot.errors import ConfigError
+from integrations.directory.settings import DirectorySettings
+from integrations.ticketing.settings import TicketingSettings
+from intents.settings import NluSettings
+from knowledge_base.settings import KnowledgeBaseSettings
 
 ENV_PREFIX = "HELPDESK_"
 CONFIG_ENV = "HELPDESK_CONFIG"

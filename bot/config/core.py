@@ -30,6 +30,12 @@ class ServerSettings(Section):
     # Development only: let `serve` start with settings that are unsafe in production
     # (an http:// public URL on a non-loopback address, Jira without TLS verification).
     allow_insecure: bool = False
+    # Abuse limits (per process; each replica counts its own).
+    max_body_bytes: int = Field(default=1_000_000, ge=10_000)  # any request body over this: 413
+    api_messages_per_minute: int = Field(default=30, ge=1)  # chat API, per user id
+    api_requests_per_minute_per_ip: int = Field(default=600, ge=1)  # chat API, per client address
+    auth_failures_per_minute: int = Field(default=20, ge=1)  # wrong tokens per client address, then 429
+    api_docs: bool = False  # serve /docs and /openapi.json (they describe every endpoint: off in production)
 
 
 class PathSettings(Section):
@@ -41,6 +47,7 @@ class PathSettings(Section):
 
 
 class LoggingSettings(Section):
+    """Log level and format (key=value, or JSON lines with ``json = true``)."""
     level: str = "INFO"
     json_format: bool = Field(default=False, alias="json")
 

@@ -46,11 +46,16 @@ def build_flows(services: Services) -> FlowRegistry:
     from bot.flows.tickets import TicketFlow
 
     flows = FlowRegistry()
-    flows.add(RouterFlow())
+    flows.add(RouterFlow(lambda: services.nlu, services.settings.nlu, flows))
     flows.add(SmalltalkFlow())
-    flows.add(AnswerFlow())
-    flows.add(TicketFlow())
-    flows.add(AccountFlow())
+    flows.add(AnswerFlow(lambda: services.kb, services.settings.kb))
+    tickets = TicketFlow(ticketing=lambda: services.ticketing, directory=lambda: services.directory,
+                         encoder=lambda: services.encoder,
+                         loaded_encoder=lambda: services.encoder if services.has_loaded("encoder") else None,
+                         settings=services.settings.ticketing, notices=services.notices)
+    flows.add(tickets)
+    flows.add(AccountFlow(services.settings.directory, lambda: services.directory,
+                          public_url=services.settings.server.public_url, escalate=tickets.escalate))
     return flows
 
 

@@ -13,10 +13,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.errors import DirectoryError, HelpdeskError, NotPermittedError, RateLimitedError
+from sqlalchemy import select
+
+from bot.errors import ConfigError, DirectoryError, HelpdeskError, NotPermittedError, RateLimitedError
 from bot.flows.base import TurnContext
 from bot.messages import Action, Button, Outcome, Reply
+from bot.storage.base import utcnow
+from integrations.directory import audit
+from integrations.directory.models import DirectoryAudit, ResetLink
+from integrations.directory.settings import DirectorySettings
+
+if TYPE_CHECKING:
+    from integrations.directory.client import LdapDirectory
+    from integrations.directory.selfservice import Resolution, SelfService
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +46,50 @@ NOT_YOUR_LINK = ("That button only works for the person the reset link was sent 
                  "To reset your own password, just ask me.")
 
 
+class Escalate(Protocol):
+    """Hands the employee's request to IT as a ticket (``TicketFlow.escalate``)."""
+
+    def __call__(self, ctx: TurnContext, *, summary: str, details: str, category: str,
+                 urgency: str = ..., extra: dict[str, Any] | None = ...) -> Reply:
+        """The reply telling the employee the ticket is open or queued; HelpdeskError when it cannot be."""
+        ...
+
+
 class AccountFlow:
-    """Intents ``password_reset`` / ``account_unlock``; actions ``account.*``."""
+    """Intents ``password_reset`` / ``account_unlock``; actions ``account.*``.
+
+    ``directory`` provides the directory client (None: ``kind = "none"``; a ConfigError:
+    misconfigured); both mean every account request becomes a ticket through ``escalate``.
+    ``public_url`` is where the reset page is served.
+    """
 
     name = "account"
 
+    def __init__(self, settings: DirectorySettings, directory: Callable[[], LdapDirectory | None], *,
+                 public_url: str, escalate: Escalate) -> None:
+        self.settings = settings
+        self.directory = directory
+        self.public_url = public_url
+        self.escalate = escalate
+
     # ------------------------------------------------------------------ entry points
     def handle_intent(self, ctx: TurnContext) -> Reply:
+        """Offer an unlock or a reset for the requester's own account."""
         started = time.monotonic()
         intent = ctx.parse.intent.name if ctx.parse is not None else RESET
         reply = self._offer(ctx, RESET if intent == RESET else UNLOCK)
-        _pad(ctx, started)
+        self._pad(started)
         return reply
 
     def handle_followup(self, ctx: TurnContext) -> Reply | None:
+        """The account flow is never multi-turn."""
         return None
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
+        """A press of one of the flow's buttons."""
         started = time.monotonic()
         reply = self._dispatch_action(ctx, action)
-        _pad(ctx, started)  # every account turn takes the same time, whatever the outcome
+        self._pad(started)  # every account turn takes the same time, whatever the outcome
         return reply
 
     def _dispatch_action(self, ctx: TurnContext, action: Action) -> Reply:
@@ -66,7 +102,7 @@ class AccountFlow:
             return self._offer(ctx, RESET)
         if verb == "open_reset":
             return self._open_reset(ctx, action)
-        if verb in ("reset_link", "reset_temporary") and verb != _reset_verb(ctx):
+        if verb in ("reset_link", "reset_temporary") and verb != self._reset_verb():
             return _private(EXPIRED, Outcome.ERROR)  # an old button from before reset_mode changed
         if verb in ("unlock", "reset_link", "reset_temporary"):
             return self._act(ctx, verb)
@@ -76,9 +112,9 @@ class AccountFlow:
     def _offer(self, ctx: TurnContext, what: str) -> Reply:
         """Look the requester's account up and offer the action (no change yet)."""
         label = "Password reset" if what == RESET else "Account unlock"
-        service = _service(ctx)
+        service = self._service(ctx)
         if service is None:
-            return _escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
+            return self._escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
                              "Directory self-service is not configured (directory.kind = none).", what)
         try:
             res = service.resolve(ctx.session, actor=ctx.message.user_key, email=ctx.message.email,
@@ -86,8 +122,8 @@ class AccountFlow:
         except DirectoryError as exc:
             return self._unreachable(ctx, exc, label, what)
         except HelpdeskError as exc:  # e.g. the directory refused the lookup itself
-            log.warning("account lookup refused: %s", exc.detail or exc.user_message)
-            return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+            log.warning("account lookup refused: %s", ctx.redact(exc.detail or exc.user_message))
+            return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
                              "The directory refused the bot's lookup (see `helpdesk audit`).", what)
         if not res.ok:
             return self._refused(ctx, res, label, what)
@@ -104,8 +140,8 @@ class AccountFlow:
                 f"Your account *{account.login}* isn't locked, so there's nothing to unlock. "
                 "If you've forgotten your password, I can help you reset it.", Outcome.ACCOUNT_ACTION,
                 buttons=[Button("Reset my password", "account.reset_start", {})])
-        minutes = ctx.services.settings.directory.reset_link_minutes
-        if ctx.services.settings.directory.reset_mode == "temporary":
+        minutes = self.settings.reset_link_minutes
+        if self.settings.reset_mode == "temporary":
             return _private(
                 f"I can set a temporary password for your account *{account.login}*. I'll show it only "
                 "to you, once, and you'll have to change it the next time you sign in. "
@@ -123,9 +159,9 @@ class AccountFlow:
         """A confirmed action: re-resolve from the verified e-mail, then do it."""
         what = UNLOCK if verb == "unlock" else RESET
         label = "Account unlock" if what == UNLOCK else "Password reset"
-        service = _service(ctx)
+        service = self._service(ctx)
         if service is None:
-            return _escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
+            return self._escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
                              "Directory self-service is not configured (directory.kind = none).", what)
         actor = ctx.message.user_key
         try:
@@ -142,7 +178,7 @@ class AccountFlow:
                                 buttons=[Button("Reset my password", "account.reset_start", {})])
             if verb == "reset_link":
                 url, _link = service.issue_link(ctx.session, actor=actor, res=res)
-                minutes = ctx.services.settings.directory.reset_link_minutes
+                minutes = self.settings.reset_link_minutes
                 reply = _private(
                     f"Here is your one-time link. It works once, for {minutes} minutes, and only for you. "
                     "Don't forward it.", Outcome.ACCOUNT_ACTION,
@@ -161,23 +197,23 @@ class AccountFlow:
             reply.sensitive = True
             return reply
         except RateLimitedError as exc:
-            return _escalate(ctx, exc.user_message, f"{label}: daily self-service limit reached",
+            return self._escalate(ctx, exc.user_message, f"{label}: daily self-service limit reached",
                              f"The employee reached the daily self-service limit ({label.lower()}).", what)
         except DirectoryError as exc:
             return self._unreachable(ctx, exc, label, what)
         except NotPermittedError as exc:
-            log.warning("account action refused by the directory: %s", exc.detail)
-            return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+            log.warning("account action refused by the directory: %s", ctx.redact(exc.detail or ""))
+            return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
                              "The directory refused the bot's change (see `helpdesk audit`).", what)
         except HelpdeskError as exc:  # e.g. the directory's policy refused a generated password (audited)
-            log.warning("account action failed: %s", exc.detail or type(exc).__name__)
-            return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+            log.warning("account action failed: %s", ctx.redact(exc.detail or type(exc).__name__))
+            return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
                              f"The directory did not accept the bot's {label.lower()} "
                              "(see `helpdesk audit`).", what)
 
     def _partial_temporary(self, ctx: TurnContext, password: str, step: str, label: str, what: str) -> Reply:
         """The temporary password IS set but a follow-up step failed: show it, and tell IT."""
-        reply = _escalate(
+        reply = self._escalate(
             ctx, "Your password was changed to the temporary password below, but I couldn't finish the "
             f"change ({step}), so I've asked IT to complete it.",
             f"{label}: temporary password set, follow-up failed",
@@ -194,12 +230,6 @@ class AccountFlow:
         The value names nothing (it is untrusted): only the presser's own live link counts.
         Someone else's press is refused with one message and cancels nothing.
         """
-        from sqlalchemy import select
-
-        from bot.storage.base import utcnow
-        from integrations.directory import audit
-        from integrations.directory.models import ResetLink
-
         own = ctx.session.scalars(select(ResetLink.id).where(
             ResetLink.user_key == ctx.message.user_key, ResetLink.used_at.is_(None),
             ResetLink.revoked_reason.is_(None), ResetLink.expires_at > utcnow()).limit(1)).first()
@@ -210,88 +240,76 @@ class AccountFlow:
         return _private("The reset page is open in your browser. The link works once.", Outcome.INFO)
 
     # ------------------------------------------------------------------ endings
-    def _refused(self, ctx: TurnContext, res, label: str, what: str) -> Reply:  # noqa: ANN001
+    def _refused(self, ctx: TurnContext, res: Resolution, label: str, what: str) -> Reply:
         from integrations.directory.selfservice import NO_EMAIL as NO_EMAIL_CODE
 
         ref = _last_audit_id(ctx)
         if res.refusal == NO_EMAIL_CODE:
-            return _escalate(ctx, NO_EMAIL, f"{label} request ({NO_EMAIL_SUMMARY})",
+            return self._escalate(ctx, NO_EMAIL, f"{label} request ({NO_EMAIL_SUMMARY})",
                              f"The request came from {ctx.message.channel} without a verified e-mail.", what)
         # One message for not found / protected / disabled: the reason is only in the audit log.
-        return _escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
+        return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
                          f"The bot could not handle this account request automatically for {res.email}. "
                          f"The reason is in the directory audit log, entry #{ref} (`helpdesk audit`).", what)
 
     def _unreachable(self, ctx: TurnContext, exc: HelpdeskError, label: str, what: str) -> Reply:
-        log.warning("directory unreachable during %s: %s", label.lower(), exc.detail)
-        from integrations.directory import audit
-
+        log.warning("directory unreachable during %s: %s", label.lower(), ctx.redact(exc.detail or ""))
         audit.record(ctx.session, actor=ctx.message.user_key, action=label.lower().replace(" ", "_"),
                      result="unreachable", email=ctx.message.email, detail=exc.detail)
-        return _escalate(ctx, UNREACHABLE, f"{label} request (directory unreachable)",
+        return self._escalate(ctx, UNREACHABLE, f"{label} request (directory unreachable)",
                          f"The directory did not answer while the bot handled this {label.lower()} "
                          f"request for {ctx.message.email or 'an employee'}.", what, urgency="high")
 
 
-# ---------------------------------------------------------------------- helpers
-def _service(ctx: TurnContext):  # noqa: ANN202
-    from bot.errors import ConfigError
+    # ------------------------------------------------------------------ collaborators
+    def _service(self, ctx: TurnContext) -> SelfService | None:
+        from integrations.directory.selfservice import SelfService
 
-    try:
-        directory = ctx.services.directory
-    except ConfigError as exc:  # misconfigured: tell IT through a ticket rather than fail the turn
-        log.error("directory misconfigured, account requests become tickets: %s", exc.user_message)
-        return None
-    if directory is None:
-        return None
-    from integrations.directory.selfservice import SelfService
-
-    return SelfService(ctx.services.settings, directory)
-
-
-def _reset_verb(ctx: TurnContext) -> str:
-    """The reset button the configured ``directory.reset_mode`` offers."""
-    return "reset_temporary" if ctx.services.settings.directory.reset_mode == "temporary" else "reset_link"
-
-
-def _private(text: str, outcome: Outcome, buttons: list[Button] | None = None) -> Reply:
-    return Reply(text=text, outcome=outcome, private=True, buttons=buttons or [])
-
-
-def _pad(ctx: TurnContext, started: float) -> None:
-    """Make every account turn take the same time, whether or not an account exists."""
-    remaining = ctx.services.settings.directory.uniform_reply_seconds - (time.monotonic() - started)
-    if remaining > 0:
-        time.sleep(remaining)
-
-
-def _last_audit_id(ctx: TurnContext) -> int | None:
-    from sqlalchemy import select
-
-    from integrations.directory.models import DirectoryAudit
-
-    ctx.session.flush()
-    return ctx.session.scalars(select(DirectoryAudit.id).where(DirectoryAudit.actor == ctx.message.user_key)
-                               .order_by(DirectoryAudit.id.desc()).limit(1)).first()
-
-
-def _escalate(ctx: TurnContext, text: str, summary: str, details: str, what: str,
-              urgency: str = "normal") -> Reply:
-    """Hand the request to IT (a ticket) with a clear message; never a dead end."""
-    extra = {"source": "account-self-service", "request": what}
-    try:
-        from bot.flows.tickets import escalate
-    except ImportError:
-        escalate = None  # type: ignore[assignment]
-    if escalate is not None:
         try:
-            reply = escalate(ctx, summary=summary, details=details, category="account",
-                             urgency=urgency, extra=extra)
+            directory = self.directory()
+        except ConfigError as exc:  # misconfigured: tell IT through a ticket rather than fail the turn
+            log.error("directory misconfigured, account requests become tickets: %s", exc.user_message)
+            return None
+        if directory is None:
+            return None
+        return SelfService(self.settings, directory, public_url=self.public_url)
+
+    def _reset_verb(self) -> str:
+        """The reset button the configured ``directory.reset_mode`` offers."""
+        return "reset_temporary" if self.settings.reset_mode == "temporary" else "reset_link"
+
+    def _pad(self, started: float) -> None:
+        """Make every account turn take the same time, whether or not an account exists."""
+        remaining = self.settings.uniform_reply_seconds - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+
+    def _escalate(self, ctx: TurnContext, text: str, summary: str, details: str, what: str,
+                  urgency: str = "normal") -> Reply:
+        """Hand the request to IT (a ticket) with a clear message; never a dead end.
+
+        When the ticket cannot be opened either, the employee gets a button to open one.
+        """
+        extra = {"source": "account-self-service", "request": what}
+        try:
+            reply = self.escalate(ctx, summary=summary, details=details, category="account",
+                                  urgency=urgency, extra=extra)
         except HelpdeskError as exc:
-            log.warning("escalation failed: %s", exc.detail or exc.user_message)
+            log.warning("escalation failed: %s", ctx.redact(exc.detail or exc.user_message))
         else:
             reply.text = f"{text}\n{reply.text}" if reply.text else text
             reply.private = True
             return reply
-    return Reply(text=text + FALLBACK, outcome=Outcome.DECLINED, private=True,
-                 buttons=[Button("Open a ticket", "ticket.open", {"summary": summary})])
+        return Reply(text=text + FALLBACK, outcome=Outcome.DECLINED, private=True,
+                     buttons=[Button("Open a ticket", "ticket.open", {"summary": summary})])
+
+
+# ---------------------------------------------------------------------- helpers
+def _private(text: str, outcome: Outcome, buttons: list[Button] | None = None) -> Reply:
+    return Reply(text=text, outcome=outcome, private=True, buttons=buttons or [])
+
+
+def _last_audit_id(ctx: TurnContext) -> int | None:
+    ctx.session.flush()
+    return ctx.session.scalars(select(DirectoryAudit.id).where(DirectoryAudit.actor == ctx.message.user_key)
+                               .order_by(DirectoryAudit.id.desc()).limit(1)).first()

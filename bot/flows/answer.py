@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from bot.flows.base import TurnContext
+from bot.flows.texts import BUTTON_EXPIRED
 from bot.messages import Action, Button, Outcome, Reply, Source
-from bot.redact import redact
 from knowledge_base.compose import best_chunk, quote, summary_sentences
 from knowledge_base.index import ArticleHit
+from knowledge_base.settings import KnowledgeBaseSettings
+
+if TYPE_CHECKING:
+    from knowledge_base.service import KnowledgeBase
 
 log = logging.getLogger(__name__)
 FEEDBACK = "answer.feedback"
@@ -19,7 +25,7 @@ DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
 def _ticket_button(question: str, *, category: str | None = None,
                    suggested: list[Source] | None = None, unhelpful: str | None = None) -> Button:
     """"Open a ticket", carrying what IT should know: category and the articles already tried."""
-    value: dict = {"summary": question[:200]}
+    value: dict[str, Any] = {"summary": question[:200]}
     if category:
         value["category"] = category
     if suggested:
@@ -42,16 +48,20 @@ class AnswerFlow:
 
     name = "answer"
 
-    def _source(self, ctx: TurnContext, hit: ArticleHit, *, section: str | None = None) -> Source:
-        base = ctx.services.settings.kb.article_base_url
+    def __init__(self, kb: Callable[[], KnowledgeBase], settings: KnowledgeBaseSettings) -> None:
+        self._kb = kb
+        self.settings = settings
+
+    def _source(self, hit: ArticleHit, *, section: str | None = None) -> Source:
+        base = self.settings.article_base_url
         return Source(article_id=hit.info.id, title=hit.info.title, url=base + hit.info.id, path=hit.info.path,
                       section=section, review_by=hit.info.review_by, score=round(hit.score, 4))
 
     def handle_intent(self, ctx: TurnContext) -> Reply:
         asked = ctx.message.text.strip()
         # what travels in button values (and so through Slack) never carries a secret the user typed
-        question = redact(asked, ctx.services.settings.secret_values())
-        kb = ctx.services.kb
+        question = ctx.redact(asked)
+        kb = self._kb()
         result = kb.search(asked, ctx.embed(), groups=frozenset(ctx.message.groups), k=5, session=ctx.session)
         top = result.top
         if top is not None:
@@ -61,11 +71,11 @@ class AnswerFlow:
             return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
                          buttons=[_ticket_button(question, category=_category(ctx))])
         chunk = best_chunk(top)
-        sources = [self._source(ctx, top, section=chunk.section)]
+        sources = [self._source(top, section=chunk.section)]
         # further sources: other articles that are also close to the best score
         for hit in result.hits[1:]:
-            sources.append(self._source(ctx, hit, section=best_chunk(hit).section))
-        max_related = ctx.services.settings.kb.max_related
+            sources.append(self._source(hit, section=best_chunk(hit).section))
+        max_related = self.settings.max_related
         related_hits = kb.related(top, groups=frozenset(ctx.message.groups), exclude={top.info.id},
                                   k=max_related) if max_related else []
         passage = kb.passage(top.info.id, chunk.row) or chunk.text
@@ -78,7 +88,7 @@ class AnswerFlow:
             outcome=Outcome.ANSWERED,
             quote=quote(passage),
             sources=sources,
-            related=[self._source(ctx, h) for h in related_hits],
+            related=[self._source(h) for h in related_hits],
             buttons=[Button("Helpful", FEEDBACK, {**value, "helpful": True}, style="primary"),
                      Button("Not helpful", FEEDBACK, {**value, "helpful": False}),
                      _ticket_button(question, category=_category(ctx), suggested=sources)],
@@ -86,12 +96,12 @@ class AnswerFlow:
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
         if action.action_id != FEEDBACK:
-            return Reply(text="That button has expired. What can I help you with?", outcome=Outcome.ERROR)
+            return Reply(text=BUTTON_EXPIRED, outcome=Outcome.ERROR)
         from knowledge_base.ratings import record_rating
 
         value = action.value
         helpful = bool(value.get("helpful"))
-        question = redact(str(value.get("question", "")), ctx.services.settings.secret_values())
+        question = ctx.redact(str(value.get("question", "")))
         article_id = value.get("article_id")
         record_rating(ctx.session, question=question, article_id=str(article_id) if article_id else None,
                       helpful=helpful, user_key=ctx.message.user_key,

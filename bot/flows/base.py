@@ -16,7 +16,6 @@ from bot.redact import redact
 from bot.storage.models import ConversationState, TranscriptEntry
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from intents.api import ParseResult
 
 
@@ -29,7 +28,6 @@ class TurnContext:
     """
 
     message: Message
-    services: "Services"  # TRANSITIONAL: flows take their collaborators in their constructors instead
     session: Session
     state: ConversationState
     turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -37,11 +35,14 @@ class TurnContext:
     secrets: tuple[str, ...] = ()
     # the encoder's ``encode_one``; called at most once per turn through ``embed``
     encode: Callable[[str], Vector] | None = None
-    parse: "ParseResult | None" = None
+    parse: ParseResult | None = None
     embedding: Vector | None = None
     # analytics hints a flow may fill in
     top_article_id: str | None = None
     kb_score: float | None = None
+    # a flow that must not answer sooner (uniform reply time for account refusals) sets a
+    # time.monotonic() deadline; the engine waits *after* committing, never inside a transaction
+    reply_not_before: float | None = None
 
     # --- multi-turn state -------------------------------------------------
     @property
@@ -67,8 +68,9 @@ class TurnContext:
     def embed(self) -> Vector:
         """The message's embedding, computed at most once per turn and shared."""
         if self.embedding is None:
-            encode = self.encode or self.services.encoder.encode_one
-            self.embedding = encode(self.message.text)
+            if self.encode is None:
+                raise RuntimeError("this turn has no encoder (TurnContext.encode is unset)")
+            self.embedding = self.encode(self.message.text)
         return self.embedding
 
     def redact(self, text: str) -> str:

@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
-from bot.flows.base import TurnContext
+from collections.abc import Callable, Mapping
+
+from bot.flows.base import Flow, TurnContext
 from bot.flows.routing import flow_for, label_for
 from bot.messages import Action, Button, Outcome, Reply
-from intents.api import OUT_OF_SCOPE, IntentScore
+from intents.api import OUT_OF_SCOPE, IntentParser, IntentScore, ParseResult
+from intents.settings import NluSettings
 
 CHOOSE = "router.choose"
 NONE_OF_THESE = "router.none"
@@ -19,17 +22,23 @@ MAX_CHOICES = 3
 
 
 class RouterFlow:
+    """Understands free text and hands it to the flow of its intent (or to the knowledge base)."""
+
     name = "router"
 
+    def __init__(self, nlu: Callable[[], IntentParser], settings: NluSettings, flows: Mapping[str, Flow]) -> None:
+        self._nlu = nlu
+        self.settings = settings
+        self.flows = flows  # the registry this router is part of
+
     def handle_intent(self, ctx: TurnContext) -> Reply:
-        services = ctx.services
-        nlu = services.settings.nlu
+        nlu = self.settings
         embedding = ctx.embed() if nlu.backend == "builtin" else None
-        parse = services.nlu.parse(ctx.message.text, embedding=embedding)
+        parse = self._nlu().parse(ctx.message.text, embedding=embedding)
         ctx.parse = parse
         top = parse.intent
         if parse.out_of_scope or top.name == OUT_OF_SCOPE or top.confidence < nlu.low_confidence:
-            return self._finish(ctx, services.flows["answer"].handle_intent(ctx))
+            return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
         if top.confidence < nlu.high_confidence:
             candidates = [s for s in parse.ranking if s.name != OUT_OF_SCOPE][:MAX_CHOICES]
             if len(candidates) > 1:
@@ -37,8 +46,6 @@ class RouterFlow:
         return self._finish(ctx, self._run(ctx, top.name))
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
-        from intents.api import IntentScore, ParseResult
-
         text = str(action.value.get("text", ""))
         ctx.message.text = text or ctx.message.text
         if action.action_id == CHOOSE:
@@ -48,15 +55,14 @@ class RouterFlow:
             return self._finish(ctx, self._run(ctx, intent))
         # "None of these": try the knowledge base, which offers a ticket if unsure.
         ctx.parse = ParseResult(text=text, intent=IntentScore(OUT_OF_SCOPE, 0.0), out_of_scope=True)
-        return self._finish(ctx, ctx.services.flows["answer"].handle_intent(ctx))
+        return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
 
     def handle_followup(self, ctx: TurnContext) -> Reply | None:
         return None
 
     # ------------------------------------------------------------------
     def _run(self, ctx: TurnContext, intent: str) -> Reply:
-        flows = ctx.services.flows
-        flow = flows.get(flow_for(intent)) or flows["answer"]
+        flow = self.flows.get(flow_for(intent)) or self.flows["answer"]
         return flow.handle_intent(ctx)
 
     def _clarify(self, ctx: TurnContext, candidates: list[IntentScore]) -> Reply:

@@ -31,8 +31,10 @@ INTENT_LABELS: dict[str, str] = {
 
 
 def flow_for(intent: str) -> str:
+    """The flow that handles ``intent`` (the answer flow for knowledge questions)."""
     return INTENT_FLOWS.get(intent, DEFAULT_FLOW)
 
 
 def label_for(intent: str) -> str:
+    """A human label for ``intent``, for buttons."""
     return INTENT_LABELS.get(intent) or intent.replace("_", " ").capitalize()

@@ -16,6 +16,8 @@ CAPABILITIES = (
 
 
 class SmalltalkFlow:
+    """Greetings, thanks, goodbyes and what the bot can do."""
+
     name = "smalltalk"
 
     def handle_intent(self, ctx: TurnContext) -> Reply:

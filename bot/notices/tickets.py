@@ -1,13 +1,87 @@
-"""Chat notifications for the tickets library's notices (filled in as the library moves to its port)."""
+"""Chat notifications for the ticketing library's notices: the texts, rating and link buttons."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.messages import Button, Outcome, Reply
+from integrations.ticketing.notices import (
+    NewTicketForTriage,
+    TicketCommented,
+    TicketCreated,
+    TicketFailed,
+    TicketFailedForTriage,
+    TicketResolved,
+)
+
 if TYPE_CHECKING:
     from bot.notices import Outgoing
 
+RATINGS = ((5, "😀 Great"), (3, "😐 OK"), (1, "🙁 Poor"))
+RATE_ACTION = "ticket.rate"
+LINK_ACTION = "ticket.link"
 
-def render(notice: object, *, post_new_tickets: bool = True) -> "list[Outgoing] | None":
-    """The notifications for notice, or None when it is not one of this library's notices."""
+
+def _quote(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _link(key: str | None, url: str | None) -> list[Button]:
+    return [Button(label=f"Open {key}", action_id=LINK_ACTION, url=url)] if url else []
+
+
+def _who(name: str | None, email: str | None, user_key: str) -> str:
+    return name or email or user_key
+
+
+def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] | None:
+    """The notifications for ``notice``, or None when it is not one of the ticketing library's notices."""
+    from bot.notices import Outgoing
+
+    if isinstance(notice, TicketCreated):
+        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
+                         dedupe_key=f"ticket:{notice.idem_key}:created",
+                         reply=Reply(text=f"Your ticket is now {notice.key}: “{_quote(notice.summary, 200)}”. "
+                                          "IT staff have it; I'll tell you when they reply.",
+                                     outcome=Outcome.ESCALATED, ticket_key=notice.key, ticket_url=notice.url,
+                                     private=True, buttons=_link(notice.key, notice.url)))]
+    if isinstance(notice, TicketCommented):
+        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
+                         dedupe_key=f"ticket:{notice.key}:comment:{notice.comment_id}",
+                         reply=Reply(text=f"{notice.author} replied on {notice.key} "
+                                          f"(“{_quote(notice.summary, 120)}”):\n> {_quote(notice.body)}",
+                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
+                                     private=True, buttons=_link(notice.key, notice.url)))]
+    if isinstance(notice, TicketResolved):
+        resolution = f" ({notice.resolution})" if notice.resolution else ""
+        buttons = [Button(label=label, action_id=RATE_ACTION, value={"key": notice.key, "rating": score})
+                   for score, label in RATINGS]
+        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
+                         dedupe_key=f"ticket:{notice.key}:resolved:{notice.occurrence}",
+                         reply=Reply(text=f"Your ticket {notice.key} (“{_quote(notice.summary, 120)}”) is resolved"
+                                          f"{resolution}. How did IT do?",
+                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
+                                     private=True, buttons=buttons + _link(notice.key, notice.url)))]
+    if isinstance(notice, TicketFailed):
+        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
+                         dedupe_key=f"ticket:{notice.idem_key}:failed",
+                         reply=Reply(text=f"I couldn't file your ticket “{_quote(notice.summary, 120)}” in Jira "
+                                          "automatically. It is saved, and IT staff have been alerted to file it.",
+                                     outcome=Outcome.ERROR, private=True))]
+    if isinstance(notice, NewTicketForTriage):
+        if not post_new_tickets:
+            return []
+        who = _who(notice.requester_name, notice.requester_email, notice.requester_user_key)
+        return [Outgoing(to_it=True, dedupe_key=f"ticket:{notice.idem_key}:triage",
+                         reply=Reply(text=f"New ticket {notice.key} from {who}: “{_quote(notice.summary, 200)}” "
+                                          f"(category {notice.category or 'general'}, urgency {notice.urgency})",
+                                     outcome=Outcome.ESCALATED, ticket_key=notice.key, ticket_url=notice.url,
+                                     buttons=_link(notice.key, notice.url)))]
+    if isinstance(notice, TicketFailedForTriage):
+        who = _who(notice.requester_name, notice.requester_email, notice.requester_user_key)
+        return [Outgoing(to_it=True, dedupe_key=f"ticket:{notice.idem_key}:failed-triage",
+                         reply=Reply(text=f"Jira refused a ticket from {who}: “{_quote(notice.summary, 200)}”. "
+                                          "See `helpdesk tickets outbox`, fix the cause, then retry it.",
+                                     outcome=Outcome.ERROR))]
     return None

@@ -26,4 +26,4 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     """Timezone-aware current UTC time (stored as naive UTC for SQLite/PostgreSQL parity)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

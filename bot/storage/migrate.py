@@ -16,6 +16,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def alembic_config(db: Database) -> Config:
+    """Alembic's configuration for ``db`` (the migrations shipped with the bot)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = db.engine
@@ -23,10 +24,12 @@ def alembic_config(db: Database) -> Config:
 
 
 def code_heads(db: Database) -> set[str]:
+    """The migration heads the code ships."""
     return set(ScriptDirectory.from_config(alembic_config(db)).get_heads())
 
 
 def database_revisions(db: Database) -> set[str]:
+    """The revisions the database is at."""
     with db.engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
 

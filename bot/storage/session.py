@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -42,7 +43,7 @@ class Database:
                 "database.url is not a valid database URL (expected e.g. sqlite:///var/helpdesk.db "
                 "or postgresql://user@host/db)."
             ) from None
-        kwargs: dict = {"echo": echo, "future": True}
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if parsed.get_backend_name() == "sqlite":
             db = parsed.database
             if db and db != ":memory:":
@@ -74,6 +75,33 @@ class Database:
                 "check database.url and that the server is running.",
                 detail=type(exc).__name__,
             ) from None
+
+    def check_writable(self) -> None:
+        """Raise StorageError if the database answers but cannot take a write (read-only file or replica).
+
+        Nothing is kept: SQLite rewrites a header field unchanged and rolls back;
+        PostgreSQL is asked whether this is a read-only (recovering / standby) server.
+        The message names no host, user or database: it may be shown on /readyz.
+        """
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":  # rewrite the header's user_version unchanged, then roll back
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    try:
+                        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+                        conn.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+                    finally:
+                        conn.exec_driver_sql("ROLLBACK")
+                elif self.dialect == "postgresql":
+                    if conn.execute(text("SELECT pg_is_in_recovery() OR "
+                                         "current_setting('transaction_read_only') = 'on'")).scalar():
+                        raise StorageError("The database is read-only.")
+        except StorageError:
+            raise
+        except (OperationalError, SQLAlchemyError) as exc:
+            readonly = "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+            raise StorageError("The database is read-only." if readonly else "The database is not reachable.",
+                               detail=type(exc).__name__) from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -58,6 +58,7 @@ async def _read_capped(request: Request) -> bytes | None:
 
 
 def build_router(services: Services) -> APIRouter | None:
+    """The webhook route; deliveries are checked against ``ticketing.jira.webhook_secret``."""
     router = APIRouter()
     _install_access_log_filter()
 
@@ -77,8 +78,8 @@ def build_router(services: Services) -> APIRouter | None:
 
         def apply() -> WebhookOutcome:
             with services.db.session() as session:
-                return handle_delivery(session, services.settings, body=body, headers=headers,
-                                       query_secret=secret)
+                return handle_delivery(session, services.settings.ticketing.jira.webhook_secret,
+                                       services.notices, body=body, headers=headers, query_secret=secret)
 
         try:
             outcome = await run_in_threadpool(apply)

@@ -32,6 +32,7 @@ def _failure(code: int, reason: str, message: str) -> JSONResponse:
 
 
 def build_router(services: Services) -> APIRouter | None:
+    """The Rasa-compatible routes, or None when ``nlu.serve_parse_api`` is off."""
     nlu = services.settings.nlu
     if not nlu.serve_parse_api:
         return None

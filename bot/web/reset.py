@@ -11,17 +11,22 @@ Serve it over HTTPS in production (behind a TLS-terminating proxy; see README).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from bot.errors import DirectoryError, NotPermittedError
 from bot.services import Services
+from integrations.directory import audit, tokens
 from integrations.directory.client import PasswordSetFlagFailed
+from integrations.directory.models import ResetLink
+from integrations.directory.policy import PasswordRules
+from integrations.directory.selfservice import SelfService
 
 log = logging.getLogger(__name__)
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -47,9 +52,11 @@ def _mask(email: str) -> str:
 
 
 def build_router(services: Services) -> APIRouter:
+    """The reset page's routes, on ``services``' database and directory."""
     router = APIRouter(tags=["reset"])
     cfg = services.settings.directory
-    secure_cookie = services.settings.server.public_url.startswith("https://")
+    public_url = services.settings.server.public_url
+    secure_cookie = public_url.startswith("https://")
 
     def page(status: int, *, csrf: str | None = None, **context: object) -> HTMLResponse:
         context.setdefault("title", "Choose a new password")
@@ -64,17 +71,13 @@ def build_router(services: Services) -> APIRouter:
     def error(status: int, message: str, title: str = "Link not valid") -> HTMLResponse:
         return page(status, state="error", message=message, title=title)
 
-    def allowed(session, request: Request, token: str, link) -> bool:  # noqa: ANN001
+    def allowed(session: Session, request: Request, token: str, link: ResetLink | None) -> bool:
         """Rate limits: per live link (its token hash), and per client address for unknown tokens.
 
         A valid link is limited on its own bucket, so employees behind one proxy address do
         not share a bucket with each other or with someone guessing tokens (run uvicorn with
         ``--proxy-headers --forwarded-allow-ips=<proxy>`` so the client address is the real one).
         """
-        import datetime as dt
-
-        from integrations.directory import audit, tokens
-
         hour = dt.timedelta(hours=1)
         if link is not None:
             return audit.hit(session, f"reset_page_link:{tokens.digest(token)[:40]}",
@@ -85,38 +88,33 @@ def build_router(services: Services) -> APIRouter:
     def too_many() -> HTMLResponse:
         return error(429, "Too many requests. Please wait an hour and try again.", "Too many requests")
 
-    def form(link, token: str, csrf: str, errors: list[str], status: int = 200) -> HTMLResponse:  # noqa: ANN001
-        from integrations.directory.policy import PasswordRules
-
+    def form(link: ResetLink, token: str, csrf: str, errors: list[str], status: int = 200) -> HTMLResponse:
         rules = PasswordRules.from_settings(cfg)
         login = link.account_dn.split(",", 1)[0].split("=", 1)[-1]
         return page(status, csrf=csrf, state="form", errors=errors, rules=rules.describe(),
                     min_length=rules.min_length, login=login, masked_email=_mask(link.email),
                     action=f"/reset/{token}", expires=link.expires_at.strftime("%H:%M"))
 
-    def usable_link(session: Any, request: Request, token: str, where: str) -> tuple[Any, HTMLResponse | None]:
+    def usable_link(session: Session, request: Request, token: str, where: str) -> ResetLink | HTMLResponse:
         """The live link for ``token``, or the page to answer instead (rate limit, unknown, used…)."""
-        from integrations.directory import audit, tokens
-
         link = tokens.find(session, token)
         if not allowed(session, request, token, link):
-            return None, too_many()
+            return too_many()
         reason = tokens.why_unusable(link)
         if reason is not None:
             if link is not None:
                 audit.record(session, actor="web", action="reset_page", result=f"link_{reason}",
                              email=link.email, account=link.account_dn, detail=f"link #{link.id}{where}")
-            return None, error(410 if link is not None else 404, INVALID)
-        return link, None
+            return error(410 if link is not None else 404, INVALID)
+        assert link is not None
+        return link
 
     @router.get("/reset/{token}", response_class=HTMLResponse)
     def show(token: str, request: Request) -> HTMLResponse:
-        from integrations.directory import tokens
-
         with services.db.session() as session:
-            link, refusal = usable_link(session, request, token, "")
-            if refusal is not None:
-                return refusal
+            link = usable_link(session, request, token, "")
+            if isinstance(link, HTMLResponse):
+                return link
             csrf = tokens.new_csrf(link)
             return form(link, token, csrf, [])
 
@@ -134,13 +132,10 @@ def build_router(services: Services) -> APIRouter:
 
     def _submit(token: str, request: Request, password: str, confirm: str, csrf_form: str,
                 csrf_cookie: str | None) -> HTMLResponse:
-        from integrations.directory import audit, tokens
-        from integrations.directory.selfservice import SelfService
-
         with services.db.session() as session:
-            link, refusal = usable_link(session, request, token, " (submit)")
-            if refusal is not None:
-                return refusal
+            link = usable_link(session, request, token, " (submit)")
+            if isinstance(link, HTMLResponse):
+                return link
             if not tokens.csrf_ok(link, csrf_form, csrf_cookie):
                 audit.record(session, actor="web", action="reset_page", result="csrf_failed",
                              email=link.email, account=link.account_dn, detail=f"link #{link.id}")
@@ -156,7 +151,8 @@ def build_router(services: Services) -> APIRouter:
                 return error(409, "This form was already submitted. If your password was not changed, "
                              "open the link from Slack again.", "Already submitted")
             try:
-                problems = SelfService(services.settings, directory).complete_reset(session, link, password, confirm)
+                service = SelfService(cfg, directory, public_url=public_url)
+                problems = service.complete_reset(session, link, password, confirm)
             except PasswordSetFlagFailed as exc:  # the password IS changed; say what is missing
                 log.warning("reset page: password set, follow-up failed: %s", exc.detail)
                 finish = ("Ask the bot to unlock your account, or contact IT." if "unlock" in exc.step

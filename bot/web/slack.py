@@ -1,36 +1,42 @@
 """``POST /slack/events``: events, interactivity and slash commands (one Request URL for all three).
 
 Also starts Socket Mode alongside the server when ``slack.app_token`` is set.
-Returns no router when Slack is not configured.
+Returns no router when Slack is not configured. The running adapter is kept on
+the app, ``app.state.slack`` (read it with :func:`slack_adapter`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.channels.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
 
 
 def build_router(services: Services) -> APIRouter | None:
+    """The ``/slack/events`` route and the adapter's lifespan (Socket Mode, shutdown); None without Slack."""
     settings = services.settings.slack
     if not settings.configured:
         return None
     from slack_bolt.request import BoltRequest
 
-    from bot.channels.slack.adapter import SlackAdapter
+    from bot.channels.slack.adapter import build_slack_adapter
 
-    adapter = SlackAdapter(services)
-    services.slack = adapter  # type: ignore[attr-defined]  # tests and the CLI reach it here
+    adapter = build_slack_adapter(services)
 
     @asynccontextmanager
-    async def lifespan(_app: object) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.slack = adapter  # tests and tools reach the running adapter here
         runner = None
         if settings.socket_mode_enabled and settings.socket_mode_in_server:
             from bot.channels.slack.socket_mode import SocketModeRunner
@@ -62,3 +68,13 @@ def build_router(services: Services) -> APIRouter | None:
         return Response(content=bolt_response.body, status_code=bolt_response.status, headers=headers)
 
     return router
+
+
+def slack_adapter(app: FastAPI) -> SlackAdapter:
+    """The Slack adapter of a started app (``LookupError`` when Slack is off or the app has not started)."""
+    from bot.channels.slack.adapter import SlackAdapter
+
+    adapter = getattr(app.state, "slack", None)
+    if not isinstance(adapter, SlackAdapter):
+        raise LookupError("this app runs no Slack adapter (Slack not configured, or the app not started)")
+    return adapter

@@ -33,6 +33,8 @@ IN_CHAIN = "1.2.840.113556.1.4.1941"
 
 
 class ActiveDirectory(LdapDirectory):
+    """Active Directory (or Samba AD): ``lockoutTime``, ``unicodePwd``, ``pwdLastSet`` over LDAPS."""
+
     kind = "ad"
     object_filter = "(&(objectCategory=person)(objectClass=user))"
     login_attr = "sAMAccountName"
@@ -58,7 +60,8 @@ class ActiveDirectory(LdapDirectory):
             email=(first(attrs.get("mail")) or "").lower(), display_name=display,
             emails=all_emails(attrs.get("mail")), locked_since=str(lockout_time) if lockout_time > 0 else "",
             given_name=first(attrs.get("givenName")) or "", surname=first(attrs.get("sn")) or "",
-            locked=bool(computed & UF_LOCKOUT) or (lockout_time > 0 and "msDS-User-Account-Control-Computed" not in attrs),
+            locked=bool(computed & UF_LOCKOUT)
+            or (lockout_time > 0 and "msDS-User-Account-Control-Computed" not in attrs),
             disabled=bool(uac & UF_ACCOUNTDISABLE),
             must_change=_int(first(attrs.get("pwdLastSet"))) == 0 or bool(computed & UF_PASSWORD_EXPIRED),
             groups=tuple(attrs.get("memberOf") or ()),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ def record(session: Session, *, actor: str, action: str, result: str, email: str
 
 def recent(session: Session, *, limit: int = 50, actor: str | None = None,
            action: str | None = None) -> list[DirectoryAudit]:
+    """The newest audit entries, optionally of one requester (``actor``) or one ``action``."""
     stmt = select(DirectoryAudit).order_by(DirectoryAudit.id.desc()).limit(limit)
     if actor:
         stmt = stmt.where(DirectoryAudit.actor == actor)
@@ -38,6 +40,7 @@ def recent(session: Session, *, limit: int = 50, actor: str | None = None,
 
 
 def window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
+    """The start of the fixed ``window``-long bucket that ``now`` falls in (the same on every replica)."""
     epoch = dt.datetime(2000, 1, 1)
     seconds = int(window.total_seconds())
     elapsed = int((now - epoch).total_seconds())
@@ -45,6 +48,7 @@ def window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
 
 
 def count(session: Session, key: str, window: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """How many events ``key`` has counted in the current window."""
     start = window_start(now or utcnow(), window)
     value = session.scalar(select(RateCounter.count).where(RateCounter.key == key,
                                                            RateCounter.window_start == start))
@@ -68,9 +72,9 @@ def hit(session: Session, key: str, limit: int, window: dt.timedelta,
             session.expunge(row)  # the UPDATE below changes it behind the ORM's back: keep no stale copy
         except IntegrityError:  # a concurrent request created it
             pass
-    won = session.execute(
+    won = cast(CursorResult[Any], session.execute(
         update(RateCounter)
         .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.count < limit)
         .values(count=RateCounter.count + 1)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     return won == 1

@@ -13,9 +13,10 @@ import logging
 import math
 import ssl
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import ldap3
@@ -23,7 +24,6 @@ from ldap3.core import exceptions as lx
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
-from integrations.directory.settings import DirectorySettings
 from bot.errors import (
     ConfigError,
     DirectoryError,
@@ -31,6 +31,7 @@ from bot.errors import (
     InvalidInputError,
     NotPermittedError,
 )
+from integrations.directory.settings import DirectorySettings
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def norm_dn(dn: str) -> str:
 
 
 def dn_within(dn: str, base: str) -> bool:
+    """Whether ``dn`` is ``base`` or inside its subtree (case-insensitive)."""
     d, b = norm_dn(dn), norm_dn(base)
     return d == b or d.endswith("," + b)
 
@@ -259,7 +261,8 @@ class LdapDirectory(ABC):
             if dn_within(account.dn, base):
                 return f"inside protected subtree {base}"
         lowered = {p.lower() for p in s.protected_accounts}
-        if account.login.lower() in lowered or norm_dn(account.dn) in {norm_dn(p) for p in s.protected_accounts if "=" in p}:
+        listed_dns = {norm_dn(p) for p in s.protected_accounts if "=" in p}
+        if account.login.lower() in lowered or norm_dn(account.dn) in listed_dns:
             return "listed in directory.protected_accounts"
         if self.people_base and not dn_within(account.dn, self.people_base):
             return f"outside the people base {self.people_base}"
@@ -309,6 +312,7 @@ def follow_up(step: str) -> Iterator[None]:
 
 
 def first(value: Any) -> Any:
+    """The first value of a (possibly multi-valued) LDAP attribute, or None."""
     if isinstance(value, (list, tuple)):
         return value[0] if value else None
     return value
@@ -332,11 +336,11 @@ def translate_errors() -> Iterator[None]:
         raise DirectoryError(detail=f"service account bind failed: {_describe(exc)}") from None
     except lx.LDAPInvalidCredentialsResult as exc:
         raise DirectoryError(detail=f"service account bind failed: {_describe(exc)}") from None
-    except (lx.LDAPInsufficientAccessRightsResult,) as exc:
+    except lx.LDAPInsufficientAccessRightsResult as exc:
         raise NotPermittedError(
             "The directory did not allow this change; IT staff can do it for you.",
             detail=f"insufficient access: {_describe(exc)}") from None
-    except (lx.LDAPConstraintViolationResult,) as exc:
+    except lx.LDAPConstraintViolationResult as exc:
         raise PasswordRejected(detail=_describe(exc)) from None
     except lx.LDAPUnwillingToPerformResult as exc:
         # AD answers a policy refusal of unicodePwd with unwillingToPerform (0000052D).

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
 from integrations.directory.client import LdapDirectory
+from integrations.directory.settings import DirectorySettings
 
 
-def build_directory(settings: Settings) -> LdapDirectory | None:
+def build_directory(settings: DirectorySettings) -> LdapDirectory | None:
     """OpenLDAP or Active Directory client from ``[directory]``; None when ``kind = "none"``.
 
     Nothing is contacted here; a bad setting raises ConfigError naming the field.
     """
-    s = settings.directory
-    if s.kind == "none":
+    if settings.kind == "none":
         return None
-    if s.kind == "ad":
+    if settings.kind == "ad":
         from integrations.directory.ad import ActiveDirectory
 
-        return ActiveDirectory(s)
+        return ActiveDirectory(settings)
     from integrations.directory.openldap import OpenLdapDirectory
 
-    return OpenLdapDirectory(s)
+    return OpenLdapDirectory(settings)

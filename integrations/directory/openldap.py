@@ -28,6 +28,8 @@ ADMIN_LOCK = "000001010000Z"
 
 
 class OpenLdapDirectory(LdapDirectory):
+    """OpenLDAP with the ppolicy overlay: ``pwdAccountLockedTime``, RFC 3062 Password Modify, ``pwdReset``."""
+
     kind = "openldap"
     object_filter = "(objectClass=inetOrgPerson)"
     login_attr = "uid"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from integrations.directory.settings import DirectorySettings
 from integrations.directory.client import Account
+from integrations.directory.settings import DirectorySettings
 
 log = logging.getLogger(__name__)
 DEFAULT_LIST = Path(__file__).resolve().parents[2] / "data" / "directory" / "common-passwords.txt"
@@ -28,13 +28,15 @@ _LEET = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e
 
 @dataclass(frozen=True)
 class PasswordRules:
+    """What a new password must satisfy (from ``[directory]``); the directory's own policy applies too."""
+
     min_length: int = 12
     passphrase_length: int = 20
     min_classes: int = 3
     common_file: Path = DEFAULT_LIST
 
     @classmethod
-    def from_settings(cls, s: DirectorySettings) -> "PasswordRules":
+    def from_settings(cls, s: DirectorySettings) -> PasswordRules:
         return cls(min_length=s.min_password_length,
                    passphrase_length=max(s.passphrase_length, s.min_password_length),
                    common_file=s.common_passwords_file or DEFAULT_LIST)
@@ -54,6 +56,7 @@ class PasswordRules:
 
 @lru_cache(maxsize=4)
 def load_common(path: Path) -> frozenset[str]:
+    """The lower-cased common/breached passwords listed in ``path`` (empty when it cannot be read)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:

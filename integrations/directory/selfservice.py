@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from bot.errors import DirectoryError, HelpdeskError, NotPermittedError, RateLimitedError
 from bot.storage.base import utcnow
 from integrations.directory import audit, tokens
@@ -26,6 +25,7 @@ from integrations.directory.client import (
 )
 from integrations.directory.models import ResetLink
 from integrations.directory.policy import PasswordRules, check_password, generate_temporary
+from integrations.directory.settings import DirectorySettings
 
 log = logging.getLogger(__name__)
 DAY = dt.timedelta(days=1)
@@ -72,11 +72,15 @@ def _safe(exc: Exception) -> HelpdeskError:
 
 
 class SelfService:
-    """One request's view of the rules (cheap to build: once per turn or page request)."""
+    """One request's view of the rules (cheap to build: once per turn or page request).
 
-    def __init__(self, settings: Settings, directory: LdapDirectory) -> None:
-        self.settings = settings
-        self.cfg = settings.directory
+    ``public_url`` is where the bot's web pages are served (``server.public_url``): reset
+    links point there.
+    """
+
+    def __init__(self, settings: DirectorySettings, directory: LdapDirectory, *, public_url: str) -> None:
+        self.cfg = settings
+        self.public_url = public_url
         self.directory = directory
         self.rules = PasswordRules.from_settings(self.cfg)
 
@@ -136,7 +140,7 @@ class SelfService:
                                    minutes=self.cfg.reset_link_minutes)
         audit.record(session, actor=actor, action="reset_link", result="ok", email=res.email,
                      account=account.dn, detail=f"link #{link.id}, valid {self.cfg.reset_link_minutes} min")
-        base = self.settings.server.public_url.rstrip("/")
+        base = self.public_url.rstrip("/")
         return f"{base}/reset/{token}", link
 
     def temporary_password(self, session: Session, *, actor: str, res: Resolution) -> TemporaryPassword:
@@ -192,7 +196,8 @@ class SelfService:
             if link.failed_attempts >= self.cfg.reset_page_max_attempts:
                 link.revoked_reason = "too_many_attempts"
             audit.record(session, actor=actor, action="reset", result="rejected_password", email=link.email,
-                         account=link.account_dn, detail=f"attempt {link.failed_attempts}: {len(problems)} rule(s) failed")
+                         account=link.account_dn,
+                         detail=f"attempt {link.failed_attempts}: {len(problems)} rule(s) failed")
             return problems
         link.used_at = utcnow()
         if partial is not None:

@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.base import utcnow
@@ -15,6 +16,7 @@ from integrations.directory.models import ResetLink
 
 
 def digest(token: str) -> str:
+    """The stored form of a token or CSRF value (SHA-256, hex)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -34,6 +36,7 @@ def issue(session: Session, *, user_key: str, email: str, account_dn: str, minut
 
 
 def find(session: Session, token: str) -> ResetLink | None:
+    """The link a token from a URL belongs to (whatever its state), or None."""
     if not token or len(token) > 200:
         return None
     return session.scalars(select(ResetLink).where(ResetLink.token_hash == digest(token))).first()
@@ -53,12 +56,14 @@ def why_unusable(link: ResetLink | None, now: dt.datetime | None = None) -> str 
 
 
 def new_csrf(link: ResetLink) -> str:
+    """A fresh CSRF value for the link's form (only its hash is kept, replacing the previous one)."""
     value = secrets.token_urlsafe(24)
     link.csrf_hash = digest(value)
     return value
 
 
 def csrf_ok(link: ResetLink, form_value: str | None, cookie_value: str | None) -> bool:
+    """Whether the form's and the cookie's CSRF values match each other and the link's current one."""
     if not form_value or not cookie_value or link.csrf_hash is None:
         return False
     return hmac.compare_digest(form_value, cookie_value) and hmac.compare_digest(digest(form_value), link.csrf_hash)
@@ -74,12 +79,12 @@ def claim(session: Session, link: ResetLink) -> bool:
     """
     if link.csrf_hash is None:
         return False
-    won = session.execute(
+    won = cast(CursorResult[Any], session.execute(
         update(ResetLink)
         .where(ResetLink.id == link.id, ResetLink.used_at.is_(None), ResetLink.revoked_reason.is_(None),
                ResetLink.csrf_hash == link.csrf_hash)
         .values(csrf_hash=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if won == 1:
         link.csrf_hash = None  # keep the ORM copy in step (set again only for a re-shown form)
         session.flush()

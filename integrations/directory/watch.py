@@ -1,63 +1,73 @@
 """Background job: notice locked accounts, offer the employee an unlock, alarm on lockout storms.
 
-``run_once(services)`` is called by the worker every few seconds when
-``directory.watch_lockouts`` is on. Each newly seen lockout is audited
-("lockout_seen"); its owner gets one DM (deduplicated per lockout) when the bot
-knows their chat identity from an earlier verified conversation. When more than
-``lockout_alarm_threshold`` lockouts are seen within ``lockout_alarm_window_minutes``,
-IT's triage channel (or the log, without one) gets one alarm per window.
+``run_once(db, directory, settings, sink)`` is called by the worker every few seconds;
+it does a round when ``watch_interval_seconds`` have passed and ``directory.watch_lockouts``
+is on. Each newly seen lockout is audited ("lockout_seen"); when the bot knows the owner's
+chat identity from an earlier verified conversation, a :class:`LockoutSeen` notice goes to
+the sink (deduplicated per lockout). When more than ``lockout_alarm_threshold`` lockouts are
+seen within ``lockout_alarm_window_minutes``, the log gets an alarm and the sink one
+:class:`LockoutStorm` per window. The sink is called inside this job's transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import time
-from typing import TYPE_CHECKING
+import weakref
+from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from bot.errors import HelpdeskError
-from bot.messages import Button, Outcome, Reply
 from bot.storage.base import utcnow
+from bot.storage.session import Database
 from integrations.directory import audit
-from integrations.directory.models import DirectoryAudit
-
-if TYPE_CHECKING:
-    from bot.services import Services
+from integrations.directory.client import Account, LdapDirectory
+from integrations.directory.models import DirectoryAudit, RateCounter, ResetLink
+from integrations.directory.notices import DirectoryNoticeSink, LockoutSeen, LockoutStorm
+from integrations.directory.settings import DirectorySettings
 
 log = logging.getLogger(__name__)
 
-
-_last_run: dict[int, float] = {}
+# When each watcher (one per directory client, i.e. per bot process or replica) last ran.
+# per database: (which settings ran, when) — another configuration is another watcher
+_last_run: weakref.WeakKeyDictionary[Database, tuple[int, float]] = weakref.WeakKeyDictionary()
 KEEP_COUNTERS = dt.timedelta(days=2)
 KEEP_LINKS = dt.timedelta(days=7)
 
 
-def run_once(services: Services) -> int:
-    """One round (at most every ``watch_interval_seconds``); returns how many new lockouts were seen."""
-    cfg = services.settings.directory
-    if not cfg.configured:
+def run_once(db: Database, directory: Callable[[], LdapDirectory | None], settings: DirectorySettings,
+             sink: DirectoryNoticeSink) -> int:
+    """One round (at most every ``watch_interval_seconds`` per database); returns how many new lockouts were seen.
+
+    ``directory`` is a provider, called only when a round is due: a misconfigured
+    directory is reported once per interval, and old counters are purged anyway.
+    """
+    if not settings.configured:
         return 0
     now = time.monotonic()
-    if now - _last_run.get(id(services), -1e9) < cfg.watch_interval_seconds:
+    last = _last_run.get(db)
+    if last is not None and last[0] == id(settings) and now - last[1] < settings.watch_interval_seconds:
         return 0
-    _last_run[id(services)] = now
-    purge(services)
-    if not cfg.watch_lockouts or services.directory is None:
+    _last_run[db] = (id(settings), now)
+    purge(db)
+    if not settings.watch_lockouts:
         return 0
-    directory = services.directory
     try:
-        locked = directory.locked_accounts()
+        client = directory()
+        if client is None:
+            return 0
+        locked = client.locked_accounts()
     except HelpdeskError as exc:
         log.warning("lockout watch: directory not reachable (%s)", exc.detail)
         return 0
-    from bot import notify
-
     new = 0
-    with services.db.session() as session:
+    with db.session() as session:
         for account in locked:
-            if directory.protection_reason(account) is not None:
+            if client.protection_reason(account) is not None:
                 continue
             marker = f"{account.dn}"
             seen = session.scalars(select(DirectoryAudit.id).where(
@@ -71,50 +81,38 @@ def run_once(services: Services) -> int:
             session.flush()
             user_key = _known_user_key(session, account)
             if user_key:
-                notify.enqueue(session, user_key=user_key, email=account.email, dedupe_key=lockout_key(account),
-                               reply=Reply(text=f"Your account *{account.login}* has just been locked "
-                                           "(too many wrong passwords). If that was you, I can unlock it now. "
-                                           "If it wasn't you, tell IT.", outcome=Outcome.ACCOUNT_ACTION,
-                                           private=True,
-                                           buttons=[Button("Unlock my account", "account.check", {}, style="primary"),
-                                                    Button("It wasn't me", "ticket.open",
-                                                           {"summary": "My account was locked and it wasn't me"})]))
+                sink.publish(session, LockoutSeen(user_key=user_key, email=account.email, login=account.login,
+                                                  dedupe_key=lockout_key(account)))
         # Already-unlocked accounts may lock again later: forget the marker once unlocked.
         locked_dns = {a.dn for a in locked}
         for row in session.scalars(select(DirectoryAudit).where(
                 DirectoryAudit.action == "lockout_seen", DirectoryAudit.result == "locked")):
             if row.account not in locked_dns:
                 row.result = "cleared"
-        _alarm(services, session)
+        _alarm(session, settings, sink)
     return new
 
 
-def purge(services: Services) -> None:
+def purge(db: Database) -> None:
     """Forget old rate-limit counters and long-expired reset links (the audit log is kept)."""
-    from sqlalchemy import delete
-
-    from integrations.directory.models import RateCounter, ResetLink
-
     now = utcnow()
-    with services.db.session() as session:
+    with db.session() as session:
         session.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP_COUNTERS))
         session.execute(delete(ResetLink).where(ResetLink.expires_at < now - KEEP_LINKS))
 
 
-def lockout_key(account, now: dt.datetime | None = None) -> str:  # noqa: ANN001
+def lockout_key(account: Account, now: dt.datetime | None = None) -> str:
     """The notification dedupe key of one lockout, the same on every replica.
 
     Built from the account's DN and the directory's own lockout time, so two bot
     replicas that both notice the lockout queue one DM; without a lockout time the
     hour bucket stands in for it.
     """
-    import hashlib
-
     when = account.locked_since or audit.window_start(now or utcnow(), dt.timedelta(hours=1)).isoformat()
     return f"lockout:{hashlib.sha256(account.dn.lower().encode()).hexdigest()[:32]}:{when}"[:200]
 
 
-def _known_user_key(session, account) -> str | None:  # noqa: ANN001
+def _known_user_key(session: Session, account: Account) -> str | None:
     """The chat identity that last came to the bot with one of this account's verified e-mails."""
     emails = list(account.emails or ((account.email,) if account.email else ()))
     if not emails:
@@ -124,13 +122,12 @@ def _known_user_key(session, account) -> str | None:  # noqa: ANN001
         .order_by(DirectoryAudit.id.desc()).limit(1)).first()
 
 
-def _alarm(services: Services, session) -> None:  # noqa: ANN001
-    cfg = services.settings.directory
-    window = dt.timedelta(minutes=cfg.lockout_alarm_window_minutes)
+def _alarm(session: Session, settings: DirectorySettings, sink: DirectoryNoticeSink) -> None:
+    window = dt.timedelta(minutes=settings.lockout_alarm_window_minutes)
     since = utcnow() - window
     count = session.scalar(select(func.count()).select_from(DirectoryAudit).where(
         DirectoryAudit.action == "lockout_seen", DirectoryAudit.created_at >= since)) or 0
-    if count < cfg.lockout_alarm_threshold:
+    if count < settings.lockout_alarm_threshold:
         return
     bucket = audit.window_start(utcnow(), window)
     already = session.scalars(select(DirectoryAudit.id).where(
@@ -138,15 +135,11 @@ def _alarm(services: Services, session) -> None:  # noqa: ANN001
     if already is not None:
         return
     audit.record(session, actor="watcher", action="lockout_alarm", result="raised",
-                 detail=f"{count} lockouts in {cfg.lockout_alarm_window_minutes} min")
+                 detail=f"{count} lockouts in {settings.lockout_alarm_window_minutes} min")
     log.error("LOCKOUT ALARM: %s accounts locked in the last %s minutes (possible password spraying)",
-              count, cfg.lockout_alarm_window_minutes)
-    triage = getattr(services.settings.slack, "triage_channel", None)
-    if triage:
-        from bot import notify
+              count, settings.lockout_alarm_window_minutes)
+    sink.publish(session, LockoutStorm(count=count, window_minutes=settings.lockout_alarm_window_minutes,
+                                       dedupe_key=f"lockout-alarm:{bucket.isoformat()}"))
 
-        key = triage if ":" in str(triage) else f"slack:{triage}"
-        notify.enqueue(session, user_key=key, dedupe_key=f"lockout-alarm:{bucket.isoformat()}",
-                       reply=Reply(text=f":rotating_light: {count} accounts were locked out in the last "
-                                   f"{cfg.lockout_alarm_window_minutes} minutes — possible password spraying. "
-                                   "See `helpdesk audit --action lockout_seen`.", outcome=Outcome.INFO))
+
+__all__ = ["KEEP_COUNTERS", "KEEP_LINKS", "lockout_key", "purge", "run_once"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import numpy as np
 
-from bot.errors import NluBackendError
+from bot.errors import ConfigError, NluBackendError
 from intents.api import OUT_OF_SCOPE, Entity, IntentScore, ParseResult
+from intents.settings import NluSettings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,14 @@ class RasaNluClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+def build_rasa_parser(nlu: NluSettings) -> RasaNluClient:
+    """The parser for ``nlu.backend = "rasa"`` (ConfigError without ``nlu.rasa_url``)."""
+    if not nlu.rasa_url:
+        raise ConfigError("nlu.backend is \"rasa\" but nlu.rasa_url is not set.")
+    return RasaNluClient(nlu.rasa_url, timeout=nlu.rasa_timeout_seconds,
+                         token=nlu.rasa_token.get_secret_value() if nlu.rasa_token else None)
 
 
 def from_rasa(body: dict[str, Any], text: str = "") -> ParseResult:

@@ -8,8 +8,34 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.errors import TicketingError
+
 URGENCIES = ("low", "normal", "high", "critical")
+# what an employee reads next to each urgency (Slack form, chat buttons)
+URGENCY_LABELS: dict[str, str] = {
+    "low": "Low",
+    "normal": "Normal",
+    "high": "High — I can't work",
+    "critical": "Critical — many people affected",
+}
 IDEM_LABEL_PREFIX = "helpdesk-"
+
+
+class TrackerError(TicketingError):
+    """The tracker (or the way to it) failed; what it answered, for retries and field fallbacks.
+
+    ``status_code`` is None when no answer came (time-out, connection lost): the
+    tracker may have acted, so a retry first looks for the result.
+    """
+
+    def __init__(self, user_message: str | None = None, *, detail: str | None = None,
+                 status_code: int | None = None, retry_after: float | None = None,
+                 field_errors: dict[str, str] | None = None, retryable: bool = True) -> None:
+        super().__init__(user_message, detail=detail)
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.field_errors: dict[str, str] = dict(field_errors or {})
+        self.retryable = retryable
 
 
 @dataclass
@@ -29,6 +55,7 @@ class TicketDraft:
 
     @property
     def idem_label(self) -> str:
+        """The label that finds this ticket again in the tracker (its idempotency key)."""
         return self.idem_key
 
 
@@ -50,30 +77,69 @@ class RemoteTicket:
 
 
 class TicketingBackend(Protocol):
-    """Local queue or Jira. ``immediate`` backends create tickets inside the turn's transaction."""
+    """Local queue or Jira.
 
-    name: str
-    immediate: bool
+    ``immediate`` backends create tickets inside the turn's transaction (they need
+    ``session``); the others are called by the outbox worker outside any
+    transaction (``session`` is None) and may be slow or down.
+    ``live_lookup``: ``get`` and ``tickets_of`` ask the tracker itself (it may
+    know more than the bot's own record, or not answer); otherwise they read
+    the bot's database.
+    """
 
-    def create(self, draft: TicketDraft, *, session: Session) -> RemoteTicket:
+    @property
+    def name(self) -> str:
+        """``local`` or ``jira``; stored with each ticket."""
+        ...
+
+    @property
+    def immediate(self) -> bool:
+        """Whether ``create`` runs inside the turn (no outbox)."""
+        ...
+
+    @property
+    def live_lookup(self) -> bool:
+        """Whether status and the requester's tickets come from the tracker, live."""
+        ...
+
+    @property
+    def timeout_seconds(self) -> float:
+        """How long one call to the tracker may take (the outbox lease is a multiple of it)."""
+        ...
+
+    def create(self, draft: TicketDraft, *, session: Session | None = None) -> RemoteTicket:
         """Create the ticket (idempotent for the same ``draft.idem_key`` where supported)."""
         ...
 
-    def find_by_idem(self, idem_key: str, *, session: Session) -> RemoteTicket | None:
+    def find_by_idem(self, idem_key: str, *, session: Session | None = None) -> RemoteTicket | None:
         """The ticket already created for this idempotency key, if any."""
         ...
 
-    def get(self, key: str, *, session: Session) -> RemoteTicket | None:
+    def get(self, key: str, *, session: Session | None = None) -> RemoteTicket | None:
         """Current state of one ticket, or None when it does not exist."""
         ...
 
-    def add_comment(self, key: str, body: str, *, author: str, session: Session) -> None:
-        """Add a comment as ``author`` (the employee, relayed by the bot)."""
+    def add_comment(self, key: str, body: str, *, author: str, session: Session | None = None,
+                    ref: str | None = None) -> None:
+        """Add a comment as ``author`` (the employee, relayed by the bot); ``ref`` makes retries detectable."""
         ...
 
-    def tickets_of(self, email: str, *, session: Session) -> list[RemoteTicket]:
+    def has_comment(self, key: str, ref: str, *, session: Session | None = None) -> bool:
+        """Whether a comment carrying ``ref`` is already on the ticket (an earlier attempt)."""
+        ...
+
+    def comments(self, key: str, *, session: Session | None = None) -> list[dict[str, Any]]:
+        """The ticket's comments as the tracker stores them (``body`` at least)."""
+        ...
+
+    def tickets_of(self, email: str, *, session: Session | None = None) -> list[RemoteTicket]:
         """Tickets whose reporter is ``email`` (most recently updated first)."""
         ...
 
     def url_for(self, key: str) -> str | None:
+        """Where a person opens the ticket in a browser (None: nowhere)."""
         ...
+
+
+__all__ = ["IDEM_LABEL_PREFIX", "URGENCIES", "URGENCY_LABELS", "RemoteTicket", "TicketDraft",
+           "TicketingBackend", "TrackerError"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import Settings
 from bot.redact import redact
 from integrations.ticketing.base import URGENCIES, TicketDraft
+from integrations.ticketing.settings import TicketingSettings
 
 SUMMARY_MAX = 240
 
@@ -34,6 +35,7 @@ class TicketRequest:
 
 
 def normalise_urgency(value: str | None) -> str:
+    """One of URGENCIES for what a person or a tracker calls an urgency ("normal" when unknown)."""
     value = (value or "normal").strip().lower()
     aliases = {"medium": "normal", "urgent": "high", "blocker": "critical", "highest": "critical",
                "lowest": "low", "minor": "low"}
@@ -42,13 +44,14 @@ def normalise_urgency(value: str | None) -> str:
 
 
 def clean_summary(text: str) -> str:
+    """One line of at most SUMMARY_MAX characters (a default when empty)."""
     text = " ".join(text.split()) or "Help requested via the helpdesk bot"
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
-def route(settings: Settings, category: str) -> tuple[str, str, list[str], list[str]]:
+def route(settings: TicketingSettings, category: str) -> tuple[str, str, list[str], list[str]]:
     """(project, issue type, components, labels) for a category/intent, from configuration."""
-    jira = settings.ticketing.jira
+    jira = settings.jira
     r = jira.intent_routes.get(category)
     project = (r.project if r and r.project else None) or jira.project
     issue_type = (r.issue_type if r and r.issue_type else None) or jira.issue_type
@@ -64,9 +67,13 @@ def _article_line(a: dict[str, Any]) -> str:
     return f"- {title} ({url})" if url else f"- {title}"
 
 
-def describe(req: TicketRequest, secrets: list[str]) -> str:
+def describe(req: TicketRequest, secrets: Iterable[str]) -> str:
     """The ticket body IT staff read: the employee's words first, then context."""
-    r = lambda text: redact(str(text), secrets)  # noqa: E731
+    secrets = tuple(secrets)
+
+    def r(text: object) -> str:
+        return redact(str(text), secrets)
+
     lines = ["*What the employee wrote*", r(req.details or req.summary), ""]
     who = req.requester_name or req.requester_email or req.requester_user_key
     lines.append("*Requester*")
@@ -99,11 +106,12 @@ def describe(req: TicketRequest, secrets: list[str]) -> str:
     return "\n".join(lines)
 
 
-def build_draft(settings: Settings, req: TicketRequest) -> TicketDraft:
-    secrets = settings.secret_values()
+def build_draft(settings: TicketingSettings, req: TicketRequest, *, secrets: Iterable[str] = ()) -> TicketDraft:
+    """The ticket as IT staff will see it: routed, prioritised, ``secrets`` masked."""
+    secrets = tuple(secrets)
     project, issue_type, components, labels = route(settings, req.category)
     urgency = normalise_urgency(req.urgency)
-    priority = settings.ticketing.jira.priority_map.get(urgency)
+    priority = settings.jira.priority_map.get(urgency)
     return TicketDraft(
         idem_key=req.idem_key,
         summary=clean_summary(redact(req.summary, secrets)),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
 
+from bot.encoding import TextEncoder
 from integrations.ticketing.models import Ticket
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -23,6 +24,7 @@ def _stem(word: str) -> str:
 
 
 def tokens(text: str) -> set[str]:
+    """The content words of ``text``, stemmed."""
     return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
 
 
@@ -38,10 +40,11 @@ def token_similarity(a: str, b: str) -> float:
 
 
 def ticket_text(ticket: Ticket) -> str:
+    """What a new request is compared with: the ticket's summary and the employee's words."""
     return f"{ticket.summary}. {ticket.employee_text}"
 
 
-def find_duplicate(text: str, candidates: Sequence[Ticket], *, encoder: Any | None,
+def find_duplicate(text: str, candidates: Sequence[Ticket], *, encoder: TextEncoder | None,
                    embedding_threshold: float, token_threshold: float) -> tuple[Ticket, float] | None:
     """The most similar open ticket above the threshold, with its score."""
     if not candidates or not text.strip():
@@ -54,7 +57,7 @@ def find_duplicate(text: str, candidates: Sequence[Ticket], *, encoder: Any | No
     else:
         scores = [token_similarity(text, ticket_text(t)) for t in candidates]
         threshold = token_threshold
-    for ticket, score in zip(candidates, scores):
+    for ticket, score in zip(candidates, scores, strict=True):
         if score >= threshold and (best is None or score > best[1]):
             best = (ticket, score)
     return best

@@ -3,7 +3,8 @@
 Calls go through the ``jira`` library. The client is built lazily (its constructor
 already calls ``serverInfo``), so an unreachable Jira never stops the bot from
 starting; escalations wait in the outbox meanwhile. Every library/HTTP error is
-translated into ``TicketingError`` with ``retryable`` and ``retry_after`` set.
+translated into ``TrackerError`` (a ``TicketingError``) with ``status_code``,
+``retryable``, ``retry_after`` and ``field_errors`` set.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.errors import ConfigError
+from integrations.ticketing.base import RemoteTicket, TicketDraft, TrackerError
 from integrations.ticketing.settings import JiraSettings
-from bot.errors import ConfigError, TicketingError
-from integrations.ticketing.base import RemoteTicket, TicketDraft
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ def parse_jira_time(value: str | None) -> dt.datetime | None:
             parsed = dt.datetime.strptime(value, fmt)
         except ValueError:
             continue
-        return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return None
 
 
@@ -48,7 +50,7 @@ def _retry_after(response: Any) -> float | None:
 
 @contextmanager
 def map_jira_errors(what: str) -> Iterator[None]:
-    """Translate jira/requests exceptions into TicketingError (user-safe, secret-free)."""
+    """Translate jira/requests exceptions into TrackerError (user-safe, secret-free)."""
     import requests
     from jira.exceptions import JIRAError
 
@@ -56,18 +58,12 @@ def map_jira_errors(what: str) -> Iterator[None]:
         yield
     except JIRAError as exc:
         status = exc.status_code
-        err = TicketingError(detail=f"{what}: Jira answered HTTP {status}: {str(exc.text)[:300]}")
-        err.status_code = status  # type: ignore[attr-defined]
-        err.retryable = status is None or status == 429 or status >= 500 or status in (401, 403, 408)
-        err.retry_after = _retry_after(exc.response)  # type: ignore[attr-defined]
-        err.field_errors = _field_errors(exc)  # type: ignore[attr-defined]
-        raise err from None
+        raise TrackerError(
+            detail=f"{what}: Jira answered HTTP {status}: {str(exc.text)[:300]}", status_code=status,
+            retryable=status is None or status == 429 or status >= 500 or status in (401, 403, 408),
+            retry_after=_retry_after(exc.response), field_errors=_field_errors(exc)) from None
     except requests.RequestException as exc:
-        err = TicketingError(detail=f"{what}: {type(exc).__name__}")
-        err.status_code = None  # type: ignore[attr-defined]
-        err.retry_after = None  # type: ignore[attr-defined]
-        err.field_errors = {}  # type: ignore[attr-defined]
-        raise err from None
+        raise TrackerError(detail=f"{what}: {type(exc).__name__}") from None
 
 
 def _field_errors(exc: Any) -> dict[str, str]:
@@ -88,6 +84,7 @@ class JiraBackend:
 
     name = "jira"
     immediate = False
+    live_lookup = True
 
     def __init__(self, settings: JiraSettings) -> None:
         if not settings.url:
@@ -104,7 +101,13 @@ class JiraBackend:
     # --- connection -----------------------------------------------------
     @property
     def deployment(self) -> str:
+        """``cloud`` or ``server`` (from the credentials configured)."""
         return self.settings.deployment
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The HTTP time-out of one call to Jira."""
+        return self.settings.timeout_seconds
 
     def client(self) -> Any:
         """The jira.JIRA client, built on first use (it calls serverInfo)."""
@@ -125,6 +128,7 @@ class JiraBackend:
             return self._client
 
     def url_for(self, key: str) -> str | None:
+        """The issue's page in Jira."""
         return f"{self.base_url}/browse/{key}"
 
     def _remote(self, raw: dict[str, Any]) -> RemoteTicket:
@@ -162,6 +166,7 @@ class JiraBackend:
 
     # --- the interface ------------------------------------------------------
     def create(self, draft: TicketDraft, *, session: Session | None = None) -> RemoteTicket:
+        """Create the issue (optional fields Jira refuses are dropped on a second try)."""
         fields: dict[str, Any] = {
             "project": {"key": draft.project},
             "issuetype": {"name": draft.issue_type},
@@ -183,10 +188,9 @@ class JiraBackend:
                 with map_jira_errors("create issue"):
                     issue = client.create_issue(fields=fields, prefetch=False)
                 break
-            except TicketingError as exc:
-                refused = getattr(exc, "field_errors", {})
-                dropped = [f for f in OPTIONAL_FIELDS if f in refused and f in fields]
-                if attempt == 2 or getattr(exc, "status_code", None) != 400 or not dropped:
+            except TrackerError as exc:
+                dropped = [f for f in OPTIONAL_FIELDS if f in exc.field_errors and f in fields]
+                if attempt == 2 or exc.status_code != 400 or not dropped:
                     raise
                 log.warning("Jira refused fields %s; creating the issue without them", dropped)
                 for name in dropped:
@@ -197,22 +201,25 @@ class JiraBackend:
                             status_category="open", raw=raw)
 
     def search(self, jql: str, *, limit: int = 20) -> list[RemoteTicket]:
+        """Issues matching ``jql``."""
         client = self.client()
         with map_jira_errors("search"):
             issues = client.search_issues(jql, maxResults=limit, fields=ISSUE_FIELDS)
         return [self._remote(issue.raw) for issue in issues]
 
     def find_by_idem(self, idem_key: str, *, session: Session | None = None) -> RemoteTicket | None:
+        """The issue labelled with this idempotency key (an earlier attempt created it)."""
         found = self.search(f'labels = "{idem_key}"', limit=1)
         return found[0] if found else None
 
     def get(self, key: str, *, session: Session | None = None) -> RemoteTicket | None:
+        """The issue's current state, or None when Jira does not know it."""
         client = self.client()
         try:
             with map_jira_errors("get issue"):
                 issue = client.issue(key, fields=ISSUE_FIELDS)
-        except TicketingError as exc:
-            if getattr(exc, "status_code", None) == 404:
+        except TrackerError as exc:
+            if exc.status_code == 404:
                 return None
             raise
         return self._remote(issue.raw)
@@ -225,11 +232,12 @@ class JiraBackend:
         with map_jira_errors("add comment"):
             client.add_comment(key, f"{body}\n\n{footer}")
 
-    def has_comment(self, key: str, ref: str) -> bool:
+    def has_comment(self, key: str, ref: str, *, session: Session | None = None) -> bool:
         """Whether a comment carrying ``ref`` is already on the issue (an earlier attempt)."""
         return any(f"(ref {ref})" in str(c.get("body") or "") for c in self.comments(key))
 
-    def comments(self, key: str) -> list[dict[str, Any]]:
+    def comments(self, key: str, *, session: Session | None = None) -> list[dict[str, Any]]:
+        """The issue's comments as Jira returns them."""
         client = self.client()
         with map_jira_errors("list comments"):
             return [c.raw for c in client.comments(key)]
@@ -241,6 +249,7 @@ class JiraBackend:
             client.transition_issue(key, name)
 
     def tickets_of(self, email: str, *, session: Session | None = None) -> list[RemoteTicket]:
+        """Issues reported by the Jira user with this e-mail, most recently updated first."""
         user = self.user_id(email)
         if not user:
             return []

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from bot.redact import redact
 from bot.storage.base import utcnow
+from integrations.ticketing import notices
 from integrations.ticketing.base import IDEM_LABEL_PREFIX, TicketDraft, TicketingBackend
 from integrations.ticketing.drafting import TicketRequest, build_draft, normalise_urgency
 from integrations.ticketing.models import Ticket, TicketOutbox
-from integrations.ticketing.notifications import notify_triage
+from integrations.ticketing.notices import TicketNoticeSink
+from integrations.ticketing.settings import TicketingSettings
 from integrations.ticketing.updates import record_event
 
 log = logging.getLogger(__name__)
@@ -24,21 +26,24 @@ KEY_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9_]{0,9})-(\d{1,7})\b")
 
 
 def new_idem_key() -> str:
+    """A fresh idempotency key (also the ticket's label in the tracker)."""
     return f"{IDEM_LABEL_PREFIX}{uuid.uuid4().hex}"
 
 
-def open_ticket(session: Session, settings: Settings, backend: TicketingBackend,
-                req: TicketRequest) -> Ticket:
+def open_ticket(session: Session, settings: TicketingSettings, backend: TicketingBackend,
+                req: TicketRequest, *, sink: TicketNoticeSink, secrets: Iterable[str] = ()) -> Ticket:
     """Record the ticket; create it now (local queue) or queue it in the outbox (Jira).
 
     Runs inside the caller's transaction: the turn and the ticket commit together.
+    ``secrets`` are masked in everything stored and sent.
     """
-    draft = build_draft(settings, req)
-    secrets = settings.secret_values()
+    secrets = tuple(secrets)
+    draft = build_draft(settings, req, secrets=secrets)
     ticket = Ticket(
         idem_key=req.idem_key, backend=backend.name, requester_user_key=req.requester_user_key,
         requester_email=req.requester_email, requester_name=req.requester_name, participants=[],
-        summary=draft.summary, description=draft.description, employee_text=redact(req.details or req.summary, secrets),
+        summary=draft.summary, description=draft.description,
+        employee_text=redact(req.details or req.summary, secrets),
         category=req.category, urgency=normalise_urgency(req.urgency), priority=draft.priority,
         project=draft.project, issue_type=draft.issue_type, components=draft.components,
         labels=draft.labels,
@@ -52,14 +57,16 @@ def open_ticket(session: Session, settings: Settings, backend: TicketingBackend,
         remote = backend.create(draft, session=session)
         ticket.key, ticket.url = remote.key, remote.url
         record_event(session, ticket, "created", actor=req.requester_user_key, backend=backend.name)
-        notify_triage(session, ticket, settings)
+        triage = notices.new_for_triage(ticket)
+        if triage is not None:
+            sink.publish(session, triage)
     else:
         session.add(TicketOutbox(ticket_id=ticket.id))
         record_event(session, ticket, "queued", actor=req.requester_user_key, backend=backend.name)
     return ticket
 
 
-def redact_value(value: Any, secrets: list[str]) -> Any:
+def redact_value(value: Any, secrets: Sequence[str]) -> Any:
     """``value`` (text, or JSON made of lists and dicts) with every string redacted."""
     if isinstance(value, str):
         return redact(value, secrets)
@@ -79,17 +86,18 @@ def draft_of(ticket: Ticket) -> TicketDraft:
                        requester_name=ticket.requester_name)
 
 
-def reroute(settings: Settings, ticket: Ticket) -> None:
+def reroute(settings: TicketingSettings, ticket: Ticket) -> None:
     """Re-apply the configured routing (project, type, components, labels) to a queued ticket."""
     from integrations.ticketing.drafting import route
 
     project, issue_type, components, labels = route(settings, ticket.category or "general")
     ticket.project, ticket.issue_type, ticket.components = project, issue_type, components
     ticket.labels = [*labels, ticket.idem_key]
-    ticket.priority = settings.ticketing.jira.priority_map.get(ticket.urgency, ticket.priority)
+    ticket.priority = settings.jira.priority_map.get(ticket.urgency, ticket.priority)
 
 
 def find_ticket(session: Session, key: str) -> Ticket | None:
+    """The ticket with this key (any case), if any."""
     return session.scalars(select(Ticket).where(Ticket.key == key.upper())).first()
 
 
@@ -114,6 +122,7 @@ def open_tickets_of(session: Session, *, user_key: str, email: str | None) -> li
 
 
 def tickets_of(session: Session, *, user_key: str, email: str | None, limit: int = 10) -> list[Ticket]:
+    """The employee's tickets (any status), most recently updated first."""
     who = [Ticket.requester_user_key == user_key]
     if email:
         who.append(Ticket.requester_email == email)
@@ -123,6 +132,7 @@ def tickets_of(session: Session, *, user_key: str, email: str | None, limit: int
 
 def mark_created(session: Session, ticket: Ticket, *, key: str, url: str | None,
                  remote_id: str | None) -> None:
+    """Record the key the tracker gave a queued ticket."""
     ticket.key, ticket.url, ticket.remote_id = key, url, remote_id
     if ticket.status_category == "queued":
         ticket.status, ticket.status_category = "Open", "open"

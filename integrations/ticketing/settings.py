@@ -50,6 +50,8 @@ class JiraSettings(Section):
 
 
 class TicketingSettings(Section):
+    """``[ticketing]``: the backend, the outbox's retry schedule, the duplicate check, triage posts."""
+
     backend: Literal["local", "jira"] = "local"
     key_prefix: str = "IT"
     jira: JiraSettings = Field(default_factory=JiraSettings)

@@ -24,6 +24,7 @@ URGENCY_WORDS = {"low": "low", "minor": "low", "whenever": "low", "normal": "nor
 
 
 def ago(when: dt.datetime | None) -> str:
+    """"3 hours ago", "just now" ("unknown" for None)."""
     if when is None:
         return "unknown"
     secs = max(0, int((utcnow() - when).total_seconds()))
@@ -59,6 +60,7 @@ def summary_from_text(text: str) -> str:
 
 
 def urgency_from(text: str) -> str | None:
+    """The urgency an employee's answer names ("asap" → high), or None."""
     for word in re.findall(r"[a-z]+", text.lower()):
         if word in URGENCY_WORDS:
             return URGENCY_WORDS[word]

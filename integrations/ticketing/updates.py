@@ -1,7 +1,8 @@
-"""Apply a ticket change (IT comment, assignment, status) to our record and notify the requester.
+"""Apply a ticket change (IT comment, assignment, status) to our record and tell the requester.
 
 Used by the local queue's CLI and by the Jira webhook, so both reach the
-employee the same way. Every function is idempotent for a repeated change.
+employee the same way (a notice through the ``sink``, in the same transaction).
+Every function is idempotent for a repeated change.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.base import utcnow
+from integrations.ticketing import notices
 from integrations.ticketing.models import Ticket, TicketComment, TicketEvent
-from integrations.ticketing.notifications import notify_comment, notify_resolved
+from integrations.ticketing.notices import TicketNoticeSink
 
 
 def record_event(session: Session, ticket: Ticket, kind: str, *, actor: str | None = None,
                  **data: Any) -> None:
+    """Add one entry to the ticket's audit trail."""
     session.add(TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor, data=data))
 
 
-def apply_comment(session: Session, ticket: Ticket, *, author: str, body: str,
+def apply_comment(session: Session, ticket: Ticket, *, sink: TicketNoticeSink, author: str, body: str,
                   external_id: str | None = None) -> bool:
     """Store an IT comment and relay it to the requester; False when already applied."""
     if external_id is not None:
@@ -39,12 +42,13 @@ def apply_comment(session: Session, ticket: Ticket, *, author: str, body: str,
         return False
     ticket.updated_at = utcnow()
     record_event(session, ticket, "commented", actor=author, comment_id=comment.id)
-    notify_comment(session, ticket, author=author, body=body,
-                   comment_id=external_id or f"local-{comment.id}")
+    sink.publish(session, notices.commented(ticket, author=author, body=body,
+                                            comment_id=external_id or f"local-{comment.id}"))
     return True
 
 
 def apply_assignee(session: Session, ticket: Ticket, assignee: str | None, *, actor: str | None) -> bool:
+    """Record a new assignee (the requester is not notified); False when unchanged."""
     if ticket.assignee == assignee:
         return False
     ticket.assignee = assignee
@@ -53,7 +57,7 @@ def apply_assignee(session: Session, ticket: Ticket, assignee: str | None, *, ac
     return True
 
 
-def apply_status(session: Session, ticket: Ticket, *, status: str, category: str,
+def apply_status(session: Session, ticket: Ticket, *, sink: TicketNoticeSink, status: str, category: str,
                  resolution: str | None = None, actor: str | None = None) -> bool:
     """Update the status; on a change to done, notify the requester with rating buttons."""
     was_done = ticket.status_category == "done"
@@ -71,7 +75,7 @@ def apply_status(session: Session, ticket: Ticket, *, status: str, category: str
             session.flush()
             occurrence = session.scalar(select(func.count()).select_from(TicketEvent).where(
                 TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "resolved")) or 1
-            notify_resolved(session, ticket, occurrence=occurrence)
+            sink.publish(session, notices.resolved(ticket, occurrence=occurrence))
             return True
     else:
         if was_done:

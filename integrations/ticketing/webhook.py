@@ -25,15 +25,17 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from integrations.ticketing.models import JiraWebhookDelivery, Ticket
+from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.updates import apply_assignee, apply_comment, apply_status
 
 log = logging.getLogger(__name__)
@@ -54,17 +56,19 @@ class WebhookRejected(Exception):
 
 @dataclass
 class WebhookOutcome:
+    """What one delivery did."""
+
     status: str  # applied | duplicate | ignored
     detail: str = ""
 
 
-def authenticate(settings: Settings, *, body: bytes, query_secret: str | None,
+def authenticate(webhook_secret: SecretStr | None, *, body: bytes, query_secret: str | None,
                  signature: str | None) -> None:
-    secret_setting = settings.ticketing.jira.webhook_secret
-    if secret_setting is None:
+    """Accept the delivery (``?secret=`` or a sha256 ``X-Hub-Signature``) or raise WebhookRejected."""
+    if webhook_secret is None:
         raise WebhookRejected(403, "ticketing.jira.webhook_secret is not set; "
                                    "refusing unauthenticated webhooks")
-    secret = secret_setting.get_secret_value()
+    secret = webhook_secret.get_secret_value()
     if query_secret is not None and hmac.compare_digest(query_secret.encode(), secret.encode()):
         return
     if signature:
@@ -108,6 +112,7 @@ def _find_ticket(session: Session, data: dict[str, Any]) -> Ticket | None:
 
 
 def parse(body: bytes) -> dict[str, Any]:
+    """The delivery as a dict, or WebhookRejected (400) when it is not one Jira sends."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -126,10 +131,10 @@ def parse(body: bytes) -> dict[str, Any]:
     return data
 
 
-def handle_delivery(session: Session, settings: Settings, *, body: bytes,
-                    headers: Mapping[str, str], query_secret: str | None) -> WebhookOutcome:
-    """Authenticate and apply one delivery inside ``session``'s transaction."""
-    authenticate(settings, body=body, query_secret=query_secret,
+def handle_delivery(session: Session, webhook_secret: SecretStr | None, sink: TicketNoticeSink, *,
+                    body: bytes, headers: Mapping[str, str], query_secret: str | None) -> WebhookOutcome:
+    """Authenticate and apply one delivery inside ``session``'s transaction; notices go to ``sink``."""
+    authenticate(webhook_secret, body=body, query_secret=query_secret,
                  signature=headers.get("x-hub-signature"))
     data = parse(body)
     event = data["webhookEvent"]
@@ -154,7 +159,7 @@ def handle_delivery(session: Session, settings: Settings, *, body: bytes,
         body_text = _text(comment.get("body")).strip()
         if body_text and "via the helpdesk bot" not in body_text:
             author = (comment.get("author") or {}).get("displayName") or "IT staff"
-            if apply_comment(session, ticket, author=author, body=body_text,
+            if apply_comment(session, ticket, sink=sink, author=author, body=body_text,
                              external_id=str(comment.get("id") or "") or None):
                 changed.append("comment")
     issue = data.get("issue") or {}
@@ -168,7 +173,7 @@ def handle_delivery(session: Session, settings: Settings, *, body: bytes,
         if status.get("name"):
             category = "done" if (status.get("statusCategory") or {}).get("key") == "done" else "open"
             resolution = (fields.get("resolution") or {}).get("name")
-            if apply_status(session, ticket, status=status["name"], category=category,
+            if apply_status(session, ticket, sink=sink, status=status["name"], category=category,
                             resolution=resolution, actor=actor):
                 changed.append("status")
     if not changed:
@@ -182,7 +187,7 @@ def _is_newest(ticket: Ticket, fields: dict[str, Any], data: dict[str, Any]) -> 
 
     updated = parse_jira_time(fields.get("updated")) if isinstance(fields.get("updated"), str) else None
     if updated is None and isinstance(data.get("timestamp"), (int, float)):
-        updated = dt.datetime.fromtimestamp(data["timestamp"] / 1000, dt.timezone.utc).replace(tzinfo=None)
+        updated = dt.datetime.fromtimestamp(data["timestamp"] / 1000, dt.UTC).replace(tzinfo=None)
     if updated is None:
         return True
     if ticket.remote_updated_at is not None and updated < ticket.remote_updated_at:

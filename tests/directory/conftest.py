@@ -4,8 +4,10 @@
 * ``samba`` (session): a Samba AD DC on 127.0.0.1:389/636 (root only; skipped with the reason).
 * ``Stack``: settings + migrated database + Services + Engine + the HTTP app served by
   uvicorn on a random port (the reset page), for one directory.
-* Every password a test uses is registered with ``remember``; at the end of the session
-  ``test_zz_no_password_leaks`` searches every database and all captured logs for them.
+* Every password, temporary password and reset-link token a test types or receives is
+  registered with ``register_secret`` (tests/leakcheck.py); every stack's database is
+  registered too (a dump, and the SQLite file). At the end of the session the leak check
+  searches all of them and every log record (captured here at DEBUG) for the secrets.
 """
 
 from __future__ import annotations
@@ -15,51 +17,37 @@ import os
 import shutil
 import ssl
 import threading
-from contextlib import contextmanager
 import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import ldap3
 import pytest
 
 from integrations.directory import testing
-
-PASSWORDS: set[str] = set()
-DB_DUMPS: list[str] = []
-LOG_LINES: list[str] = []
-
-
-def remember(*passwords: str) -> None:
-    """Register passwords this test used: none may appear in any database or log."""
-    PASSWORDS.update(p for p in passwords if p)
-
-
-class _Capture(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = record.getMessage()
-        except Exception:
-            text = str(record.msg)
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        LOG_LINES.append(f"{record.name}: {text} {vars(record)!r}")
+from tests.leakcheck import register_dump, register_file, register_secret
 
 
 @pytest.fixture(scope="package", autouse=True)
-def capture_all_logs() -> Iterator[None]:
-    """Every log record while this folder's tests run, at DEBUG, for the leak check."""
-    from bot.logs import ContextFilter
-
-    handler = _Capture(level=logging.DEBUG)
-    handler.addFilter(ContextFilter())
+def debug_logs_for_the_package() -> Iterator[None]:
+    """Log at DEBUG while this folder's servers and stacks start and stop (the leak check reads it all)."""
     root = logging.getLogger()
     old = root.level
-    root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     yield
-    root.removeHandler(handler)
+    root.setLevel(old)
+
+
+@pytest.fixture(autouse=True)
+def debug_logs() -> Iterator[None]:
+    """Log at DEBUG during each test too (a CLI test may have set the root level since)."""
+    root = logging.getLogger()
+    old = root.level
+    root.setLevel(logging.DEBUG)
+    yield
     root.setLevel(old)
 
 
@@ -69,7 +57,7 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.Slapd]:
         pytest.skip("slapd is not installed (apt-get install slapd ldap-utils)")
     server = testing.Slapd(tmp_path_factory.mktemp("slapd"))
     server.start()
-    remember(testing.ROOT_PASSWORD, testing.BOT_PASSWORD)
+    register_secret(testing.ROOT_PASSWORD, testing.BOT_PASSWORD)
     yield server
     server.stop()
 
@@ -85,7 +73,7 @@ def samba(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.SambaDC]
     except Exception as exc:  # provisioning failed: say why
         dc.stop()
         pytest.fail(f"Samba AD DC did not start: {exc}; log: {dc.log_file}")
-    remember(testing.AD_ADMIN_PASSWORD, testing.AD_BOT_PASSWORD)
+    register_secret(testing.AD_ADMIN_PASSWORD, testing.AD_BOT_PASSWORD)
     yield dc
     dc.stop()
 
@@ -165,6 +153,28 @@ class Stack:
         """As if the employee typed ``text`` and the router understood ``intent`` (no encoder needed)."""
         return self.press("router.choose", user=user, email=email, value={"intent": intent, "text": text})
 
+    def reset_link(self, login: str, user: str, *, email: str | None = None) -> str:
+        """Ask for a reset link as ``user`` (e-mail ``<login>@example.com``); the token is registered."""
+        email = email or f"{login}@example.com"
+        self.press("account.reset_start", user=user, email=email)
+        reply = self.press("account.reset_link", user=user, email=email)
+        return link_url(reply)
+
+    def watch_once(self) -> int:
+        """One round of the lockout watch, as the worker runs it for this bot."""
+        from integrations.directory import watch
+
+        return watch.run_once(self.services.db, lambda: self.services.directory, self.settings.directory,
+                              self.services.notices)
+
+    def with_services(self, **collaborators: Any) -> Stack:
+        """The same bot and database with some collaborators replaced (e.g. ``ticketing=``)."""
+        from bot.engine import Engine
+        from bot.services import Services
+
+        services = Services(self.settings, db=self.services.db, **collaborators)
+        return Stack(self.settings, services, Engine(services), self.base_url)
+
     def settings_with(self, port: int | None = None, **overrides: Any) -> Any:
         data = self.settings.directory.model_dump(mode="python")
         directory = {**data, **overrides}
@@ -175,7 +185,7 @@ class Stack:
             update["server"] = self.settings.server.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
         return self.settings.model_copy(update=update)
 
-    def with_directory(self, **overrides: Any) -> "Stack":
+    def with_directory(self, **overrides: Any) -> Stack:
         """Another bot on the same database with different [directory] settings (no HTTP server)."""
         from bot.engine import Engine
         from bot.services import Services
@@ -185,7 +195,7 @@ class Stack:
         return Stack(settings, services, Engine(services), self.base_url)
 
     @contextmanager
-    def served_with(self, **overrides: Any) -> Iterator["Stack"]:
+    def served_with(self, **overrides: Any) -> Iterator[Stack]:
         """Another bot on the same database, with its own reset page server."""
         port = testing.free_port()
         gen = serve_stack(self.settings_with(port=port, **overrides), self.services.db, port)
@@ -196,8 +206,16 @@ class Stack:
             gen.close()
 
 
+def link_url(reply: Any) -> str:
+    """The reset link on a reply's button; its token is registered with the leak check."""
+    urls = [b.url for b in reply.buttons if b.url]
+    assert urls, reply
+    register_secret(urls[0].rsplit("/", 1)[-1], kind="token")
+    return urls[0]
+
+
 def dump_database(url: str) -> str:
-    """Every row of every table as text (what a leak check must search)."""
+    """Every table's name and every row as text (what a leak check must search)."""
     from sqlalchemy import MetaData, create_engine, select
 
     from bot.storage.session import normalise_url
@@ -208,6 +226,7 @@ def dump_database(url: str) -> str:
     parts = []
     with engine.connect() as conn:
         for table in meta.sorted_tables:
+            parts.append(f"table {table.name}:")
             for row in conn.execute(select(table)):
                 parts.append(f"{table.name}: {tuple(row)!r}")
     engine.dispose()
@@ -229,7 +248,7 @@ def make_settings_for(tmp: Path, url: str, directory: dict, port: int, **section
     return load_settings(empty, environ=env, **values)
 
 
-def serve_stack(settings: Any, db: Any, port: int) -> Iterator[Stack]:
+def serve_stack(settings: Any, db: Any, port: int) -> Generator[Stack, None, None]:
     """Services + Engine on ``db``, with the reset page served by uvicorn on ``port``."""
     from fastapi import FastAPI
 
@@ -250,7 +269,7 @@ def serve_stack(settings: Any, db: Any, port: int) -> Iterator[Stack]:
 
 def build_stack(tmp: Path, directory: dict, url: str | None = None, **sections: Any) -> Iterator[Stack]:
     from bot.storage import migrate
-    from bot.storage.session import Database
+    from bot.storage.session import Database, describe_url
 
     url = url or f"sqlite:///{tmp / 'helpdesk.db'}"
     port = testing.free_port()  # the app must know its public URL before it starts
@@ -260,8 +279,11 @@ def build_stack(tmp: Path, directory: dict, url: str | None = None, **sections: 
     try:
         yield from serve_stack(settings, db, port)
     finally:
-        DB_DUMPS.append(dump_database(url))
+        register_dump(dump_database(url), f"of {describe_url(url)}",
+                      must_contain=("table directory_audit:", "table transcript:"))
         db.dispose()
+        if url.startswith("sqlite:///"):
+            register_file(url.removeprefix("sqlite:///"))
 
 
 @pytest.fixture(scope="module")

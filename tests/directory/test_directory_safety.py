@@ -1,4 +1,4 @@
-"""TLS, least privilege, person details, the lockout watcher, the CLI and the password rules."""
+"""TLS, least privilege, person details, the CLI and the password rules."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from pathlib import Path
 
 import ldap3
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
-from integrations.directory.settings import DirectorySettings
 from bot.errors import ConfigError, DirectoryError, NotPermittedError
-from bot.storage.models import Notification
 from integrations.directory import testing
 from integrations.directory.client import Account
-from integrations.directory.models import DirectoryAudit
 from integrations.directory.openldap import OpenLdapDirectory
 from integrations.directory.policy import PasswordRules, check_password, generate_temporary
-from tests.directory.conftest import lock_by_failed_binds, remember, tls_server
+from integrations.directory.settings import DirectorySettings
+from tests.directory.conftest import tls_server
+from tests.leakcheck import register_secret
 
 P = testing.PEOPLE_BASE
 
@@ -58,7 +56,7 @@ def test_certificate_from_another_ca_is_rejected(slapd, tmp_path):
 
 @pytest.mark.ldap
 def test_wrong_service_password_is_a_directory_error_without_the_password(slapd):
-    remember("Not-The-Bot-Password-1")
+    register_secret("Not-The-Bot-Password-1")
     with pytest.raises(DirectoryError) as err:
         client(slapd, bind_password="Not-The-Bot-Password-1").ping()
     assert "Not-The-Bot-Password-1" not in f"{err.value} {err.value.detail}"
@@ -70,7 +68,7 @@ def test_service_account_cannot_touch_admins_or_other_attributes(slapd):
     directory = client(slapd)
     admin = Account(dn=f"uid=sysadmin,ou=admins,{testing.BASE_DN}", login="sysadmin",
                     email="sysadmin@example.com", display_name="Sam Admin")
-    remember("Forbidden-Reset-Attempt-55")
+    register_secret("Forbidden-Reset-Attempt-55")
     with pytest.raises(NotPermittedError):
         directory.set_password(admin, "Forbidden-Reset-Attempt-55", must_change=False)
     conn = ldap3.Connection(tls_server(slapd.url, slapd.ca_file), user=testing.BOT_DN,
@@ -88,56 +86,6 @@ def test_person_details_for_tickets(slapd):
         "title": "Accountant", "location": "Berlin", "manager": "Bob Martin <bob@example.com>"}
     assert directory.person_details("nobody@example.com") is None
     assert directory.person_details("*") is None
-
-
-# ---------------------------------------------------------------------------- lockout watcher
-@pytest.mark.ldap
-def test_watcher_offers_an_unlock_and_raises_one_alarm(slapd, ldap_stack, caplog):
-    from integrations.directory.watch import run_once
-
-    # mallory talked to the bot before, so the bot knows her chat identity
-    ldap_stack.press("account.check", user="slack:UMAL", email="mallory@example.com")
-    lock_by_failed_binds(slapd.url, slapd.ca_file, f"uid=mallory,{P}")
-    stack = ldap_stack.with_directory(watch_lockouts=True, lockout_alarm_threshold=1, watch_interval_seconds=0)
-    with caplog.at_level(logging.ERROR):
-        assert run_once(stack.services) >= 1
-        assert run_once(stack.services) == 0  # already seen: no second DM
-    with stack.services.db.session() as s:
-        notes = s.scalars(select(Notification).where(Notification.user_key == "slack:UMAL")).all()
-        assert len(notes) == 1
-        assert notes[0].reply["private"] and notes[0].reply["buttons"][0]["action_id"] == "account.check"
-        alarms = s.scalars(select(DirectoryAudit).where(DirectoryAudit.action == "lockout_alarm")).all()
-        assert len(alarms) == 1
-    assert any("LOCKOUT ALARM" in r.getMessage() for r in caplog.records)
-    # the DM's button leads to the unlock offer
-    reply = ldap_stack.press("account.check", user="slack:UMAL", email="mallory@example.com")
-    assert "is locked" in reply.text
-
-
-def test_watcher_is_idle_without_a_directory(make_settings, sqlite_url):
-    from bot.services import Services
-    from integrations.directory.watch import run_once
-
-    assert run_once(Services(make_settings(sqlite_url))) == 0
-
-
-@pytest.mark.ldap
-def test_watcher_runs_at_most_every_interval_and_purges_old_state(slapd, ldap_stack):
-    import datetime as dt
-
-    from integrations.directory.models import RateCounter
-    from integrations.directory.watch import run_once
-
-    with ldap_stack.services.db.session() as s:
-        s.add(RateCounter(key="unlock:slack:UOLD", window_start=dt.datetime(2000, 1, 1), count=3))
-    lock_by_failed_binds(slapd.url, slapd.ca_file, f"uid=victor,{P}")
-    stack = ldap_stack.with_directory(watch_lockouts=True, watch_interval_seconds=3600)
-    first = run_once(stack.services)
-    assert first >= 1
-    lock_by_failed_binds(slapd.url, slapd.ca_file, f"uid=olivia,{P}")
-    assert run_once(stack.services) == 0  # within the interval: no second LDAP search
-    with ldap_stack.services.db.session() as s:
-        assert s.scalars(select(RateCounter).where(RateCounter.key == "unlock:slack:UOLD")).first() is None
 
 
 def test_person_details_never_fail_a_ticket(tmp_path):

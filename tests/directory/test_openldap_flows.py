@@ -7,48 +7,31 @@ import re
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from bot.errors import TicketingError
 from bot.messages import Outcome
 from integrations.directory import testing
-from integrations.directory.models import DirectoryAudit, ResetLink
+from integrations.directory.models import ResetLink
+from integrations.ticketing.base import RemoteTicket, TicketDraft
+from integrations.ticketing.local import LocalQueueBackend
 from tests.directory.conftest import (
     admin_read,
     handed_to_it,
+    link_url,
     lock_by_failed_binds,
-    remember,
     try_bind,
 )
+from tests.directory.helpers import audits, dn, form_csrf
+from tests.leakcheck import register_secret
 
 pytestmark = pytest.mark.ldap
-P = testing.PEOPLE_BASE
-
-
-def dn(login: str) -> str:
-    return f"uid={login},{P}"
 
 
 def locked_time(slapd, login: str):
     attrs = admin_read(slapd.url, slapd.ca_file, testing.ROOT_DN, testing.ROOT_PASSWORD, dn(login),
                        ["pwdAccountLockedTime", "pwdReset"])
     return attrs.get("pwdAccountLockedTime"), attrs.get("pwdReset")
-
-
-def audits(stack, **where):
-    with stack.services.db.session() as s:
-        stmt = select(DirectoryAudit).order_by(DirectoryAudit.id)
-        for k, v in where.items():
-            stmt = stmt.where(getattr(DirectoryAudit, k) == v)
-        return list(s.scalars(stmt))
-
-
-def link_url(reply) -> str:
-    urls = [b.url for b in reply.buttons if b.url]
-    assert urls, reply
-    return urls[0]
-
-
-def form_csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 def get_reset_link(stack, login: str, user: str) -> str:
@@ -64,7 +47,7 @@ def get_reset_link(stack, login: str, user: str) -> str:
 # ---------------------------------------------------------------------------- unlock
 def test_real_lockout_is_unlocked_through_the_bot_without_touching_the_password(slapd, ldap_stack):
     password = testing.demo_password("alice")
-    remember(password)
+    register_secret(password)
     lock_by_failed_binds(slapd.url, slapd.ca_file, dn("alice"))
     assert locked_time(slapd, "alice")[0], "ppolicy should have locked alice after 3 bad binds"
     assert not try_bind(slapd.url, slapd.ca_file, dn("alice"), password)[0], "locked: right password refused"
@@ -94,7 +77,7 @@ def test_unlock_of_an_account_that_is_not_locked_changes_nothing(ldap_stack):
 def test_reset_through_the_one_time_page(slapd, ldap_stack):
     old, new = testing.demo_password("bob"), "Quiet-Harbour-Lamp-48"
     weak = "password123"
-    remember(old, new, weak)
+    register_secret(old, new, weak)
     lock_by_failed_binds(slapd.url, slapd.ca_file, dn("bob"))
     url = get_reset_link(ldap_stack, "bob", "slack:UBOB")
     assert url.startswith(ldap_stack.base_url + "/reset/")
@@ -124,7 +107,7 @@ def test_reset_through_the_one_time_page(slapd, ldap_stack):
 def test_page_refuses_a_password_the_directory_policy_rejects(slapd, ldap_stack):
     """pwdInHistory: the current password passes our rules but ppolicy refuses it."""
     current = testing.demo_password("niaj")
-    remember(current)
+    register_secret(current)
     url = get_reset_link(ldap_stack, "niaj", "slack:UNIAJ")
     with httpx.Client() as web:
         page = web.get(url)
@@ -135,7 +118,7 @@ def test_page_refuses_a_password_the_directory_policy_rejects(slapd, ldap_stack)
 
 def test_form_without_the_csrf_cookie_is_refused(ldap_stack):
     url = get_reset_link(ldap_stack, "olivia", "slack:UOLIVIA")
-    remember("Velvet-Compass-Orbit-93")
+    register_secret("Velvet-Compass-Orbit-93")
     with httpx.Client() as first:
         csrf = form_csrf(first.get(url).text)
     with httpx.Client() as attacker:  # a cross-site POST carries no cookie
@@ -158,6 +141,7 @@ def test_link_pressed_by_another_user_is_refused_and_keeps_working_for_its_owner
     owner = "slack:UJUDY"
     ldap_stack.press("account.reset_start", user=owner, email="judy@example.com")
     reply = ldap_stack.press("account.reset_link", user=owner, email="judy@example.com")
+    link_url(reply)
     button = next(b for b in reply.buttons if b.url)
     assert button.value == {}, "the button names no link: a value is untrusted"
     with ldap_stack.services.db.session() as s:
@@ -211,7 +195,7 @@ def test_refusals_look_the_same_and_go_to_it(slapd, ldap_stack, case):
 
 
 def test_protected_account_stays_locked(slapd, ldap_stack):
-    remember(testing.demo_password("carol"))
+    register_secret(testing.demo_password("carol"))
     lock_by_failed_binds(slapd.url, slapd.ca_file, dn("carol"))
     reply = ldap_stack.press("account.unlock", user="slack:UCAROL", email="carol@example.com")
     assert handed_to_it(reply)
@@ -235,7 +219,7 @@ def test_same_message_for_every_refusal(ldap_stack):
 def test_daily_reset_limit_then_ticket(ldap_stack):
     user = "slack:UHEIDI"
     for _ in range(3):
-        ldap_stack.press("account.reset_link", user=user, email="heidi@example.com")
+        link_url(ldap_stack.press("account.reset_link", user=user, email="heidi@example.com"))
     fourth = ldap_stack.press("account.reset_link", user=user, email="heidi@example.com")
     assert handed_to_it(fourth) and "limit" in fourth.text and not any(b.url for b in fourth.buttons)
     assert [r.result for r in audits(ldap_stack, actor=user, action="reset")] == ["rate_limited"]
@@ -252,7 +236,7 @@ def test_temporary_password_mode_forces_a_change_and_is_not_stored(slapd, ldap_s
     reply = stack.press("account.reset_temporary", user="slack:UGRACE", email="grace@example.com")
     assert reply.private and reply.sensitive, "a temporary password must never be stored or queued"
     temp = re.search(r"Temporary password: `([^`]+)`", reply.text).group(1)
-    remember(temp)
+    register_secret(temp)
     lock, reset = locked_time(slapd, "grace")
     assert not lock and reset == ["TRUE"]
     ok, _ = try_bind(slapd.url, slapd.ca_file, dn("grace"), temp)
@@ -320,11 +304,18 @@ def test_requests_per_client_address_are_limited(ldap_stack):
     assert codes == [404, 404, 404, 429, 429]
 
 
-def test_without_the_ticket_flow_the_employee_gets_a_ticket_button(ldap_stack, monkeypatch):
-    import sys
+class RefusingQueue(LocalQueueBackend):
+    """A ticketing backend that cannot create tickets right now."""
 
-    monkeypatch.setitem(sys.modules, "bot.flows.tickets", None)  # as if the ticket flow were not installed
-    reply = ldap_stack.press("account.check", user="slack:UNOTICKET", email="dave@example.com")
+    def create(self, draft: TicketDraft, *, session: Session | None = None) -> RemoteTicket:
+        """Always fails, like a backend that is down."""
+        raise TicketingError(detail="the ticket queue is down")
+
+
+def test_when_no_ticket_can_be_opened_the_employee_gets_a_ticket_button(ldap_stack):
+    stack = ldap_stack.with_services(ticketing=RefusingQueue())
+    # an address no earlier test used: no open ticket to offer instead (not found: handed to IT)
+    reply = stack.press("account.check", user="slack:UNOTICKET", email="noticket@example.com")
     assert reply.outcome is Outcome.DECLINED and reply.private
     assert [b.action_id for b in reply.buttons] == ["ticket.open"]
     assert "Press the button to open a ticket" in reply.text

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from integrations.directory import testing
 from integrations.directory.models import DirectoryAudit
 from tests.conftest import PG_URL, _pg_database
-from tests.directory.conftest import build_stack, remember, try_bind
+from tests.directory.conftest import build_stack, link_url, try_bind
+from tests.directory.helpers import hammer, race_two_submits
+from tests.leakcheck import register_secret
 
 pytestmark = [pytest.mark.ldap]
 
@@ -26,10 +28,10 @@ def pg_stack(slapd, tmp_path_factory):
 
 def test_reset_and_limits_on_postgresql(slapd, pg_stack):
     new = "Granite-Willow-Echo-35"
-    remember(new)
+    register_secret(new)
     pg_stack.press("account.reset_start", user="slack:UPGTRENT", email="trent@example.com")
     reply = pg_stack.press("account.reset_link", user="slack:UPGTRENT", email="trent@example.com")
-    url = next(b.url for b in reply.buttons if b.url)
+    url = link_url(reply)
     with httpx.Client() as web:
         page = web.get(url)
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -45,18 +47,15 @@ def test_rate_counters_are_atomic_on_postgresql(pg_stack):
     import datetime as dt
 
     from integrations.directory import audit
-    from tests.directory.test_review_fixes import _hammer
 
     db = pg_stack.services.db
-    results = _hammer(db, "test:pg-concurrent-under", limit=1000)
+    results = hammer(db, "test:pg-concurrent-under", limit=1000)
     with db.session() as s:
         assert audit.count(s, "test:pg-concurrent-under", dt.timedelta(days=1)) == 36 == sum(results)
-    assert sum(_hammer(db, "test:pg-concurrent-over", limit=20)) == 20
+    assert sum(hammer(db, "test:pg-concurrent-over", limit=20)) == 20
 
 
 def test_two_concurrent_submits_change_the_password_once_on_postgresql(slapd, pg_stack):
-    from tests.directory.test_review_fixes import race_two_submits
-
     person = race_two_submits(slapd, pg_stack, "pgxavier", "slack:UPGXAVIER",
                               ("Quartz-Lagoon-Maple-84", "Ember-Summit-Otter-16"))
     with pg_stack.services.db.session() as s:

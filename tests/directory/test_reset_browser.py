@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from integrations.directory import testing
-from tests.directory.conftest import remember, try_bind
+from tests.directory.conftest import link_url, try_bind
+from tests.leakcheck import register_secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.ldap, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -28,10 +29,10 @@ def browser():
 
 def test_phone_user_resets_with_keyboard_and_labels(browser, slapd, ldap_stack):
     weak, good = "Password123!", "Copper-Lantern-Drift-62"
-    remember(weak, good)
+    register_secret(weak, good)
     ldap_stack.press("account.reset_start", user="slack:UFRANK", email="frank@example.com")
     reply = ldap_stack.press("account.reset_link", user="slack:UFRANK", email="frank@example.com")
-    url = next(b.url for b in reply.buttons if b.url)
+    url = link_url(reply)
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()

@@ -19,8 +19,8 @@ from integrations.directory import testing
 from integrations.directory.client import PasswordRejected
 from integrations.directory.factory import build_directory
 from integrations.directory.models import DirectoryAudit
-from tests.directory.conftest import (admin_read, handed_to_it, lock_by_failed_binds, remember,
-                                      tls_server, try_bind)
+from tests.directory.conftest import admin_read, handed_to_it, link_url, lock_by_failed_binds, tls_server, try_bind
+from tests.leakcheck import register_secret
 
 pytestmark = [pytest.mark.samba, pytest.mark.slow]
 ADMIN = f"CN=Administrator,CN=Users,{testing.AD_BASE}"
@@ -51,7 +51,7 @@ def test_service_account_is_not_a_domain_admin(samba):
 
 def test_real_lockout_unlocked_through_the_bot(samba, ad_stack):
     password = testing.demo_password("alice")
-    remember(password)
+    register_secret(password)
     lock_by_failed_binds(samba.url, samba.ca_file, dn("alice"), attempts=3)
     ok, message = try_bind(samba.url, samba.ca_file, dn("alice"), password)
     assert not ok and "775" in message, message  # data 775: account locked
@@ -65,11 +65,11 @@ def test_real_lockout_unlocked_through_the_bot(samba, ad_stack):
 
 def test_reset_through_the_page_sets_unicodepwd(samba, ad_stack):
     new, weak = "Amber-Meadow-Pilot-71", "letmein2024"
-    remember(new, weak, testing.demo_password("bob"))
+    register_secret(new, weak, testing.demo_password("bob"))
     lock_by_failed_binds(samba.url, samba.ca_file, dn("bob"), attempts=3)
     ad_stack.press("account.reset_start", user="slack:UADBOB", email="bob@example.com")
     reply = ad_stack.press("account.reset_link", user="slack:UADBOB", email="bob@example.com")
-    url = next(b.url for b in reply.buttons if b.url)
+    url = link_url(reply)
     with httpx.Client() as web:
         page = web.get(url)
         bad = web.post(url, data={"csrf": form_csrf(page.text), "password": weak, "confirm": weak})
@@ -86,7 +86,7 @@ def test_temporary_password_sets_pwdlastset_zero(samba, ad_stack):
     stack = ad_stack.with_directory(reset_mode="temporary")
     reply = stack.press("account.reset_temporary", user="slack:UADGRACE", email="grace@example.com")
     temp = re.search(r"Temporary password: `([^`]+)`", reply.text).group(1)
-    remember(temp)
+    register_secret(temp)
     assert int(ad_attrs(samba, "grace")["pwdLastSet"]) == 0
     ok, message = try_bind(samba.url, samba.ca_file, dn("grace"), temp)
     assert not ok and "773" in message, message  # data 773: must change password at next logon
@@ -111,7 +111,7 @@ def test_refusals_on_ad(ad_stack, email, code):
 
 
 def test_protected_ad_account_stays_locked(samba, ad_stack):
-    remember(testing.demo_password("carol"))
+    register_secret(testing.demo_password("carol"))
     lock_by_failed_binds(samba.url, samba.ca_file, dn("carol"), attempts=3)
     reply = ad_stack.press("account.unlock", user="slack:UADCAROL", email="carol@example.com")
     assert handed_to_it(reply)
@@ -120,10 +120,10 @@ def test_protected_ad_account_stays_locked(samba, ad_stack):
 
 def test_delegation_is_least_privilege(samba, ad_stack):
     """Outside OU=People the service account cannot reset or unlock, even if the bot's checks were bypassed."""
-    directory = build_directory(ad_stack.settings)
+    directory = build_directory(ad_stack.settings.directory)
     admin = directory.read(dn("sysadmin", "Admins"))
     assert admin is not None
-    remember("Forbidden-Reset-Attempt-55")
+    register_secret("Forbidden-Reset-Attempt-55")
     with pytest.raises(NotPermittedError):
         directory.set_password(admin, "Forbidden-Reset-Attempt-55", must_change=False)
     with pytest.raises(NotPermittedError):
@@ -131,23 +131,22 @@ def test_delegation_is_least_privilege(samba, ad_stack):
     frank = directory.read(dn("frank"))
     with pytest.raises(PasswordRejected):  # AD's own policy (minPwdLength 10) still applies
         directory.set_password(frank, "Ab1-short", must_change=False)
-    remember("Ab1-short")
+    register_secret("Ab1-short")
 
 
 def test_person_details_from_ad(ad_stack):
-    details = build_directory(ad_stack.settings).person_details("alice@example.com")
+    details = build_directory(ad_stack.settings.directory).person_details("alice@example.com")
     assert details["department"] == "Finance" and details["title"] == "Accountant"
     assert details["location"] == "Berlin" and details["manager"].startswith("Bob Martin")
 
 
 def test_lockout_watcher_on_ad(samba, ad_stack):
     from bot.storage.models import Notification
-    from integrations.directory.watch import run_once
 
     ad_stack.press("account.check", user="slack:UADHEIDI", email="heidi@example.com")
     lock_by_failed_binds(samba.url, samba.ca_file, dn("heidi"), attempts=3)
     stack = ad_stack.with_directory(watch_lockouts=True)
-    assert run_once(stack.services) >= 1
+    assert stack.watch_once() >= 1
     with stack.services.db.session() as s:
         notes = s.scalars(select(Notification).where(Notification.user_key == "slack:UADHEIDI")).all()
     assert len(notes) == 1 and "heidi" in notes[0].reply["text"]

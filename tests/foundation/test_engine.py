@@ -104,7 +104,7 @@ def test_two_first_messages_at_once_both_get_answers(make_settings, database_url
     replicas = [Services(settings), Services(settings)]
     migrate.prepare(replicas[0].db)
     for svc in replicas:
-        svc.nlu  # load before racing
+        _ = svc.nlu  # load before racing
     barrier = threading.Barrier(2)
     replies = []
 

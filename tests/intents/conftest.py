@@ -65,3 +65,11 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def parser_for(settings, encoder_provider):
+    """``build_parser`` with the ``[nlu]`` section and the folders of ``settings`` (as the composition root does)."""
+    from intents.factory import NluPaths, build_parser
+
+    paths = settings.paths
+    return build_parser(settings.nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir), encoder_provider)

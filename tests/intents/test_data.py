@@ -114,7 +114,8 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
 
 
 def test_unknown_keys_are_reported_with_lines(tmp_path):
-    text = 'version: "3.1"\nnlu:\n' + _intent("greet", GOOD_A) + "  exmaples: oops\n" + _intent("bye", GOOD_B) + "intent_list: []\n"
+    text = ('version: "3.1"\nnlu:\n' + _intent("greet", GOOD_A) + "  exmaples: oops\n" + _intent("bye", GOOD_B)
+            + "intent_list: []\n")
     err = _problems(tmp_path, text)
     messages = {p.line: p.message for p in err.problems}
     assert "unknown key 'exmaples'" in messages[10]
@@ -136,13 +137,15 @@ def test_intent_with_too_few_examples(tmp_path):
 
 
 def test_entity_used_but_never_defined(tmp_path):
-    err = _problems(tmp_path, 'nlu:\n' + _intent("greet", GOOD_A[:4] + ["hi from [Paris](city)"]) + _intent("bye", GOOD_B))
+    err = _problems(tmp_path, 'nlu:\n' + _intent("greet", GOOD_A[:4] + ["hi from [Paris](city)"])
+                    + _intent("bye", GOOD_B))
     (p,) = err.problems
     assert p.line == 8 and "entity 'city' is used but never defined" in p.message
 
 
 def test_regex_that_does_not_compile(tmp_path):
-    text = 'nlu:\n' + _intent("greet", GOOD_A) + _intent("bye", GOOD_B) + "- regex: ticket\n  examples: |\n    - IT-(\\d+\n"
+    text = ('nlu:\n' + _intent("greet", GOOD_A) + _intent("bye", GOOD_B)
+            + "- regex: ticket\n  examples: |\n    - IT-(\\d+\n")
     err = _problems(tmp_path, text)
     (p,) = err.problems
     assert p.line == 18 and "does not compile" in p.message

@@ -79,7 +79,7 @@ def test_persist_and_load_gives_identical_predictions(default_model, encoder, tm
 
 
 def test_parse_reuses_a_passed_embedding(nlu_settings, encoder):
-    from intents.factory import build_parser
+    from tests.intents.conftest import parser_for
 
     calls = []
 
@@ -87,7 +87,7 @@ def test_parse_reuses_a_passed_embedding(nlu_settings, encoder):
         calls.append(1)
         return encoder
 
-    parser = build_parser(nlu_settings(), provider)
+    parser = parser_for(nlu_settings(), provider)
     shared = encoder.encode_one("my printer is jammed")
     result = parser.parse("my printer is jammed", embedding=shared)
     assert calls == [] and result.intent.name == "printer_issue"
@@ -99,7 +99,7 @@ def test_parse_reuses_a_passed_embedding(nlu_settings, encoder):
 
 def test_build_parser_trains_when_missing_and_retrains_when_data_changes(
         make_settings, sqlite_url, tmp_path, encoder, caplog, seed_embedding_cache):
-    from intents.factory import build_parser
+    from tests.intents.conftest import parser_for
 
     data_dir = tmp_path / "data"
     shutil.copytree(DEFAULT_INTENTS_DIR(), data_dir / "intents")
@@ -107,26 +107,26 @@ def test_build_parser_trains_when_missing_and_retrains_when_data_changes(
     seed_embedding_cache(settings)
     store = ModelStore(settings.paths.models_dir)
     with caplog.at_level(logging.WARNING, logger="intents.factory"):
-        parser = build_parser(settings, lambda: encoder)
+        parser = parser_for(settings, lambda: encoder)
     assert "no trained intent model yet" in caplog.text
     first = store.versions()
     assert len(first) == 1 and parser.parse("hello").intent.name == "greet"
 
     caplog.clear()
-    build_parser(settings, lambda: encoder)  # unchanged data: loads, no training
+    parser_for(settings, lambda: encoder)  # unchanged data: loads, no training
     assert store.versions() == first and caplog.text == ""
 
     smalltalk = data_dir / "intents" / "smalltalk.yml"
     smalltalk.write_text(smalltalk.read_text() + "    - top of the morning to ya\n")
     with caplog.at_level(logging.WARNING, logger="intents.factory"):
-        build_parser(settings, lambda: encoder)
+        parser_for(settings, lambda: encoder)
     assert "training data changed" in caplog.text
     assert len(store.versions()) == 2
 
 
 def test_stale_model_is_kept_with_a_warning_when_auto_train_is_off(nlu_settings, tmp_path, encoder,
                                                                   caplog):
-    from intents.factory import build_parser
+    from tests.intents.conftest import parser_for
 
     data_dir = tmp_path / "data2"
     shutil.copytree(DEFAULT_INTENTS_DIR(), data_dir / "intents")
@@ -134,7 +134,7 @@ def test_stale_model_is_kept_with_a_warning_when_auto_train_is_off(nlu_settings,
         'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - ahoy there\n')
     settings = nlu_settings(paths={"data_dir": str(data_dir)}, nlu={"auto_train": False})
     with caplog.at_level(logging.WARNING, logger="intents.factory"):
-        parser = build_parser(settings, lambda: encoder)
+        parser = parser_for(settings, lambda: encoder)
     assert "run `helpdesk train`" in caplog.text
     assert len(ModelStore(settings.paths.models_dir).versions()) == 1
     assert parser.parse("hello").intent.name == "greet"

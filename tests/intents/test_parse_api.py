@@ -34,7 +34,8 @@ def test_model_parse_has_rasas_shape(nlu_settings):
         entities = {e["entity"]: e for e in body["entities"]}
         assert entities["ticket_key"] == {"entity": "ticket_key", "start": 21, "end": 26,
                                           "value": "IT-42", "extractor": "RegexEntityExtractor"}
-        assert entities["urgency"]["value"] == "high" and text[entities["urgency"]["start"]:entities["urgency"]["end"]] == "urgent"
+        urgency = entities["urgency"]
+        assert urgency["value"] == "high" and text[urgency["start"]:urgency["end"]] == "urgent"
 
         off = httpx.post(f"{base}/model/parse", json={"text": "what's the weather in rome"}, timeout=30).json()
         assert off["intent"]["name"] == "out_of_scope"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.encoding import DIM
 from bot.errors import NluBackendError
 from integrations.rasa.client import RasaNluClient
-from intents.factory import build_parser
 from tests.intents.servers import fake_rasa, free_port
 
 # A response recorded from Rasa 3.6 (DIETClassifier + RegexEntityExtractor + EntitySynonymMapper).
@@ -30,10 +30,28 @@ FALLBACK = {"text": "xyzzy", "intent": {"name": "nlu_fallback", "confidence": 0.
                                                {"name": "greet", "confidence": 0.21}]}
 
 
+def _configured_parser(settings):
+    """The parser the composition root builds for ``settings``; a local encoder must never be needed."""
+    from bot.services import Services
+
+    services = Services(settings, encoder=_NoEncoder())
+    return services.nlu
+
+
+class _NoEncoder:
+    dim = DIM
+
+    def encode(self, texts, **_):
+        pytest.fail("no local encoder for Rasa")
+
+    def encode_one(self, text):
+        pytest.fail("no local encoder for Rasa")
+
+
 def test_parses_through_remote_rasa(make_settings, sqlite_url):
     with fake_rasa(lambda body: (200, RECORDED if body["text"] != "xyzzy" else FALLBACK)) as (url, seen):
         settings = make_settings(sqlite_url, nlu={"backend": "rasa", "rasa_url": url + "/"})
-        parser = build_parser(settings, encoder_provider=lambda: pytest.fail("no local encoder for Rasa"))
+        parser = _configured_parser(settings)
         assert isinstance(parser, RasaNluClient)
         result = parser.parse("my vpn is broken, ticket IT-77")
         assert seen[0]["path"] == "/model/parse" and seen[0]["body"] == {"text": "my vpn is broken, ticket IT-77"}
@@ -60,7 +78,7 @@ def test_rasa_backend_needs_a_url(make_settings, sqlite_url):
     from bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="rasa_url"):
-        build_parser(make_settings(sqlite_url, nlu={"backend": "rasa"}), lambda: None)
+        _configured_parser(make_settings(sqlite_url, nlu={"backend": "rasa"}))
 
 
 @pytest.mark.slow

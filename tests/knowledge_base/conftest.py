@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.encoding import DIM
+
 
 def write(root: Path, rel: str, text: str) -> Path:
     path = root / rel
@@ -83,7 +85,7 @@ class CountingEncoder:
 
     def __init__(self, inner) -> None:
         self.inner = inner
-        self.dim = 384
+        self.dim = DIM
         self.seen: list[str] = []
 
     def encode(self, texts, **kw):
@@ -109,4 +111,4 @@ def kb_settings(make_settings, database_url, articles):
 def kb(kb_settings, migrated_db, counting_encoder):
     from knowledge_base.factory import build_knowledge_base
 
-    return build_knowledge_base(kb_settings, migrated_db, lambda: counting_encoder)
+    return build_knowledge_base(kb_settings.kb, migrated_db, lambda: counting_encoder)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from knowledge_base.importer import prepare_chunks
 from knowledge_base.models import KbArticle, KbArticleVersion
-from knowledge_base.service import prepare_chunks
 from knowledge_base.store import ImportSummary, read_folder, store_articles
 from tests.conftest import shared_path
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.flows.answer import AnswerFlow
 from bot.flows.base import TurnContext
 from bot.messages import Action, Message, Outcome
 from bot.services import Services
@@ -24,13 +23,14 @@ def _turn(services, session, text, groups=frozenset(), action=None):
     state = ConversationState(user_key="terminal:ann", slots={})
     session.add(state)
     msg = Message(text=text, user_key="terminal:ann", groups=frozenset(groups), action=action)
-    return TurnContext(message=msg, services=services, session=session, state=state)
+    return TurnContext(message=msg, session=session, state=state, secrets=services.secrets,
+                       encode=services.encoder.encode_one)
 
 
 def test_answer_quotes_cites_and_asks_for_feedback(services):
     with services.db.session() as session:
         ctx = _turn(services, session, "how do I connect to the vpn from home")
-        reply = AnswerFlow().handle_intent(ctx)
+        reply = services.flows["answer"].handle_intent(ctx)
     assert reply.outcome is Outcome.ANSWERED
     src = reply.sources[0]
     assert (src.article_id, src.path, src.title) == ("network/vpn", "network/vpn.md", "Connecting to the VPN")
@@ -48,7 +48,7 @@ def test_answer_quotes_cites_and_asks_for_feedback(services):
 
 def test_unknown_question_declines_and_offers_a_ticket(services):
     with services.db.session() as session:
-        reply = AnswerFlow().handle_intent(_turn(services, session, "what is on the cafeteria menu today"))
+        reply = services.flows["answer"].handle_intent(_turn(services, session, "what is on the cafeteria menu today"))
     assert reply.outcome is Outcome.DECLINED and reply.sources == []
     assert "don't know" in reply.text
     assert [b.action_id for b in reply.buttons] == ["ticket.open"]
@@ -58,15 +58,15 @@ def test_unknown_question_declines_and_offers_a_ticket(services):
 def test_restricted_article_is_not_cited_to_non_members(services):
     q = "where are the break-glass account passwords kept"
     with services.db.session() as session:
-        staff = AnswerFlow().handle_intent(_turn(services, session, q, groups={"it-staff"}))
+        staff = services.flows["answer"].handle_intent(_turn(services, session, q, groups={"it-staff"}))
         session.rollback()
-        other = AnswerFlow().handle_intent(_turn(services, session, q))
+        other = services.flows["answer"].handle_intent(_turn(services, session, q))
     assert staff.sources[0].article_id == "it-staff/admin"
     assert all(s.article_id != "it-staff/admin" for s in other.sources + other.related)
 
 
 def test_ratings_are_stored_with_the_question(services):
-    flow = AnswerFlow()
+    flow = services.flows["answer"]
     with services.db.session() as session:
         answer = flow.handle_intent(_turn(services, session, "how do I print"))
         session.rollback()
@@ -86,16 +86,17 @@ def test_first_question_on_an_empty_database_imports_inside_the_turn(services):
     with services.db.session() as session:
         ctx = _turn(services, session, "how do I print")
         session.flush()  # as Engine._load_state does: the turn now holds the write lock
-        reply = AnswerFlow().handle_intent(ctx)
+        reply = services.flows["answer"].handle_intent(ctx)
         assert reply.outcome is Outcome.ANSWERED and reply.sources[0].article_id == "help/printing"
     from knowledge_base.factory import build_knowledge_base
 
-    other = build_knowledge_base(services.settings, services.db, lambda: services.encoder)
+    other = build_knowledge_base(services.settings.kb, services.db, lambda: services.encoder)
     assert other.search("how do I print").top.info.id == "help/printing"
 
 
 def test_button_values_never_carry_a_typed_secret(services):
     with services.db.session() as session:
-        reply = AnswerFlow().handle_intent(_turn(services, session, "vpn from home fails, my password is Hunter2xyz"))
+        ctx = _turn(services, session, "vpn from home fails, my password is Hunter2xyz")
+        reply = services.flows["answer"].handle_intent(ctx)
     values = [str(b.value) for b in reply.buttons]
     assert values and all("Hunter2xyz" not in v for v in values)

@@ -70,3 +70,30 @@ def test_help_is_available_for_every_command(cli):
     for cmd in ("import", "export", "list", "show", "history", "lint", "gaps", "eval"):
         result = cli("kb", cmd, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_gaps_groups_the_declined_questions_of_the_analytics(cli, articles, sqlite_url):
+    """The CLI reads the engine's declined turns (within --days) and hands them to gap mining."""
+    import datetime as dt
+
+    from bot.storage.base import utcnow
+    from bot.storage.models import AnalyticsEvent
+    from bot.storage.session import Database
+
+    assert cli("kb", "import", str(articles), "--json").exit_code == 0
+    now = utcnow()
+    db = Database(sqlite_url)
+    with db.session() as s:
+        for n, (text, outcome, age) in enumerate([
+                ("where can I park my car at the office", "declined", 2),
+                ("is there parking for employees", "declined", 1),
+                ("how do I book a parking space", "declined", 200),  # older than --days
+                ("how do I print", "answered", 1)]):
+            s.add(AnalyticsEvent(turn_id=f"t{n}", user_key=f"slack:U{n}", channel="slack", question=text,
+                                 outcome=outcome, created_at=now - dt.timedelta(days=age)))
+    db.dispose()
+    result = cli("kb", "gaps", "--days", "90", "--json")
+    assert result.exit_code == 0, result.output
+    gaps = json.loads(result.output)["gaps"]
+    assert [(g["count"], g["declined"]) for g in gaps] == [(2, 2)]
+    assert gaps[0]["examples"] == ["is there parking for employees", "where can I park my car at the office"]

@@ -6,32 +6,31 @@ import datetime as dt
 
 import pytest
 
-from bot.storage.models import AnalyticsEvent
-from knowledge_base.gaps import chart, find_gaps
+from knowledge_base.gaps import AnsweredQuestion, chart, find_gaps
 from knowledge_base.ratings import record_rating
 
 pytestmark = pytest.mark.slow  # loads the sentence encoder
 
 
-def _declined(session, n, text, when):
-    session.add(AnalyticsEvent(turn_id=f"t{n}", user_key=f"slack:U{n}", channel="slack", question=text,
-                               outcome="declined", created_at=when))
+def _declined(asked, text, when):
+    asked.append(AnsweredQuestion(question=text, outcome="declined", at=when))
 
 
 def test_questions_are_grouped_by_topic(kb, migrated_db, encoder, tmp_path):
     now = dt.datetime(2026, 11, 25, 12, 0)
+    asked: list[AnsweredQuestion] = []
+    for q in ["how do I book a parking space", "where can I park my car at the office",
+              "is there parking for employees"]:
+        _declined(asked, q, now - dt.timedelta(days=3 - len(asked)))
+    for q in ["how do I order business cards", "can I get new business cards printed"]:
+        _declined(asked, q, now)
+    asked.append(AnsweredQuestion(question="how do I print", outcome="answered", at=now,
+                                  top_article_id="help/printing", score=0.8))
     with migrated_db.session() as s:
-        for i, q in enumerate(["how do I book a parking space", "where can I park my car at the office",
-                               "is there parking for employees"]):
-            _declined(s, i, q, now - dt.timedelta(days=3 - i))
-        for i, q in enumerate(["how do I order business cards", "can I get new business cards printed"]):
-            _declined(s, 10 + i, q, now)
         record_rating(s, question="the printer on floor 3 is out of toner", article_id="help/printing",
                       helpful=False, user_key="slack:U9")
-        s.add(AnalyticsEvent(turn_id="ok", user_key="slack:U8", channel="slack", question="how do I print",
-                             outcome="answered"))
     with migrated_db.session() as s:
-        gaps = find_gaps(s, lambda: encoder, kb=kb)
+        gaps = find_gaps(s, asked, lambda: encoder, kb=kb)
     sizes = [g.count for g in gaps]
     assert sizes == [3, 2, 1]
     assert all("park" in q.text for q in gaps[0].questions)

@@ -12,9 +12,8 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def test_bundled_articles_answer_the_calibration_questions(make_settings, sqlite_url, encoder):
-    settings = make_settings(sqlite_url)
-    report = run_eval(settings, ROOT / "data" / "kb", Path(__file__).with_name("questions.jsonl"), lambda: encoder)
+def test_bundled_articles_answer_the_calibration_questions(encoder):
+    report = run_eval(ROOT / "data" / "kb", Path(__file__).with_name("questions.jsonl"), lambda: encoder)
     m = report.metrics()
     assert report.import_errors == [] and report.articles >= 25
     assert m["hit@1"] >= 0.85 and m["hit@5"] >= 0.95, report.to_dict()["misses"]

@@ -29,11 +29,14 @@ def test_unrelated_question_is_below_the_threshold(kb):
     assert not result.answerable and result.confidence < kb.threshold
 
 
-def test_threshold_setting_overrides_the_calibrated_value(kb):
+def test_threshold_setting_overrides_the_calibrated_value(kb, kb_settings, migrated_db, counting_encoder):
+    from knowledge_base.factory import build_knowledge_base
+
     question = "how do I connect to the VPN from home"
     assert kb.search(question).answerable
-    kb.settings.kb.answer_threshold = 0.99
-    assert not kb.search(question).answerable
+    kb_settings.kb.answer_threshold = 0.99
+    strict = build_knowledge_base(kb_settings.kb, migrated_db, lambda: counting_encoder)
+    assert not strict.search(question).answerable
 
 
 def test_stored_vectors_mean_a_restart_encodes_nothing(kb, kb_settings, migrated_db, counting_encoder):
@@ -41,14 +44,14 @@ def test_stored_vectors_mean_a_restart_encodes_nothing(kb, kb_settings, migrated
 
     kb.search("vpn")  # imports + encodes the folder
     counting_encoder.seen.clear()
-    fresh = build_knowledge_base(kb_settings, migrated_db, lambda: counting_encoder)
+    fresh = build_knowledge_base(kb_settings.kb, migrated_db, lambda: counting_encoder)
     vector = counting_encoder.inner.encode_one("printing with my badge")
     result = fresh.search("printing with my badge", vector)
     assert result.top.info.id == "help/printing"
     assert counting_encoder.seen == []  # chunk vectors came from the database, the question's was shared
 
 
-def test_editing_one_article_reindexes_only_that_article(kb, articles, migrated_db, counting_encoder):
+def test_editing_one_article_reindexes_only_that_article(kb, kb_settings, articles, migrated_db, counting_encoder):
     kb.import_dir(articles)
     with migrated_db.session() as s:
         before = {(c.article_id, c.text_hash): c.id for c in s.scalars(select(KbChunk))}
@@ -67,7 +70,7 @@ def test_editing_one_article_reindexes_only_that_article(kb, articles, migrated_
     # a second service instance (another process) picks up exactly that article
     from knowledge_base.factory import build_knowledge_base
 
-    other = build_knowledge_base(kb.settings, migrated_db, lambda: counting_encoder)
+    other = build_knowledge_base(kb_settings.kb, migrated_db, lambda: counting_encoder)
     other.sync()
     path.write_text(path.read_text().replace("Outlook on the web", "Teams on the web"))
     kb.import_dir(articles)

@@ -7,9 +7,10 @@ import os
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -139,6 +140,7 @@ def open_stack(tmp: Path, fake: FakeSlack, models: Path, **slack: Any) -> Iterat
     from bot.server import create_app
     from bot.services import Services
     from bot.storage import migrate
+    from bot.web.slack import slack_adapter
 
     settings = build_settings(tmp, f"sqlite:///{tmp / 'helpdesk.db'}", fake, models=models, **slack)
     services = Services(settings)
@@ -146,7 +148,7 @@ def open_stack(tmp: Path, fake: FakeSlack, models: Path, **slack: Any) -> Iterat
     warm_up(services)
     app = create_app(services, start_workers=False)
     with TestClient(app) as client:
-        yield SlackStack(fake=fake, services=services, adapter=services.slack, client=client)
+        yield SlackStack(fake=fake, services=services, adapter=slack_adapter(app), client=client)
     services.db.dispose()
 
 

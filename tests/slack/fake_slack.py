@@ -181,7 +181,7 @@ class FakeSlack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         self.thread.start()
         return self
 

@@ -19,7 +19,7 @@ from websockets.sync.server import ServerConnection, serve
 
 class FakeSocketMode:
     def __init__(self) -> None:
-        self.outbox: "queue.Queue[dict[str, Any]]" = queue.Queue()
+        self.outbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.sent: dict[str, dict[str, Any]] = {}
         self.acks: dict[str, dict[str, Any]] = {}
         self.violations: list[str] = []
@@ -33,7 +33,7 @@ class FakeSocketMode:
         host, port = self.server.socket.getsockname()[:2]
         return f"ws://{host}:{port}/link/?ticket=test-ticket"
 
-    def start(self) -> "FakeSocketMode":
+    def start(self) -> FakeSocketMode:
         self.thread.start()
         return self
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from bot.cli import slack as slack_cli
 from bot.cli import common
+from bot.cli import slack as slack_cli
 from tests.slack.conftest import APP_TOKEN, BOT_TOKEN
 from tests.slack.fake_slack import FakeSlack
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.channels.slack.adapter import SlackAdapter, clean_text
+from bot.channels.slack.adapter import SlackAdapter, build_slack_adapter
 from bot.channels.slack.dedupe import EventLedger
 from bot.channels.slack.identity import UserResolver
 from bot.channels.slack.models import SlackProcessedEvent
@@ -23,17 +23,21 @@ from tests.slack.fake_slack import FakeSlack
 
 
 @pytest.fixture
-def adapter(fake_slack: FakeSlack, migrated_db: Any, make_settings: Any, database_url: str) -> Any:
+def services(fake_slack: FakeSlack, migrated_db: Any, make_settings: Any, database_url: str) -> Services:
     settings = make_settings(database_url, slack={"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET,
                                                   "api_base_url": fake_slack.base_url})
-    services = Services(settings, db=migrated_db)
-    built = SlackAdapter(services)
+    return Services(settings, db=migrated_db)
+
+
+@pytest.fixture
+def adapter(services: Services) -> Any:
+    built = build_slack_adapter(services)
     yield built
     built.shutdown()
 
 
-def test_notification_sender_dms_users_and_posts_to_channels(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
-    services = adapter.services
+def test_notification_sender_dms_users_and_posts_to_channels(
+        adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
     assert services.channel_senders["slack"] == adapter.delivery.send_notification
     with services.db.session() as session:
         enqueue(session, user_key="slack:U0123ABCD", reply=Reply(text="IT-7 was resolved.", ticket_key="IT-7"))
@@ -47,8 +51,8 @@ def test_notification_sender_dms_users_and_posts_to_channels(adapter: SlackAdapt
     assert channels == [fake_slack.dm_of("U0123ABCD"), fake_slack.dm_of("W0123ABCD"), "C0TRIAGE1", "G0PRIVATE"]
 
 
-def test_a_failing_notification_stays_queued_for_retry(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
-    services = adapter.services
+def test_a_failing_notification_stays_queued_for_retry(
+        adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
     with services.db.session() as session:
         enqueue(session, user_key="slack:C0TRIAGE1", reply=Reply(text="New ticket"))
     fake_slack.fail_next("chat.postMessage", error="not_in_channel")
@@ -71,7 +75,7 @@ def test_private_reply_in_a_public_channel_goes_ephemeral(adapter: SlackAdapter,
 
 
 def test_a_credential_is_shown_ephemerally_even_in_a_dm_and_never_queued(
-        adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
+        adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
     password = "Tmp-Qx7!fjw2Lp9"
     reply = Reply(text=f"Your temporary password: {password}", outcome=Outcome.ACCOUNT_ACTION,
                   private=True, sensitive=True, turn_id="turn-cred-1")
@@ -84,7 +88,7 @@ def test_a_credential_is_shown_ephemerally_even_in_a_dm_and_never_queued(
     fake_slack.fail_next("chat.postEphemeral", error="fatal_error")
     adapter.delivery.reply_in_place(reply, user_id="W0123ABCD", channel="D0DIRECT01", thread_ts=None,
                                     public=False)
-    with adapter.services.db.session() as session:
+    with services.db.session() as session:
         stored = " ".join(str(r.reply) for r in session.scalars(select(Notification)))
     assert "ask me again" in stored and password not in stored
 
@@ -149,14 +153,8 @@ def test_identity_is_cached_until_it_expires(fake_slack: FakeSlack) -> None:
     assert missing.email is None
 
 
-def test_clean_text_strips_the_mention_and_slack_markup() -> None:
-    raw = ("<@UBOTHELP1> my mail &amp; <mailto:a@example.com|a@example.com> on "
-           "<https://x.example.com|the portal> in <#C1|it>")
-    assert clean_text(raw, "UBOTHELP1") == "my mail & a@example.com on the portal in #it"
-    assert clean_text("<@W111> Hi there!") == "Hi there!"
-
-
-def test_a_credential_never_leaves_through_a_response_url(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
+def test_a_credential_never_leaves_through_a_response_url(
+        adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
     """A forged payload can name any response_url: a one-time link must not follow it there."""
     link = "https://helpdesk.example.com/reset/very-secret-one-time-token"
     fake_slack.fail_next("chat.postEphemeral", error="channel_not_found")
@@ -166,7 +164,7 @@ def test_a_credential_never_leaves_through_a_response_url(adapter: SlackAdapter,
     adapter.delivery.reply_in_place(reply, user_id="W0123ABCD", channel="C0NOTMINE1", thread_ts=None,
                                     public=True, response_url=hook, force_ephemeral=True)
     assert fake_slack.calls_to("response_url") == []
-    with adapter.services.db.session() as session:
+    with services.db.session() as session:
         stored = " ".join(str(r.reply) for r in session.scalars(select(Notification)))
     assert "ask me again" in stored and link not in stored
     with pytest.raises(SlackError) as refused:
@@ -175,10 +173,9 @@ def test_a_credential_never_leaves_through_a_response_url(adapter: SlackAdapter,
     assert fake_slack.calls_to("response_url") == []
 
 
-def test_notifications_no_channel_can_push_never_block_the_rest(adapter: SlackAdapter,
+def test_notifications_no_channel_can_push_never_block_the_rest(adapter: SlackAdapter, services: Services,
                                                                 fake_slack: FakeSlack) -> None:
     """Rows for API and terminal users (picked up at their next turn) stay out of the worker's way."""
-    services = adapter.services
     with services.db.session() as session:
         for i in range(120):  # more than one delivery round's worth, all at the head of the queue
             enqueue(session, user_key=f"http:web-{i}", reply=Reply(text=f"IT-{i} was resolved."))
@@ -193,8 +190,8 @@ def test_notifications_no_channel_can_push_never_block_the_rest(adapter: SlackAd
     assert len(waiting) == 240 and all(not r.user_key.startswith("slack:") for r in waiting)
 
 
-def test_a_failing_notification_does_not_delay_the_next(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
-    services = adapter.services
+def test_a_failing_notification_does_not_delay_the_next(
+        adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
     with services.db.session() as session:
         enqueue(session, user_key="slack:C0GONE0001", reply=Reply(text="first"))
         enqueue(session, user_key="slack:C0TRIAGE1", reply=Reply(text="second"))
@@ -204,8 +201,8 @@ def test_a_failing_notification_does_not_delay_the_next(adapter: SlackAdapter, f
     assert deliver_pending(services) == 0  # the failed one waits for its backoff, not at the head
 
 
-def test_two_workers_never_send_the_same_notification(adapter: SlackAdapter, fake_slack: FakeSlack) -> None:
-    services = adapter.services
+def test_two_workers_never_send_the_same_notification(
+        adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
     with services.db.session() as session:
         for i in range(40):
             enqueue(session, user_key="slack:C0TRIAGE1", reply=Reply(text=f"n{i}"))

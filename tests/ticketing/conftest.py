@@ -6,7 +6,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -93,15 +94,32 @@ def bot_url(jira_services) -> Iterator[str]:
 
 @pytest.fixture
 def jira_ticket(jira_services, fake_jira):
-    from integrations.ticketing.worker import run_once
-
     press(jira_services, "alice", "ticket.submit", {"summary": "VPN drops", "details": "error 812"})
-    run_once(jira_services)
+    deliver_outbox(jira_services)
     [t] = tickets(jira_services)
     return t
 
 
 # --------------------------------------------------------------------- driving turns
+def deliver_outbox(services, **kw: Any):
+    """One round of the ticket outbox job, wired as `helpdesk serve` wires it."""
+    from integrations.ticketing.worker import run_once
+
+    return run_once(services.db, services.ticketing, services.settings.ticketing, services.notices, **kw)
+
+
+def due_now(services) -> None:
+    """Make every outbox row due at once (the tests do not wait for the backoff)."""
+    from sqlalchemy import select
+
+    from bot.storage.base import utcnow
+    from integrations.ticketing.models import TicketOutbox
+
+    with services.db.session() as session:
+        for row in session.scalars(select(TicketOutbox)).all():
+            row.next_attempt_at = utcnow()
+
+
 def press(services, user: str, action_id: str, value: dict | None = None, **msg: Any):
     """A button press / form submission through the real engine."""
     from bot.engine import Engine
@@ -132,7 +150,8 @@ def ask_intent(services, user: str, text: str, intent: str, entities: list | Non
     message = Message(text=text, user_key=f"slack:{user}", channel="slack", **_who(user, msg))
     with services.db.session() as session:
         state = engine._load_state(session, message.user_key)
-        ctx = TurnContext(message=message, services=services, session=session, state=state)
+        ctx = TurnContext(message=message, session=session, state=state, secrets=services.secrets,
+                          encode=lambda text: services.encoder.encode_one(text))
         ctx.parse = ParseResult(text=text, intent=IntentScore(intent, 0.95), entities=entities or [])
         reply = services.flows["ticket"].handle_intent(ctx)
         engine._record(ctx, reply)
@@ -163,3 +182,14 @@ def tickets(services) -> list:
 
     with services.db.session() as session:
         return list(session.scalars(select(Ticket).order_by(Ticket.id)).all())
+
+
+def local_ticket(s, key: str) -> None:
+    """A ticket of the local queue (e.g. from before the switch to Jira) with ``key``."""
+    from integrations.ticketing.models import Ticket
+
+    with s.db.session() as session:
+        session.add(Ticket(key=key, idem_key=f"helpdesk-local-{key}", backend="local",
+                           requester_user_key="slack:carol", requester_email="carol@example.com",
+                           participants=[], summary="Local ticket", description="local", status="Open",
+                           status_category="open", components=[], labels=[], extra={}))

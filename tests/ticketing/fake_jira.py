@@ -63,7 +63,7 @@ FIELDS = [
 class SpecIndex:
     """The operations of the OpenAPI document, matchable by method and path."""
 
-    _cache: dict[str, "SpecIndex"] = {}
+    _cache: dict[str, SpecIndex] = {}
 
     def __init__(self, path: Path) -> None:
         self.spec = json.loads(path.read_text())
@@ -79,7 +79,7 @@ class SpecIndex:
         self.ops.sort(key=lambda o: (o[2].count("{"), -len(o[2])))
 
     @classmethod
-    def load(cls, path: Path) -> "SpecIndex":
+    def load(cls, path: Path) -> SpecIndex:
         if str(path) not in cls._cache:
             cls._cache[str(path)] = cls(path)
         return cls._cache[str(path)]
@@ -188,7 +188,7 @@ class FakeJira:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     # --- control ------------------------------------------------------------
-    def start(self) -> "FakeJira":
+    def start(self) -> FakeJira:
         self._thread.start()
         return self
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.messages import Reply
-from tests.ticketing.conftest import notifications, press
+from tests.ticketing.conftest import deliver_outbox, notifications, press
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,6 @@ def test_refused_escalation_is_kept_and_retried_after_the_config_is_fixed(tmp_pa
     """Jira refuses the ticket (unknown project): the row is kept as failed, not lost;
     after fixing the routing, `tickets outbox --retry` delivers it."""
     from bot.services import Services
-    from integrations.ticketing.worker import run_once
     from tests.ticketing.conftest import CLOUD_EMAIL, CLOUD_TOKEN, start_fake
 
     if not database_url.startswith("sqlite"):
@@ -93,7 +92,7 @@ def test_refused_escalation_is_kept_and_retried_after_the_config_is_fixed(tmp_pa
                                                             "jira": {**jira, "intent_routes": bad_route}}),
                      migrated_db)
         press(s, "alice", "ticket.submit", {"summary": "VPN down", "details": "x", "category": "vpn_issue"})
-        assert run_once(s).failed == 1 and fake.state.issues == {}
+        assert deliver_outbox(s).failed == 1 and fake.state.issues == {}
         [told] = notifications(s, "slack:alice")
         assert "couldn't file your ticket" in told.reply["text"] and "saved" in told.reply["text"]
 

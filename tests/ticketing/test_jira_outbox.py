@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from bot.messages import Outcome
 from integrations.ticketing.models import TicketOutbox
-from integrations.ticketing.worker import run_once
-from tests.ticketing.conftest import ask_intent, notifications, press, tickets
+from tests.ticketing.conftest import ask_intent, deliver_outbox, due_now, notifications, press, tickets
 
 
 def _vpn_ticket(s, user="alice", **value):
@@ -27,7 +26,7 @@ def test_create_with_all_fields(jira_services, fake_jira):
     assert reply.outcome is Outcome.ESCALATED and reply.ticket_key is None
     assert "queued" in reply.text and "shortly" in reply.text
     assert fake_jira.state.issues == {}  # nothing leaves the process inside the turn
-    result = run_once(s)
+    result = deliver_outbox(s)
     assert result.delivered == 1
     [issue] = fake_jira.state.issues.values()
     f = issue["fields"]
@@ -68,7 +67,7 @@ def test_directory_details_go_into_the_ticket(migrated_db, make_settings, databa
         s = Services(make_settings(database_url, ticketing=jira_section(fake_jira),
                                    directory=slapd.settings()), migrated_db)
         _vpn_ticket(s)
-        run_once(s)
+        deliver_outbox(s)
     d = next(iter(fake_jira.state.issues.values()))["fields"]["description"]
     for part in ("department: Finance", "title: Accountant", "location: Berlin", "manager: Bob Martin"):
         assert part in d
@@ -77,7 +76,7 @@ def test_directory_details_go_into_the_ticket(migrated_db, make_settings, databa
 def test_unknown_requester_still_creates_the_ticket(jira_services, fake_jira):
     s = jira_services
     press(s, "zoe", "ticket.submit", {"summary": "Need a new mouse", "details": "broken wheel"})
-    assert run_once(s).delivered == 1
+    assert deliver_outbox(s).delivered == 1
     [issue] = fake_jira.state.issues.values()
     assert "reporter" not in issue["fields"] or issue["fields"]["reporter"] is None
     assert "zoe@example.com" in issue["fields"]["description"]
@@ -88,24 +87,24 @@ def test_jira_down_then_back_delivers_exactly_once(jira_services, fake_jira):
     fake_jira.fail("500")
     _vpn_ticket(s)
     for _ in range(3):
-        assert run_once(s).delivered == 0
-        _due_now(s)
+        assert deliver_outbox(s).delivered == 0
+        due_now(s)
     fake_jira.fail("429")
-    assert run_once(s).retried == 1
-    _due_now(s)
+    assert deliver_outbox(s).retried == 1
+    due_now(s)
     fake_jira.fail("timeout", delay=1.0)
-    assert run_once(s).retried == 1
-    _due_now(s)
+    assert deliver_outbox(s).retried == 1
+    due_now(s)
     with s.db.session() as session:
         [row] = session.scalars(select(TicketOutbox)).all()
         assert row.status == "pending" and row.attempts == 5 and row.last_error
     assert notifications(s, "slack:alice") == []
     fake_jira.fail(None)
-    assert run_once(s).delivered == 1
+    assert deliver_outbox(s).delivered == 1
     assert len(fake_jira.state.issues) == 1
     assert len(notifications(s, "slack:alice")) == 1
-    _due_now(s)
-    assert run_once(s).delivered == 0  # nothing left to do
+    due_now(s)
+    assert deliver_outbox(s).delivered == 0  # nothing left to do
 
 
 def test_lost_response_is_adopted_not_duplicated(jira_services, fake_jira):
@@ -113,10 +112,10 @@ def test_lost_response_is_adopted_not_duplicated(jira_services, fake_jira):
     s = jira_services
     _vpn_ticket(s)
     fake_jira.fail("lost_response", times=1, delay=1.0)  # the create
-    assert run_once(s).retried == 1
+    assert deliver_outbox(s).retried == 1
     assert len(fake_jira.state.issues) == 1  # it does exist in Jira
-    _due_now(s)
-    result = run_once(s)
+    due_now(s)
+    result = deliver_outbox(s)
     assert result.delivered == 1 and result.adopted == 1
     assert len(fake_jira.state.issues) == 1 and fake_jira.state.create_calls == 1
     assert tickets(s)[0].key == next(iter(fake_jira.state.issues))
@@ -125,7 +124,7 @@ def test_lost_response_is_adopted_not_duplicated(jira_services, fake_jira):
 def test_status_in_chat_is_live_from_jira_and_reporter_only(jira_services, fake_jira):
     s = jira_services
     _vpn_ticket(s)
-    run_once(s)
+    deliver_outbox(s)
     fake_jira.set_status("NET-1", "indeterminate", assignee="bob@example.com")
     reply = ask_intent(s, "alice", "status of NET-1?", "ticket_status")
     assert "being worked on by Bob Example" in reply.text and "Assignee: Bob Example" in reply.text
@@ -147,15 +146,15 @@ def test_queued_ticket_shows_in_my_tickets(jira_services, fake_jira):
 def test_comment_existing_goes_to_jira_once_even_through_an_outage(jira_services, fake_jira):
     s = jira_services
     _vpn_ticket(s)
-    run_once(s)
+    deliver_outbox(s)
     again = _vpn_ticket(s, summary="VPN disconnects every ten minutes again", extra={})
     assert again.outcome is Outcome.COLLECTING
     fake_jira.fail("lost_response", times=1, delay=1.0)  # the comment is added, the answer lost
     done = press(s, "alice", again.buttons[0].action_id, again.buttons[0].value)
     assert done.outcome is Outcome.ESCALATED and "NET-1" in done.text
-    assert run_once(s).retried == 1
-    _due_now(s)
-    assert run_once(s).delivered == 1
+    assert deliver_outbox(s).retried == 1
+    due_now(s)
+    assert deliver_outbox(s).delivered == 1
     [comment] = fake_jira.state.comments["NET-1"]
     assert "GlobalProtect error 812" in comment["body"] and "via the helpdesk bot" in comment["body"]
 
@@ -167,22 +166,14 @@ def test_comment_on_a_queued_ticket_waits_for_the_ticket(jira_services, fake_jir
     again = _vpn_ticket(s, summary="VPN disconnects every ten minutes again", extra={})
     done = press(s, "alice", again.buttons[0].action_id, again.buttons[0].value)
     assert "your queued ticket" in done.text
-    run_once(s)
+    deliver_outbox(s)
     fake_jira.fail(None)
-    _due_now(s)
-    run_once(s)  # creates the issue; the comment still waits for its key
-    _due_now(s)
-    run_once(s)
+    due_now(s)
+    deliver_outbox(s)  # creates the issue; the comment still waits for its key
+    due_now(s)
+    deliver_outbox(s)
     assert len(fake_jira.state.issues) == 1
     assert len(fake_jira.state.comments["NET-1"]) == 1
-
-
-def _due_now(s) -> None:
-    from bot.storage.base import utcnow
-
-    with s.db.session() as session:
-        for row in session.scalars(select(TicketOutbox)).all():
-            row.next_attempt_at = utcnow()
 
 
 def test_two_workers_at_once_create_each_ticket_once(jira_services, fake_jira):
@@ -195,7 +186,7 @@ def test_two_workers_at_once_create_each_ticket_once(jira_services, fake_jira):
     results = []
 
     def work() -> None:
-        results.append(run_once(s))
+        results.append(deliver_outbox(s))
 
     threads = [threading.Thread(target=work) for _ in range(2)]
     for t in threads:
@@ -214,9 +205,9 @@ def test_secrets_stay_out_of_tickets_and_logs(jira_services, fake_jira, caplog):
     press(s, "alice", "ticket.submit", {"summary": "Jira token not working",
                                         "details": f"I pasted {token} and my password: hunter22"})
     fake_jira.fail("500", times=1)
-    run_once(s)
-    _due_now(s)
-    run_once(s)
+    deliver_outbox(s)
+    due_now(s)
+    deliver_outbox(s)
     [issue] = fake_jira.state.issues.values()
     assert token not in issue["fields"]["description"] and "hunter22" not in issue["fields"]["description"]
     assert token not in tickets(s)[0].description

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from tests.ticketing.conftest import jira_spec
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "ticket_outbox.py"
+from tests.ticketing.outage import measure
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("deployment", ["cloud", "server"])
 def test_outage_loses_and_duplicates_nothing_while_naive_retry_duplicates(tmp_path, deployment):
     jira_spec()  # skips with a reason when ../shared is absent
-    spec = importlib.util.spec_from_file_location("ticket_outbox_bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    ours = bench.measure(20, idempotent=True, deployment=deployment, lost=4, workdir=tmp_path)
+    ours = measure(20, idempotent=True, deployment=deployment, lost=4, workdir=tmp_path)
     assert ours["contract_violations"] == 0
     assert ours["issues_in_jira"] == 20 and ours["tickets_with_key"] == 20
     assert ours["duplicates"] == 0 and ours["lost"] == 0
-    naive = bench.measure(20, idempotent=False, deployment=deployment, lost=4, workdir=tmp_path)
+    naive = measure(20, idempotent=False, deployment=deployment, lost=4, workdir=tmp_path)
     assert naive["duplicates"] == 4  # the check is what prevents them

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from bot.channels.slack import texts
 from bot.messages import Action, Button, Reply, Source
 
 MAX_BLOCKS_MESSAGE = 50
@@ -53,10 +54,12 @@ def mrkdwn(text: str) -> str:
 
 
 def valid_url(url: str | None) -> bool:
-    return bool(url) and len(url) <= URL_LENGTH and url.startswith(("http://", "https://"))  # type: ignore[union-attr]
+    """An http(s) URL Slack accepts in a link or a button."""
+    return url is not None and len(url) <= URL_LENGTH and url.startswith(("http://", "https://"))
 
 
 def link(url: str | None, title: str) -> str:
+    """``<url|title>`` in mrkdwn, or just the (escaped) title when the URL is not usable."""
     label = escape(title).replace("|", "¦")
     return f"<{url}|{label}>" if valid_url(url) else label
 
@@ -86,19 +89,23 @@ def _drop_open_entity(text: str) -> str:
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
+    """A plain_text object cut to ``limit`` (never empty: Slack refuses that)."""
     return {"type": "plain_text", "text": truncate(text or " ", limit) or " ", "emoji": True}
 
 
 def section(text: str, *, more: str = "") -> dict[str, Any]:
+    """A mrkdwn section block within Slack's text limit."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT, more=more)}}
 
 
-def context(*texts: str) -> dict[str, Any]:
-    elements = [{"type": "mrkdwn", "text": truncate(t, CONTEXT_TEXT)} for t in texts if t][:CONTEXT_ELEMENTS]
+def context(*lines: str) -> dict[str, Any]:
+    """A context block (small grey text), one element per non-empty line."""
+    elements = [{"type": "mrkdwn", "text": truncate(t, CONTEXT_TEXT)} for t in lines if t][:CONTEXT_ELEMENTS]
     return {"type": "context", "elements": elements}
 
 
 def header(text: str) -> dict[str, Any]:
+    """A header block (plain text, 150 characters at most)."""
     return {"type": "header", "text": plain(text, HEADER_TEXT)}
 
 
@@ -137,11 +144,12 @@ def decode_value(raw: str | None) -> Action | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("a"), str):
         return None
-    value = data.get("v") if isinstance(data.get("v"), dict) else {}
-    return Action(action_id=data["a"], value=value)
+    value = data.get("v")
+    return Action(action_id=data["a"], value=value if isinstance(value, dict) else {})
 
 
 def button_element(button: Button, index: int) -> dict[str, Any]:
+    """One button; its value carries the engine Action (see :func:`decode_value`)."""
     element: dict[str, Any] = {
         "type": "button",
         "text": plain(button.label, BUTTON_TEXT),
@@ -171,18 +179,20 @@ def action_blocks(buttons: list[Button], *, start: int = 0) -> list[dict[str, An
 
 # --- the reply ----------------------------------------------------------------
 def source_line(source: Source) -> str:
+    """The article an answer comes from: title (linked), section, review date."""
     parts = [f":page_facing_up: *{link(source.url, source.title)}*"]
     if source.section:
         parts.append(f"› {escape(source.section)}")
     if source.review_by:
-        parts.append(f"· review date {escape(str(source.review_by))}")
+        parts.append(texts.REVIEW_DATE.format(date=escape(str(source.review_by))))
     return " ".join(parts)
 
 
 def full_article_link(reply: Reply) -> str:
+    """What a shortened answer ends with: a link to the whole article (or nothing)."""
     for source in reply.sources:
         if valid_url(source.url):
-            return f"\n<{source.url}|Read the full article>"
+            return f"\n<{source.url}|{texts.READ_FULL_ARTICLE}>"
     return ""
 
 
@@ -227,13 +237,13 @@ def render_reply(reply: Reply, *, extra_buttons: list[Button] | None = None,
         tail.append(context(source_line(source)))
     if reply.related:
         related = " · ".join(link(r.url, r.title) for r in reply.related)
-        tail.append(context(f"Related: {related}"))
+        tail.append(context(texts.RELATED.format(links=related)))
     if reply.ticket_key and reply.ticket_key not in reply.text:
-        tail.append(context(f"Ticket: *{link(reply.ticket_url, reply.ticket_key)}*"))
+        tail.append(context(texts.TICKET_LINE.format(link=link(reply.ticket_url, reply.ticket_key))))
     buttons = list(reply.buttons)
     if reply.form is not None:
-        buttons.append(Button(label=f"{reply.form.title}…", action_id=FORM_ACTION, style="primary",
-                              value={"kind": reply.form.kind, "submit": reply.form.submit_action,
+        buttons.append(Button(label=texts.FORM_BUTTON.format(title=reply.form.title), action_id=FORM_ACTION,
+                              style="primary", value={"kind": reply.form.kind, "submit": reply.form.submit_action,
                                      "title": reply.form.title, "fields": reply.form.fields}))
     buttons += extra_buttons or []
     buttons = buttons[:ACTIONS_ELEMENTS * 2]
@@ -245,4 +255,4 @@ def render_reply(reply: Reply, *, extra_buttons: list[Button] | None = None,
 
 def fallback_text(reply: Reply) -> str:
     """Plain text for notifications and clients that cannot show blocks."""
-    return truncate(reply.text or "(no text)", FALLBACK_TEXT)
+    return truncate(reply.text or texts.NO_TEXT, FALLBACK_TEXT)

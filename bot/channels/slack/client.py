@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Optional
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RetryHandler, RetryState
@@ -25,14 +24,14 @@ class RetryAfterHandler(RetryHandler):
         self.waits: list[float] = []
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest,
-                   response: Optional[HttpResponse] = None, error: Optional[Exception] = None) -> bool:
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
         return response is not None and response.status_code == 429
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
-                                 response: Optional[HttpResponse] = None,
-                                 error: Optional[Exception] = None) -> None:
+                                 response: HttpResponse | None = None,
+                                 error: Exception | None = None) -> None:
         if response is None:  # pragma: no cover - _can_retry guarantees a response
-            raise error  # type: ignore[misc]
+            raise error if error is not None else RuntimeError("no response to retry")
         wait = 1.0
         for key, values in response.headers.items():
             if key.lower() == "retry-after" and values:
@@ -48,6 +47,7 @@ class RetryAfterHandler(RetryHandler):
 
 
 def base_url(settings: SlackSettings) -> str:
+    """The Web API base URL, with the trailing slash the SDK expects."""
     url = settings.api_base_url
     return url if url.endswith("/") else url + "/"
 

@@ -1,8 +1,10 @@
 """Posting replies to Slack: threads, ephemerals, DMs — and never losing one.
 
-If Slack still refuses after the client's own 429/connection retries, the reply
-goes to the notification outbox (bot.notify) addressed to the user's DM, and the
-background worker delivers it later through :meth:`Delivery.send_notification`.
+Where a reply may appear is decided by :mod:`bot.channels.slack.privacy`; this
+module carries it out. If Slack still refuses after the client's own
+429/connection retries, the reply goes to the notification outbox
+(bot.notify) addressed to the user's DM, and the background worker delivers it
+later through :meth:`Delivery.send_notification`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.channels.slack.blocks import render_reply
+from bot.channels.slack import privacy
+from bot.channels.slack.blocks import MAX_BLOCKS_MESSAGE, render_reply
 from bot.errors import SlackError
 from bot.messages import Button, Reply
 from bot.notify import enqueue
@@ -26,6 +29,7 @@ NOT_REACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "restrict
 
 
 def is_user_id(slack_id: str) -> bool:
+    """User ids (U…, W…) are DMed; anything else is a conversation id to post in."""
     return slack_id[:1] in ("U", "W")
 
 
@@ -40,29 +44,32 @@ class Delivery:
 
     # --- primitives -----------------------------------------------------------
     def dm_channel(self, user_id: str) -> str:
+        """The DM conversation with ``user_id`` (conversations.open, remembered)."""
         with self._lock:
             known = self._dm_channels.get(user_id)
         if known:
             return known
-        data = self.client.conversations_open(users=user_id).data
-        channel = str((data.get("channel") or {}).get("id"))  # type: ignore[union-attr]
+        opened = self.client.conversations_open(users=user_id).get("channel")
+        channel = str(opened.get("id") if isinstance(opened, dict) else None)
         with self._lock:
             self._dm_channels[user_id] = channel
         return channel
 
     def post(self, reply: Reply, *, channel: str, thread_ts: str | None = None,
-             extra_buttons: list[Button] | None = None, note: str | None = None) -> dict[str, Any]:
+             extra_buttons: list[Button] | None = None, note: str | None = None) -> None:
+        """chat.postMessage (with an optional context line on top)."""
         text, blocks = render_reply(reply, extra_buttons=extra_buttons)
         if note:
             blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-            blocks = blocks[:50]
+            blocks = blocks[:MAX_BLOCKS_MESSAGE]
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             args["thread_ts"] = thread_ts
-        return self.client.chat_postMessage(**args).data  # type: ignore[return-value]
+        self.client.chat_postMessage(**args)
 
     def post_ephemeral(self, reply: Reply, *, channel: str, user_id: str, thread_ts: str | None = None,
                        extra_buttons: list[Button] | None = None) -> None:
+        """chat.postEphemeral: only ``user_id`` sees it, and only until they reload."""
         text, blocks = render_reply(reply, extra_buttons=extra_buttons)
         args: dict[str, Any] = {"channel": channel, "user": user_id, "text": text, "blocks": blocks}
         if thread_ts:
@@ -71,7 +78,8 @@ class Delivery:
 
     def respond(self, response_url: str, reply: Reply, *, in_channel: bool = False,
                 extra_buttons: list[Button] | None = None) -> None:
-        if reply.sensitive:  # a response_url is just a URL in the payload: never trust it with a credential
+        """Answer through the payload's ``response_url`` (never with a credential)."""
+        if not privacy.may_use_response_url(reply):
             raise SlackError(detail="refusing to send a one-time credential to a response_url")
         text, blocks = render_reply(reply, extra_buttons=extra_buttons)
         result = WebhookClient(response_url, timeout=self.client.timeout).send(
@@ -85,14 +93,19 @@ class Delivery:
         """A direct message (conversations.open + chat.postMessage)."""
         self.post(reply, channel=self.dm_channel(user_id))
 
+    def to_user_or_park(self, reply: Reply, user_id: str) -> None:
+        """A direct message; queued for the worker if Slack refuses."""
+        try:
+            self.to_user(reply, user_id)
+        except Exception as exc:
+            self.park(reply, user_id, exc)
+
     def reply_in_place(self, reply: Reply, *, user_id: str, channel: str, thread_ts: str | None,
                        public: bool, response_url: str | None = None, force_ephemeral: bool = False,
                        extra_buttons: list[Button] | None = None) -> None:
-        """Answer where the employee asked; private content in a public place goes ephemeral."""
+        """Answer where the employee asked; what privacy says is for them alone goes ephemeral."""
         try:
-            # a credential (temporary password, one-time link) is shown once and never kept
-            # in the conversation's history: ephemeral even in a DM
-            if force_ephemeral or reply.sensitive or (public and reply.private):
+            if privacy.must_be_ephemeral(reply, public=public, forced=force_ephemeral):
                 self._ephemeral(reply, user_id=user_id, channel=channel, thread_ts=thread_ts,
                                 response_url=response_url, extra_buttons=extra_buttons)
             else:
@@ -106,7 +119,8 @@ class Delivery:
             self.post_ephemeral(reply, channel=channel, user_id=user_id, thread_ts=thread_ts,
                                 extra_buttons=extra_buttons)
         except SlackApiError as exc:
-            if response_url and not reply.sensitive and exc.response.get("error") in NOT_REACHABLE:
+            if (response_url and privacy.may_use_response_url(reply)
+                    and exc.response.get("error") in NOT_REACHABLE):
                 self.respond(response_url, reply, extra_buttons=extra_buttons)
                 return
             raise
@@ -115,7 +129,7 @@ class Delivery:
         """Slack refused even after retries: queue the reply for the user's DM (worker retries)."""
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         log.warning("Slack reply not delivered (%s); queued for %s", error, user_id)
-        reply.private = True
+        reply = privacy.for_the_dm_outbox(reply)
         with self.db.session() as session:
             enqueue(session, user_key=f"slack:{user_id}", reply=reply,
                     dedupe_key=f"slack-reply:{reply.turn_id}" if reply.turn_id else None)

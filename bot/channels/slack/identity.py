@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SlackUser:
+    """A Slack user as the bot knows them (``users.info``)."""
+
     user_id: str
     email: str | None = None      # from the Slack profile: verified by Slack, never typed in chat
     display_name: str | None = None
@@ -39,11 +42,11 @@ class UserResolver:
             if hit is not None and hit[0] > now:
                 return hit[1]
         try:
-            data = self.client.users_info(user=user_id).data
+            found_user = self.client.users_info(user=user_id).get("user")
         except SlackApiError as exc:  # keep going without an e-mail; flows then ask or escalate
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
             return SlackUser(user_id=user_id)
-        user = data.get("user") or {}  # type: ignore[union-attr]
+        user: dict[str, Any] = found_user if isinstance(found_user, dict) else {}
         profile = user.get("profile") or {}
         name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
                 or user.get("name") or None)

@@ -5,36 +5,38 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.channels.slack import texts
 from bot.channels.slack.blocks import plain, truncate
 from bot.messages import Action
+from integrations.ticketing import URGENCY_LABELS
 
 TICKET_CALLBACK = "helpdesk.ticket"
-URGENCIES = [("low", "Low"), ("normal", "Normal"), ("high", "High — I can't work"),
-             ("critical", "Critical — many people affected")]
 MODAL_TITLE = 24          # title, submit and close texts
 PRIVATE_METADATA = 3000
 SUMMARY_MAX = 250
 DETAILS_MAX = 3000
 LABEL = 2000
+OPTION_TEXT = 75
+PLACEHOLDER = 150
 
 
 def ticket_modal(fields: dict[str, Any], *, submit_action: str = "ticket.submit",
-                 title: str = "Open a ticket", channel: str | None = None,
+                 title: str = texts.TICKET_FORM_TITLE, channel: str | None = None,
                  thread_ts: str | None = None) -> dict[str, Any]:
     """A modal with summary (prefilled), details and urgency; submits to ``submit_action``."""
     summary = truncate(str(fields.get("summary") or "").strip(), SUMMARY_MAX)
     details = truncate(str(fields.get("details") or "").strip(), DETAILS_MAX)
     urgency = str(fields.get("urgency") or "normal")
-    if urgency not in dict(URGENCIES):
+    if urgency not in URGENCY_LABELS:
         urgency = "normal"
-    options = [{"text": plain(label, 75), "value": value} for value, label in URGENCIES]
+    options = [{"text": plain(label, OPTION_TEXT), "value": value} for value, label in URGENCY_LABELS.items()]
     summary_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "value",
                                      "max_length": SUMMARY_MAX}
     if summary:
         summary_input["initial_value"] = summary
     details_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": True,
                                      "max_length": DETAILS_MAX,
-                                     "placeholder": plain("What happened, error messages, what you tried", 150)}
+                                     "placeholder": plain(texts.DETAILS_PLACEHOLDER, PLACEHOLDER)}
     if details:
         details_input["initial_value"] = details
     meta = {"submit": submit_action, "channel": channel, "thread_ts": thread_ts}
@@ -42,19 +44,28 @@ def ticket_modal(fields: dict[str, Any], *, submit_action: str = "ticket.submit"
         "type": "modal",
         "callback_id": TICKET_CALLBACK,
         "title": plain(title, MODAL_TITLE),
-        "submit": plain("Create ticket", MODAL_TITLE),
-        "close": plain("Cancel", MODAL_TITLE),
+        "submit": plain(texts.TICKET_FORM_SUBMIT, MODAL_TITLE),
+        "close": plain(texts.TICKET_FORM_CANCEL, MODAL_TITLE),
         "private_metadata": json.dumps(meta, separators=(",", ":"))[:PRIVATE_METADATA],
         "blocks": [
-            {"type": "input", "block_id": "summary", "label": plain("Summary", LABEL),
+            {"type": "input", "block_id": "summary", "label": plain(texts.SUMMARY_LABEL, LABEL),
              "element": summary_input},
-            {"type": "input", "block_id": "details", "label": plain("Details", LABEL), "optional": True,
+            {"type": "input", "block_id": "details", "label": plain(texts.DETAILS_LABEL, LABEL), "optional": True,
              "element": details_input},
-            {"type": "input", "block_id": "urgency", "label": plain("Urgency", LABEL),
+            {"type": "input", "block_id": "urgency", "label": plain(texts.URGENCY_LABEL, LABEL),
              "element": {"type": "static_select", "action_id": "value", "options": options,
                          "initial_option": next(o for o in options if o["value"] == urgency)}},
         ],
     }
+
+
+def form_modal(value: dict[str, Any], *, channel: str | None, thread_ts: str | None) -> dict[str, Any]:
+    """The modal for a rendered form button's value (``{fields, submit, title}``, see blocks.render_reply)."""
+    fields = value.get("fields") or {}
+    return ticket_modal(fields if isinstance(fields, dict) else {},
+                        submit_action=str(value.get("submit") or "ticket.submit"),
+                        title=str(value.get("title") or texts.TICKET_FORM_TITLE), channel=channel,
+                        thread_ts=thread_ts)
 
 
 def read_submission(view: dict[str, Any]) -> tuple[Action, dict[str, Any]]:

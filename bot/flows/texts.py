@@ -1,0 +1,10 @@
+"""What the engine and every flow say in common (each capability keeps its own wording in its flow)."""
+
+from __future__ import annotations
+
+BUTTON_EXPIRED = "That button has expired. What can I help you with?"
+DIDNT_CATCH = "I didn't catch that. What can I help you with?"
+CANCELLED = "OK, cancelled. What else can I help you with?"
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again, or ask for a ticket."
+
+__all__ = ["BUTTON_EXPIRED", "CANCELLED", "DIDNT_CATCH", "SOMETHING_WENT_WRONG"]
