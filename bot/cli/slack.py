@@ -112,6 +112,7 @@ def socket(workers: bool = typer.Option(True, help="Also run the background jobs
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.connect()
+    adapter.start()  # answer what a replica that died left acknowledged but unanswered
     console.print("Connected to Slack over Socket Mode. Ctrl-C to stop.")
     try:
         stop.wait()

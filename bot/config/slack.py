@@ -27,6 +27,14 @@ class SlackSettings(Section):
     max_retry_after_seconds: float = Field(default=120.0, gt=0)
     listener_threads: int = Field(default=8, ge=1)
     socket_mode_in_server: bool = True  # `helpdesk serve` also connects Socket Mode when app_token is set
+    # abuse limits: requests over this size are refused (413) before they are read; turns per user and minute
+    max_request_kb: int = Field(default=512, ge=16, le=1024)
+    turns_per_minute: int = Field(default=20, ge=1)
+    # acknowledged events: a replica owns the ones it took for this long without renewing its claim;
+    # after that (it died) any replica answers them, checking every recovery_interval_seconds
+    event_lease_seconds: int = Field(default=60, ge=5)
+    recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    event_max_attempts: int = Field(default=3, ge=1)
 
     @property
     def configured(self) -> bool:

@@ -1,5 +1,11 @@
 """``POST /slack/events``: events, interactivity and slash commands (one Request URL for all three).
 
+In this order, each step before the next one reads more of the request: the
+declared size (413 over ``slack.max_request_kb``, before reading), the body
+read up to that size, the signature over the raw bytes (401; a timestamp that is
+not a number is a bad signature, not an error), and only then parsing (400 for
+a body that is not what Slack sends). Request bodies are never logged.
+
 Also starts Socket Mode alongside the server when ``slack.app_token`` is set.
 Returns no router when Slack is not configured. The running adapter is kept on
 the app, ``app.state.slack`` (read it with :func:`slack_adapter`).
@@ -7,12 +13,16 @@ the app, ``app.state.slack`` (read it with :func:`slack_adapter`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.services import Services
@@ -21,15 +31,46 @@ if TYPE_CHECKING:
     from bot.channels.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
+MAX_CLOCK_SKEW = 60 * 5  # Slack's replay window
+
+
+def signature_ok(secret: str, raw: bytes, timestamp: str | None, signature: str | None,
+                 now: float | None = None) -> bool:
+    """Slack's v0 signature over the raw body; any malformed header is simply a bad signature."""
+    if not timestamp or not signature or not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    if not signature.isascii() or abs((time.time() if now is None else now) - int(timestamp)) > MAX_CLOCK_SKEW:
+        return False
+    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw,
+                                hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def _refused(status: int, error: str) -> Response:
+    return JSONResponse({"error": error}, status_code=status)
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes ``limit`` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            return None
+    return bytes(raw)
 
 
 def build_router(services: Services) -> APIRouter | None:
-    """The ``/slack/events`` route and the adapter's lifespan (Socket Mode, shutdown); None without Slack."""
+    """The ``/slack/events`` route and the adapter's lifespan (Socket Mode, recovery, shutdown); None without Slack."""
     settings = services.settings.slack
     if not settings.configured:
         return None
     from slack_bolt.request import BoltRequest
 
+    from bot.channels.slack import shape
     from bot.channels.slack.adapter import build_slack_adapter
 
     adapter = build_slack_adapter(services)
@@ -37,6 +78,7 @@ def build_router(services: Services) -> APIRouter | None:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.slack = adapter  # tests and tools reach the running adapter here
+        adapter.start()  # answer what a replica that died left acknowledged but unanswered
         runner = None
         if settings.socket_mode_enabled and settings.socket_mode_in_server:
             from bot.channels.slack.socket_mode import SocketModeRunner
@@ -56,13 +98,26 @@ def build_router(services: Services) -> APIRouter | None:
             await run_in_threadpool(adapter.shutdown)
 
     router = APIRouter(lifespan=lifespan)
-    if not settings.http_enabled:
+    if not settings.http_enabled or settings.signing_secret is None:
         return router
+    secret = settings.signing_secret.get_secret_value()
+    limit = settings.max_request_kb * 1024
 
     @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8", errors="replace")
-        bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
+        raw = await read_capped(request, limit)
+        if raw is None:
+            return _refused(413, "request body too large")
+        if not signature_ok(secret, raw, request.headers.get("x-slack-request-timestamp"),
+                            request.headers.get("x-slack-signature")):
+            return _refused(401, "invalid request")
+        try:
+            body = raw.decode("utf-8")
+            bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
+        except Exception:  # noqa: BLE001 - signed, but not a payload Slack sends (bad UTF-8, JSON, nesting)
+            return _refused(400, "malformed payload")
+        if not isinstance(bolt_request.body, dict) or shape.problem(bolt_request.body) is not None:
+            return _refused(400, "malformed payload")
         bolt_response = await run_in_threadpool(adapter.app.dispatch, bolt_request)
         headers = {k: v[0] for k, v in bolt_response.headers.items() if v and k.lower() != "content-length"}
         return Response(content=bolt_response.body, status_code=bolt_response.status, headers=headers)

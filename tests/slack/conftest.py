@@ -129,7 +129,7 @@ def build_settings(tmp: Path, database_url: str, fake: FakeSlack, *, models: Pat
         "kb": {"articles_dir": str(ROOT / "data" / "kb")},
         "server": {"run_workers": False},
         "slack": {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET, "api_base_url": fake.base_url,
-                  "socket_mode_in_server": False, **slack},
+                  "socket_mode_in_server": False, "turns_per_minute": 1000, **slack},
     }
     return load_settings(empty, environ=env, **values)
 

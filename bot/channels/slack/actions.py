@@ -1,8 +1,8 @@
-"""Interactivity: button clicks, the ticket modal (open and submit) and "Share in channel".
+"""Interactivity jobs: button clicks, the ticket modal (open and submit) and "Share in channel".
 
 A click that opens a form must call ``views.open`` within 3 s of the click (the
-``trigger_id`` expires), so :meth:`Interactions.ack_action` does that right after the
-ack; everything else runs after the ack in :meth:`Interactions.on_action`.
+``trigger_id`` expires), so :meth:`Interactions.open_form` runs right after the
+ack; a click taken over after a crash (no trigger any more) asks in chat instead.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack import privacy, texts
 from bot.channels.slack.blocks import FORM_ACTION, MAX_BLOCKS_MESSAGE, SHARE_ACTION, decode_value
 from bot.channels.slack.delivery import Delivery
-from bot.channels.slack.modals import form_modal, read_submission
-from bot.channels.slack.payloads import Payload, clicker_of, first_action, in_ephemeral, in_view, is_public, where
+from bot.channels.slack.jobs import Job
+from bot.channels.slack.modals import form_modal
+from bot.channels.slack.payloads import is_public
 from bot.channels.slack.sharing import SharedReplies
 from bot.channels.slack.turns import Turns
 from bot.messages import Action, Outcome, Reply
@@ -29,8 +29,14 @@ MODAL_ACTIONS = {"ticket.open", FORM_ACTION}
 FEEDBACK_ACTION = "answer.feedback"
 
 
+def action_of(job: Job) -> Action:
+    """The engine Action a click job stands for."""
+    value = job.get("value")
+    return Action(str(job.get("action_id")), value if isinstance(value, dict) else {})
+
+
 class Interactions:
-    """``block_actions`` and ``view_submission`` listeners."""
+    """Button and modal-submission jobs."""
 
     def __init__(self, client: WebClient, turns: Turns, delivery: Delivery, shared: SharedReplies, *,
                  command: str) -> None:
@@ -41,75 +47,67 @@ class Interactions:
         self.command = command
 
     # --- buttons ----------------------------------------------------------
-    def ack_action(self, ack: Ack, body: Payload) -> None:
-        """Ack, then open the ticket modal right away (trigger_id expires 3 s after the click)."""
-        ack()
-        action = first_action(body)
-        if action is None or action.action_id not in MODAL_ACTIONS:
+    def on_action(self, job: Job, *, live: bool = True) -> None:
+        """A click: open the form (live only), share, or run the engine's action."""
+        action = action_of(job)
+        if action.action_id in MODAL_ACTIONS:
+            if not (live and self.open_form(job, action)):
+                self.run_action(job, action, modal=False)  # no modal possible: the flow asks in chat
             return
-        if not self.open_form(body, action):
-            self.run_action(body, action, modal=False)  # no modal possible: the flow asks in chat
+        if action.action_id == SHARE_ACTION:
+            self.share(job, str(action.value.get("turn") or ""))
+            return
+        self.run_action(job, action, modal=live)
 
-    def open_form(self, body: Payload, action: Action) -> bool:
+    def open_form(self, job: Job, action: Action) -> bool:
         """``views.open`` the ticket modal for a form button; False when Slack would not open it."""
-        if not body.get("trigger_id"):
+        if not job.get("trigger_id"):
             return False
         value: dict[str, Any] = action.value
         if action.action_id != FORM_ACTION:  # "Open a ticket": prefill only the summary
-            value = {"fields": {"summary": action.value.get("summary") or ""}}
-        channel, thread_ts = where(body)
+            value = {"fields": {"summary": str(action.value.get("summary") or "")}}
         try:
-            self.client.views_open(trigger_id=body["trigger_id"],
-                                   view=form_modal(value, channel=channel, thread_ts=thread_ts))
+            self.client.views_open(trigger_id=job["trigger_id"],
+                                   view=form_modal(value, channel=job.get("channel"), thread_ts=job.get("thread_ts")))
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
             return False
         return True
 
-    def on_action(self, body: Payload) -> None:
-        """A button click after the ack: share, or run the engine's action."""
-        action = first_action(body)
-        if action is None or action.action_id in MODAL_ACTIONS:
-            return
-        if action.action_id == SHARE_ACTION:
-            self.share(body, str(action.value.get("turn") or ""))
-            return
-        self.run_action(body, action)
-
-    def run_action(self, body: Payload, action: Action, *, modal: bool = True) -> None:
-        """Run ``action`` as a turn and answer where the button was (or in the DM from a view)."""
-        user_id = clicker_of(body)
-        channel, thread_ts = where(body)
-        ephemeral, from_view = in_ephemeral(body), in_view(body)
+    def run_action(self, job: Job, action: Action, *, modal: bool = True) -> None:
+        """Run ``action`` as a turn and answer where the button was (or privately, from a view)."""
+        user_id, channel, thread_ts = str(job["user"]), job.get("channel"), job.get("thread_ts")
+        ephemeral, from_view = bool(job.get("ephemeral")), bool(job.get("in_view"))
         reply = self.turns.run(user_id=user_id, text="", channel_id=channel, thread_ts=thread_ts,
                                private=privacy.private_conversation(channel, ephemeral=ephemeral, in_view=from_view),
                                action=action)
-        if modal and reply.form is not None and body.get("trigger_id"):
+        if modal and reply.form is not None and job.get("trigger_id"):
             form_action = Action(FORM_ACTION, {"fields": reply.form.fields, "submit": reply.form.submit_action,
                                                "title": reply.form.title})
-            if self.open_form(body, form_action):
+            if self.open_form(job, form_action):
                 return
         if reply.outcome is Outcome.FEEDBACK and not is_public(channel) and not ephemeral:
-            self.retire_feedback_buttons(body, helpful=bool(action.value.get("helpful")))
-        if from_view:
-            self.delivery.to_user_or_park(reply, user_id)
+            self.retire_feedback_buttons(job, helpful=bool(action.value.get("helpful")))
+        if from_view:  # App Home or a modal: no conversation; a credential never enters the DM history
+            self.delivery.privately(reply, user_id)
             return
         self.delivery.reply_in_place(reply, user_id=user_id, channel=str(channel), thread_ts=thread_ts,
-                                     public=is_public(channel), response_url=body.get("response_url"),
+                                     public=is_public(channel), response_url=job.get("response_url"),
                                      force_ephemeral=privacy.only_for_the_asker(reply, channel,
                                                                                 asked_in_ephemeral=ephemeral))
 
-    def retire_feedback_buttons(self, body: Payload, *, helpful: bool) -> None:
+    def retire_feedback_buttons(self, job: Job, *, helpful: bool) -> None:
         """In a DM, replace the rated answer's Helpful/Not helpful buttons by the rating (no double votes)."""
-        message = body.get("message") or {}
-        channel, _ = where(body)
-        if not message.get("ts") or not channel or not message.get("blocks"):
+        channel, ts, old = job.get("channel"), job.get("message_ts"), job.get("message_blocks")
+        if not ts or not channel or not old:
             return
         blocks = []
-        for block in message["blocks"]:
+        for block in old:
             if block.get("type") == "actions":
-                kept = [e for e in block.get("elements", [])
-                        if (decode_value(e.get("value")) or Action("")).action_id != FEEDBACK_ACTION]
+                elements = block.get("elements")
+                kept = [e for e in (elements if isinstance(elements, list) else []) if isinstance(e, dict)
+                        and (decode_value(e.get("value") if isinstance(e.get("value"), str) else None)
+                             or Action("")).action_id != FEEDBACK_ACTION]
                 if not kept:
                     continue
                 block = {**block, "elements": kept}
@@ -117,35 +115,35 @@ class Interactions:
         verdict = texts.RATED_HELPFUL if helpful else texts.RATED_NOT_HELPFUL
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": verdict}]})
         try:
-            self.client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or verdict,
+            self.client.chat_update(channel=channel, ts=ts, text=job.get("message_text") or verdict,
                                     blocks=blocks[:MAX_BLOCKS_MESSAGE])
         except SlackApiError as exc:  # cosmetic: the rating itself is stored
             log.info("could not update the rated message: %s", exc.response.get("error"))
 
-    def share(self, body: Payload, turn_id: str) -> None:
+    def share(self, job: Job, turn_id: str) -> None:
         """"Share in channel": post the clicker's own stored answer for everyone, once."""
-        user_id = clicker_of(body)
-        channel, _ = where(body)
-        reply = self.shared.take(turn_id, user_id=user_id)
+        user_id, channel = str(job["user"]), job.get("channel")
+        reply = self.shared.take(turn_id, user_id=user_id) if turn_id else None
         if reply is None or not channel:
             self.delivery.reply_in_place(Reply(text=texts.SHARE_GONE, private=True), user_id=user_id,
                                          channel=str(channel), thread_ts=None, public=True, force_ephemeral=True,
-                                         response_url=body.get("response_url"))
+                                         response_url=job.get("response_url"))
             return
         try:
             self.delivery.post(reply, channel=channel,
                                note=texts.SHARED_BY.format(user_id=user_id, command=self.command))
         except SlackApiError as exc:
-            if body.get("response_url"):
-                self.delivery.respond(body["response_url"], reply, in_channel=True)
+            if job.get("response_url"):
+                self.delivery.respond(job["response_url"], reply, in_channel=True)
             else:
                 self.delivery.park(reply, user_id, exc)
 
     # --- the ticket modal ------------------------------------------------
-    def on_ticket_submitted(self, body: Payload, view: Payload) -> None:
-        """Modal submitted: run the engine's submit action and confirm (with the key) in the DM."""
-        action, _meta = read_submission(view)
-        user_id = clicker_of(body)
+    def on_ticket_submitted(self, job: Job) -> None:
+        """Modal submitted: run the engine's submit action and confirm (with the key) privately."""
+        user_id = str(job["user"])
+        fields = job.get("fields")
+        action = Action(str(job["action_id"]), fields if isinstance(fields, dict) else {})
         reply = self.turns.run(user_id=user_id, text="", channel_id=None, thread_ts=None, private=True,
                                action=action)
-        self.delivery.to_user_or_park(reply, user_id)
+        self.delivery.privately(reply, user_id)

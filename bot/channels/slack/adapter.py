@@ -1,27 +1,27 @@
-"""The Slack channel: a bolt App whose listeners turn Slack payloads into turns and replies into Block Kit.
+"""The Slack channel: a bolt App whose payloads become recorded jobs, answered as turns in Block Kit.
 
 Surfaces: DMs (message.im), @mentions (app_mention, answered in the thread),
 ``/helpdesk`` (ephemeral, with "Share in channel"), buttons (block_actions),
 the ticket modal (views.open / view_submission) and App Home (views.publish).
-Every listener acks at once; the slow part (encoder, LDAP, Jira) runs in a
-bolt *lazy* listener on :class:`TrackingExecutor` after the ack. The same App
+
+A delivery goes: bolt's signature check → :mod:`.intake` (payload → job, claimed
+and written to the inbox *before* the ack, rate-limited per user) → the ack →
+:class:`~.work.Work` on the per-user queue (encoder, LDAP, Jira) → the row is
+marked done. :mod:`.recovery` answers the rows a dead replica left. The same App
 serves HTTP (``/slack/events``) and Socket Mode.
 
-The jobs are in their own modules: :mod:`.payloads` (Slack payload → Message),
-:mod:`.blocks` / :mod:`.modals` / :mod:`.home` (Reply → Block Kit),
-:mod:`.privacy` (who may see a reply), :mod:`.delivery` (posting it),
-:mod:`.sharing` ("Share in channel" storage), and the listeners in
-:mod:`.events`, :mod:`.command` and :mod:`.actions`. :func:`build_slack_adapter`
-wires them from the composition root.
+The jobs are in their own modules: :mod:`.jobs` (payload → job), :mod:`.blocks` /
+:mod:`.modals` / :mod:`.home` (Reply → Block Kit), :mod:`.privacy` (who may see a
+reply), :mod:`.delivery` (posting it), :mod:`.sharing` ("Share in channel"
+storage), and the answers in :mod:`.events`, :mod:`.command` and :mod:`.actions`.
+:func:`build_slack_adapter` wires them from the composition root.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -36,10 +36,14 @@ from bot.channels.slack.events import EventListeners
 from bot.channels.slack.executor import PerKeyQueue, TrackingExecutor
 from bot.channels.slack.home import HomeTab, TicketLister, ticket_lister
 from bot.channels.slack.identity import UserResolver
+from bot.channels.slack.intake import Intake
+from bot.channels.slack.jobs import Job
+from bot.channels.slack.logs import bolt_logger
 from bot.channels.slack.modals import TICKET_CALLBACK
-from bot.channels.slack.payloads import user_of
+from bot.channels.slack.recovery import Recovery
 from bot.channels.slack.sharing import SharedReplies
 from bot.channels.slack.turns import TurnHandler, Turns
+from bot.channels.slack.work import Work
 from bot.config.slack import SlackSettings
 from bot.engine import Engine
 from bot.errors import ConfigError
@@ -52,27 +56,39 @@ log = logging.getLogger(__name__)
 
 
 class SlackAdapter:
-    """Owns the bolt App and its thread pools, and registers the listeners on it."""
+    """Owns the bolt App, its thread pools and the inbox recovery, and wires the jobs' handlers."""
 
     def __init__(self, settings: SlackSettings, *, client: WebClient, engine: TurnHandler, db: Database,
-                 delivery: Delivery, open_tickets: TicketLister, executor: TrackingExecutor | None = None) -> None:
+                 delivery: Delivery, open_tickets: TicketLister, executor: TrackingExecutor | None = None,
+                 secrets: tuple[str, ...] = ()) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
         self.delivery = delivery
-        # Two pools: bolt's (acks + lazy hand-offs: always quick, so an ack never queues behind
-        # a slow turn) and ``work`` (the turns themselves: encoder, LDAP, Jira).
+        # Two pools: ``executor`` (bolt's listeners, modals to open at once, short notices: always quick)
+        # and ``work`` (the turns themselves: encoder, LDAP, Jira), one user at a time.
         self.executor = executor or TrackingExecutor(max(4, settings.listener_threads))
-        self.work = TrackingExecutor(settings.listener_threads)
-        self.per_user = PerKeyQueue(self.work)
+        self.work_pool = TrackingExecutor(settings.listener_threads)
+        self.per_user = PerKeyQueue(self.work_pool)
         self.users = UserResolver(client, settings.user_cache_seconds)
         self.shared = SharedReplies(db)
-        self.ledger = EventLedger(db, settings.event_retention_hours, also_purge=[self.shared.purge])
+        self.ledger = EventLedger(db, settings.event_retention_hours, also_purge=[self.shared.purge],
+                                  lease_seconds=settings.event_lease_seconds,
+                                  max_attempts=settings.event_max_attempts, secrets=secrets)
         self.turns = Turns(engine, self.users)
-        self.events = EventListeners(self.turns, delivery, self.ledger,
+        self.events = EventListeners(self.turns, delivery,
                                      HomeTab(client, self.users, open_tickets, command=settings.slash_command))
         self.command = SlashCommand(self.turns, delivery, self.shared)
         self.interactions = Interactions(client, self.turns, delivery, self.shared, command=settings.slash_command)
+        self.work = Work(self.per_user, self.ledger, delivery, {
+            "mention": lambda job, live: self.events.on_mention(job),
+            "dm": lambda job, live: self.events.on_message(job),
+            "home": lambda job, live: self.events.on_home_opened(job),
+            "command": lambda job, live: self.command.on_command(job),
+            "action": lambda job, live: self.interactions.on_action(job, live=live),
+            "submission": lambda job, live: self.interactions.on_ticket_submitted(job),
+        })
+        self.recovery = Recovery(self.ledger, self.work, interval=settings.recovery_interval_seconds)
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
         self.app = App(
             signing_secret=secret,  # the bot token comes with `client`
@@ -81,39 +97,45 @@ class SlackAdapter:
             request_verification_enabled=secret is not None,
             process_before_response=False,
             listener_executor=self.executor,
-            logger=logging.getLogger("bot.channels.slack.bolt"),
+            logger=bolt_logger(),
         )
+        self.intake = Intake(self.ledger, self.work, self.interactions, self.executor,
+                             command=settings.slash_command, turns_per_minute=settings.turns_per_minute)
+        self.app.use(self.intake)
         self._register()
+
+    def start(self) -> None:
+        """Answer what a dead replica left, now and periodically (``serve`` and ``slack socket`` call this)."""
+        self.recovery.start()
+
+    def recover_once(self) -> int:
+        """One recovery round (tests, tools); the number of deliveries taken over."""
+        return self.recovery.run_once()
+
+    def run_job(self, job: Job) -> None:
+        """Answer a job now, without the inbox (tests, tools)."""
+        self.work.run(None, job)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until all work started by earlier requests has finished (tests, shutdown)."""
-        # bolt's tasks hand their work over before they end, so once they are idle all work is queued.
-        return self.executor.wait_idle(timeout) and self.work.wait_idle(timeout)
+        # the quick pool hands work over before its tasks end, so once it is idle all work is queued
+        return self.executor.wait_idle(timeout) and self.work_pool.wait_idle(timeout)
 
     def shutdown(self, timeout: float = 30.0) -> None:
-        """Finish the work in flight (replies are not dropped), then stop the pools."""
+        """Finish the work in flight (replies are not dropped), then stop the pools and the recovery."""
+        self.recovery.stop()
         self.wait_idle(timeout)
         self.executor.shutdown(wait=False)
-        self.work.shutdown(wait=False)
-
-    def _deferred(self, fn: Callable[..., None]) -> Callable[..., None]:
-        """A bolt lazy listener that only hands ``fn`` to the work pool (same name and signature)."""
-
-        @functools.wraps(fn)
-        def hand_off(**kwargs: Any) -> None:
-            self.per_user.submit(user_of(kwargs.get("body") or {}), fn, **kwargs)
-
-        return hand_off
+        self.work_pool.shutdown(wait=False)
 
     def _register(self) -> None:
-        app, later, events, actions = self.app, self._deferred, self.events, self.interactions
-        app.event("app_mention")(ack=_ack, lazy=[later(events.on_mention)])
-        app.event("message")(ack=_ack, lazy=[later(events.on_message)])
-        app.event("app_home_opened")(ack=_ack, lazy=[later(events.on_home_opened)])
-        app.command(self.settings.slash_command)(ack=_ack, lazy=[later(self.command.on_command)])
-        app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(ack=actions.ack_action,
-                                                               lazy=[later(actions.on_action)])
-        app.view(TICKET_CALLBACK)(ack=_ack, lazy=[later(actions.on_ticket_submitted)])
+        """Ack-only listeners: the intake already took every payload that is work; the rest is acked."""
+        app = self.app
+        for event in ("app_mention", "message", "app_home_opened"):
+            app.event(event)(_ack)
+        app.command(self.settings.slash_command)(_ack)
+        app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(_ack)
+        app.view(TICKET_CALLBACK)(_ack)
         app.view_closed(TICKET_CALLBACK)(_ack)
 
 
@@ -130,6 +152,7 @@ def build_slack_adapter(services: Services, *, client: WebClient | None = None,
     client = client or build_client(settings)
     delivery = Delivery(client, services.db)
     adapter = SlackAdapter(settings, client=client, engine=Engine(services), db=services.db, delivery=delivery,
-                           open_tickets=ticket_lister(lambda: services.ticketing, services.db), executor=executor)
+                           open_tickets=ticket_lister(lambda: services.ticketing, services.db), executor=executor,
+                           secrets=services.secrets)
     services.register_sender("slack", delivery.send_notification)
     return adapter

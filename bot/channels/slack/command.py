@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.channels.slack import privacy, texts
 from bot.channels.slack.delivery import Delivery
-from bot.channels.slack.payloads import Payload, clean_text
+from bot.channels.slack.jobs import Job
 from bot.channels.slack.sharing import SharedReplies
 from bot.channels.slack.turns import Turns
 from bot.messages import Button
@@ -18,14 +18,14 @@ class SlashCommand:
         self.delivery = delivery
         self.shared = shared
 
-    def on_command(self, body: Payload) -> None:
+    def on_command(self, job: Job) -> None:
         """``/helpdesk <question>`` (a bare ``/helpdesk`` asks what the bot can do)."""
-        user_id, channel = str(body.get("user_id")), str(body.get("channel_id"))
-        question = clean_text(str(body.get("text") or "")) or texts.BARE_COMMAND_QUESTION
+        user_id, channel = str(job["user"]), str(job["channel"])
+        question = str(job.get("text") or "") or texts.BARE_COMMAND_QUESTION
         reply = self.turns.run(user_id=user_id, text=question, channel_id=channel, thread_ts=None, private=True)
         extra: list[Button] = []
         if privacy.shareable(reply, channel):
             extra.append(self.shared.keep(reply, user_id=user_id))
         self.delivery.reply_in_place(reply, user_id=user_id, channel=channel, thread_ts=None, public=True,
-                                     response_url=body.get("response_url"), force_ephemeral=True,
+                                     response_url=job.get("response_url"), force_ephemeral=True,
                                      extra_buttons=extra)

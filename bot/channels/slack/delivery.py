@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.channels.slack import privacy
+from bot.channels.slack import privacy, texts
 from bot.channels.slack.blocks import MAX_BLOCKS_MESSAGE, render_reply
 from bot.errors import SlackError
 from bot.messages import Button, Reply
@@ -99,6 +99,36 @@ class Delivery:
             self.to_user(reply, user_id)
         except Exception as exc:
             self.park(reply, user_id, exc)
+
+    def privately(self, reply: Reply, user_id: str) -> None:
+        """To the employee alone, from a surface with no conversation (App Home, a modal).
+
+        A one-time credential is never posted into the DM history: it goes ephemeral in
+        the DM; if Slack refuses that, the employee is asked to ask again in the DM.
+        """
+        if not reply.sensitive:
+            self.to_user_or_park(reply, user_id)
+            return
+        try:
+            self.post_ephemeral(reply, channel=self.dm_channel(user_id), user_id=user_id)
+        except Exception as exc:
+            log.warning("could not show a credential ephemerally (%s)", type(exc).__name__)
+            self.to_user_or_park(Reply(text=texts.ASK_IN_DM, private=True, intent=reply.intent), user_id)
+
+    def notice(self, text: str, *, user_id: str, channel: str | None, thread_ts: str | None = None) -> None:
+        """A short word to the employee (failure, slow down) where they asked; best effort, never queued."""
+        reply = Reply(text=text, private=True)
+        try:
+            if channel and privacy.is_public(channel):
+                try:
+                    self.post_ephemeral(reply, channel=channel, user_id=user_id, thread_ts=thread_ts)
+                    return
+                except SlackApiError:
+                    thread_ts = None  # not reachable there: the DM
+            dm = channel if channel and not privacy.is_public(channel) else self.dm_channel(user_id)
+            self.post(reply, channel=dm, thread_ts=thread_ts)
+        except Exception as exc:
+            log.warning("could not tell %s: %s", user_id, type(exc).__name__)
 
     def reply_in_place(self, reply: Reply, *, user_id: str, channel: str, thread_ts: str | None,
                        public: bool, response_url: str | None = None, force_ephemeral: bool = False,

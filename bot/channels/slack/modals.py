@@ -11,6 +11,9 @@ from bot.messages import Action
 from integrations.ticketing import URGENCY_LABELS
 
 TICKET_CALLBACK = "helpdesk.ticket"
+# the engine actions a modal may submit to (private_metadata comes back from the client: never trust it)
+SUBMIT_ACTIONS = frozenset({"ticket.submit"})
+DEFAULT_SUBMIT = "ticket.submit"
 MODAL_TITLE = 24          # title, submit and close texts
 PRIVATE_METADATA = 3000
 SUMMARY_MAX = 250
@@ -62,29 +65,45 @@ def ticket_modal(fields: dict[str, Any], *, submit_action: str = "ticket.submit"
 def form_modal(value: dict[str, Any], *, channel: str | None, thread_ts: str | None) -> dict[str, Any]:
     """The modal for a rendered form button's value (``{fields, submit, title}``, see blocks.render_reply)."""
     fields = value.get("fields") or {}
+    submit = value.get("submit")
     return ticket_modal(fields if isinstance(fields, dict) else {},
-                        submit_action=str(value.get("submit") or "ticket.submit"),
+                        submit_action=submit if isinstance(submit, str) and submit in SUBMIT_ACTIONS
+                        else DEFAULT_SUBMIT,
                         title=str(value.get("title") or texts.TICKET_FORM_TITLE), channel=channel,
                         thread_ts=thread_ts)
 
 
-def read_submission(view: dict[str, Any]) -> tuple[Action, dict[str, Any]]:
-    """``(Action(submit_action, {summary, details, urgency}), metadata)`` from a view_submission."""
-    values = (view.get("state") or {}).get("values") or {}
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def read_submission(view: dict[str, Any]) -> tuple[Action, dict[str, Any]] | None:
+    """``(Action(submit_action, {summary, details, urgency}), metadata)`` from a view_submission.
+
+    None when the metadata names a submit action that is not in :data:`SUBMIT_ACTIONS`.
+    Values of the wrong type read as empty.
+    """
+    values = _obj(_obj(view.get("state")).get("values"))
 
     def field(block: str) -> str:
-        element = (values.get(block) or {}).get("value") or {}
+        element = _obj(_obj(values.get(block)).get("value"))
         if element.get("type") == "static_select":
-            return str((element.get("selected_option") or {}).get("value") or "")
-        return str(element.get("value") or "").strip()
+            chosen = _obj(element.get("selected_option")).get("value")
+            return chosen if isinstance(chosen, str) else ""
+        typed = element.get("value")
+        return typed.strip() if isinstance(typed, str) else ""
 
+    raw = view.get("private_metadata")
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        meta = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except (ValueError, RecursionError):
         meta = {}
-    if not isinstance(meta, dict):
-        meta = {}
-    action = Action(action_id=str(meta.get("submit") or "ticket.submit"),
-                    value={"summary": field("summary"), "details": field("details"),
-                           "urgency": field("urgency") or "normal"})
+    meta = _obj(meta)
+    submit = meta.get("submit") or DEFAULT_SUBMIT
+    if not isinstance(submit, str) or submit not in SUBMIT_ACTIONS:
+        return None
+    urgency = field("urgency")
+    action = Action(action_id=str(submit),
+                    value={"summary": field("summary")[:SUMMARY_MAX], "details": field("details")[:DETAILS_MAX],
+                           "urgency": urgency if urgency in URGENCY_LABELS else "normal"})
     return action, meta

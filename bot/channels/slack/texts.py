@@ -47,3 +47,10 @@ HOME_NO_TICKETS = "You have no open tickets. :tada:"
 HOME_MORE_TICKETS = "…and {count} more: ask me _\"my tickets\"_."
 HOME_QUEUED_KEY = "(queued)"  # a ticket still waiting in the outbox has no key yet
 OPEN_TICKET_BUTTON = "Open a ticket"
+
+# --- when a turn cannot be answered -----------------------------------------------------
+COULD_NOT_PROCESS = "Sorry, I couldn't process that. Please try again in a minute."
+SLOW_DOWN = ("You're sending me requests faster than I can answer them. "
+             "Please wait about {seconds} seconds, then try again.")
+ASK_IN_DM = ("For your security I can only show that to you in our direct message. "
+             "Please ask me there again.")
