@@ -1,7 +1,9 @@
-"""`helpdesk tickets …`: work the local queue (list, show, comment, assign, resolve) and the outbox.
+"""`helpdesk tickets …`: work tickets (list, show, comment, note, assign, status, priority, category,
+link, merge, resolve, reopen) and the outbox.
 
-Comments and resolutions reach the employee exactly as Jira's do (a chat
-notification; on resolution with rating buttons).
+Comments, resolutions, reopenings and "waiting on employee" reach the employee exactly as
+Jira's do (a chat notification; on resolution with rating buttons); internal notes never do.
+Output fits 80 columns: a table when it fits the terminal, else one block per row.
 """
 
 from __future__ import annotations
@@ -50,15 +52,41 @@ def list_tickets(
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
+    rows_out(f"Tickets ({status})", ("key", "status", "urgency", "requester", "assignee", "summary"),
+             [(r["key"] or "(queued)", r["status"], r["urgency"], r["requester"] or "", r["assignee"] or "",
+               r["summary"]) for r in rows], empty="No tickets.")
 
-    table = Table(title=f"Tickets ({status})")
-    for col in ("key", "status", "urgency", "requester", "assignee", "summary"):
-        table.add_column(col)
+
+def rows_out(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], *, empty: str = "") -> None:
+    """A table when it fits the console's width (80 columns off a terminal), else one block per row."""
+    if not rows:
+        if empty:
+            console.print(empty, highlight=False)
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    capped = [min(w, 40) for w in widths]
+    if sum(capped) + 3 * len(headers) + 1 <= console.width:
+        from rich.table import Table
+
+        table = Table(title=title)
+        for header, width in zip(headers, capped, strict=True):
+            table.add_column(header, max_width=width, overflow="ellipsis", no_wrap=True)
+        for r in rows:
+            table.add_row(*r)
+        console.print(table)
+        return
+    import textwrap
+
+    console.print(title, highlight=False)
+    width = max(len(h) for h in headers)
     for r in rows:
-        table.add_row(r["key"] or "(queued)", r["status"], r["urgency"], r["requester"] or "",
-                      r["assignee"] or "", r["summary"][:60])
-    console.print(table)
+        console.print(highlight=False)
+        console.print(f"{r[0]}", highlight=False, markup=False)
+        for header, value in zip(headers[1:], r[1:], strict=True):
+            if value:
+                text = textwrap.fill(value, width=max(40, console.width), initial_indent=f"  {header:<{width}}  ",
+                                     subsequent_indent=" " * (width + 4), break_long_words=True)
+                console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("show")
@@ -77,8 +105,12 @@ def show(key: str = typer.Argument(..., help="Ticket key, e.g. IT-12."), as_json
     console.print(f"status {data['status']} · urgency {data['urgency']} · assignee {data['assignee'] or '-'}"
                   f" · requester {data['requester']}", highlight=False)
     console.print(data["description"], highlight=False, markup=False)
+    if data["links"]:
+        console.print("links: " + ", ".join(f"{link['relation'].replace('_', ' ')} {link['key']}"
+                                            for link in data["links"]), highlight=False, markup=False)
     for c in data["comments"]:
-        console.print(f"— {c['author']} ({c['created_at']:%Y-%m-%d %H:%M}): {c['body']}", highlight=False,
+        kind = " [internal note]" if c["internal"] else ""
+        console.print(f"— {c['author']}{kind} ({c['created_at']:%Y-%m-%d %H:%M}): {c['body']}", highlight=False,
                       markup=False)
 
 
@@ -137,13 +169,123 @@ def resolve(
 @app.command("reopen")
 @user_errors
 def reopen(key: str = typer.Argument(..., help="Ticket key."), as_json: bool = JSON_OPT) -> None:
-    """Reopen a resolved local-queue ticket."""
+    """Reopen a resolved local-queue ticket; the employee is told."""
     from integrations.ticketing import queue
 
     services = common.open_services()
     with services.db.session() as session:
         data = queue.reopen(session, key, actor=_default_author(), sink=services.notices)
-    _done(as_json, data, f"{data['key']} reopened.")
+    _done(as_json, data, f"{data['key']} reopened; the employee will be told.")
+
+
+def _tracker(services: Any) -> Any:
+    """The Jira backend when Jira is configured (to act on Jira tickets too), else None."""
+    from integrations.ticketing.jira_backend import JiraBackend
+
+    backend = services.ticketing
+    return backend if isinstance(backend, JiraBackend) else None
+
+
+@app.command("note")
+@user_errors
+def note(
+    key: str = typer.Argument(..., help="Ticket key."),
+    text: str = typer.Argument(..., help="The note (IT staff only; the employee never sees it)."),
+    author: str = typer.Option(None, help="Who wrote it (default: your login name)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Add an internal note (Jira: an internal, role-restricted comment)."""
+    from integrations.ticketing import queue
+
+    services = common.open_services()
+    with services.db.session() as session:
+        data = queue.note(session, key, text, author=author or _default_author(), tracker=_tracker(services))
+    _done(as_json, data, f"Internal note added to {data['key']} (not sent to the employee).")
+
+
+@app.command("status")
+@user_errors
+def status(
+    key: str = typer.Argument(..., help="Ticket key."),
+    new_status: str = typer.Argument(..., metavar="STATUS", help="open, in-progress or waiting (on the employee)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Set the status; "waiting" tells the employee IT needs their reply."""
+    from integrations.ticketing import queue
+
+    services = common.open_services()
+    with services.db.session() as session:
+        data = queue.set_status(session, key, new_status, actor=_default_author(), sink=services.notices,
+                                tracker=_tracker(services))
+    _done(as_json, data, f"{data['key']} is now {data['status']}.")
+
+
+@app.command("priority")
+@user_errors
+def priority(
+    key: str = typer.Argument(..., help="Ticket key."),
+    urgency: str = typer.Argument(..., help="low, normal, high or critical."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Change the urgency (and the tracker's priority)."""
+    from integrations.ticketing import queue
+
+    services = common.open_services()
+    with services.db.session() as session:
+        data = queue.set_priority(session, services.settings.ticketing, key, urgency.lower(),
+                                  actor=_default_author(), tracker=_tracker(services))
+    _done(as_json, data, f"{data['key']} urgency is now {data['urgency']}"
+                         + (f" (priority {data['priority']})." if data["priority"] else "."))
+
+
+@app.command("category")
+@user_errors
+def category(
+    key: str = typer.Argument(..., help="Ticket key."),
+    name: str = typer.Argument(..., help="The category, e.g. vpn_issue."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Change the category (its tracker label follows)."""
+    from integrations.ticketing import queue
+
+    services = common.open_services()
+    with services.db.session() as session:
+        data = queue.set_category(session, services.settings.ticketing, key, name, actor=_default_author(),
+                                  tracker=_tracker(services))
+    _done(as_json, data, f"{data['key']} category is now {data['category']}.")
+
+
+@app.command("link")
+@user_errors
+def link(
+    key: str = typer.Argument(..., help="Ticket key."),
+    other: str = typer.Argument(..., help="The related ticket's key."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Link two related tickets (Jira: an issue link)."""
+    from integrations.ticketing import queue
+
+    services = common.open_services()
+    with services.db.session() as session:
+        data = queue.link(session, key, other, actor=_default_author(), tracker=_tracker(services))
+    _done(as_json, data, f"{data['key']} and {other.upper()} are linked.")
+
+
+@app.command("merge")
+@user_errors
+def merge(
+    duplicate: str = typer.Argument(..., help="The duplicate ticket (it is resolved)."),
+    into: str = typer.Argument(..., help="The ticket that stays."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Merge a duplicate into another ticket: linked, its words kept as a note, its requester told."""
+    from integrations.ticketing import queue
+
+    services = common.open_services()
+    with services.db.session() as session:
+        data = queue.merge(session, duplicate, into, actor=_default_author(), sink=services.notices,
+                           tracker=_tracker(services))
+    _done(as_json, data, f"{duplicate.upper()} merged into {data['key']}; its requester is told.")
 
 
 PULL_CHANNELS = {"terminal": "at the user's next chat message", "http": "with the user's next API reply"}
@@ -198,12 +340,7 @@ def outbox(
     if not data:
         console.print("The ticket outbox is empty: every escalation has reached the tracker.")
         return
-    from rich.table import Table
-
-    table = Table(title="Ticket outbox")
-    for col in ("id", "kind", "status", "attempts", "next attempt", "ticket", "summary", "last error"):
-        table.add_column(col)
-    for r in data:
-        table.add_row(str(r["id"]), r["kind"], r["status"], str(r["attempts"]), f"{r['next_attempt_at']:%H:%M:%S}",
-                      r["ticket"] or "-", r["summary"][:40], (r["last_error"] or "")[:50])
-    console.print(table)
+    rows_out("Ticket outbox", ("id", "kind", "status", "attempts", "next attempt", "ticket", "summary",
+                               "last error"),
+             [(str(r["id"]), r["kind"], r["status"], str(r["attempts"]), f"{r['next_attempt_at']:%H:%M:%S}",
+               r["ticket"] or "-", r["summary"], r["last_error"] or "") for r in data])

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.encoding import EncoderProvider, TextEncoder
 from bot.errors import HelpdeskError, InvalidInputError
 from bot.flows.base import TurnContext
+from bot.flows.ticket_request import RequestWindow, request_window
 from bot.messages import Button, Outcome, Reply
 from bot.storage.base import utcnow
 from bot.storage.models import AnalyticsEvent
@@ -32,7 +33,6 @@ from integrations.ticketing.texts import status_words
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_HOURS = 4
 # extra keys a button or form may carry (its value is forged easily); other keys ("Details from
 # the bot") only come from code calling ``escalate``
 BUTTON_EXTRA_KEYS = ("articles_suggested", "articles_unhelpful")
@@ -116,7 +116,7 @@ class Escalation:
         self._encoder = encoder
         self._loaded_encoder = loaded_encoder
         self.settings = settings
-        self._notices = notices
+        self.notices = notices
 
     def escalate(self, ctx: TurnContext, *, summary: str, details: str, category: str, urgency: str = "normal",
                  extra: dict[str, Any] | None = None, check_duplicates: bool = True) -> Reply:
@@ -137,9 +137,13 @@ class Escalation:
             if dup is not None:
                 return _duplicate_reply(dup, summary=summary, details=details, category=category,
                                         urgency=urgency, extra=extra)
-        req = self._request(ctx, summary=summary, details=details, category=category, urgency=urgency,
+        window = request_window(ctx, max_lines=self.settings.transcript_lines)
+        window.add_current(ctx)
+        if window.topic and (category in NOT_A_CATEGORY or category == "general"):
+            category = window.topic  # the request's intent beats "talk_to_human" / "open_ticket"
+        req = self._request(ctx, window, summary=summary, details=details, category=category, urgency=urgency,
                             extra=extra)
-        ticket = open_ticket(ctx.session, self.settings, self._ticketing(), req, sink=self._notices,
+        ticket = open_ticket(ctx.session, self.settings, self._ticketing(), req, sink=self.notices,
                              secrets=ctx.secrets)
         ctx.finish()
         if ticket.key:
@@ -153,14 +157,10 @@ class Escalation:
         return Reply(text=text, outcome=Outcome.ESCALATED, ticket_key=ticket.key, ticket_url=ticket.url,
                      private=True, buttons=buttons)
 
-    def _request(self, ctx: TurnContext, *, summary: str, details: str, category: str, urgency: str,
-                 extra: dict[str, Any]) -> TicketRequest:
+    def _request(self, ctx: TurnContext, window: RequestWindow, *, summary: str, details: str, category: str,
+                 urgency: str, extra: dict[str, Any]) -> TicketRequest:
         message = ctx.message
-        since = utcnow() - dt.timedelta(hours=TRANSCRIPT_HOURS)  # this conversation, not last month's
-        transcript = [(e.created_at.strftime("%Y-%m-%d %H:%M"), e.speaker, e.text)
-                      for e in ctx.recent_transcript(self.settings.transcript_lines)
-                      if e.created_at >= since]
-        suggested, unhelpful = _articles(ctx, extra)
+        suggested, unhelpful = _articles(window, extra)
         return TicketRequest(
             idem_key=new_idem_key(), summary=summary, details=details or summary,
             category=category or "general", urgency=normalise_urgency(urgency),
@@ -168,8 +168,10 @@ class Escalation:
             requester_name=message.display_name,
             intent=ctx.parse.intent.name if ctx.parse else None,
             confidence=float(ctx.parse.intent.confidence) if ctx.parse else None,
-            transcript=transcript, articles_suggested=suggested, articles_unhelpful=unhelpful,
+            transcript=window.lines, articles_suggested=suggested, articles_unhelpful=unhelpful,
             person=self._person(ctx), extra=extra,
+            employee_words=[w for w in dict.fromkeys(window.words)
+                            if w.lower() not in (details or summary).lower()],
         )
 
     def _person(self, ctx: TurnContext) -> dict[str, Any] | None:
@@ -203,20 +205,15 @@ class Escalation:
                               token_threshold=cfg.duplicate_token_threshold)
 
 
-def _articles(ctx: TurnContext, extra: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Articles suggested this conversation (analytics + the caller's list) and those rated unhelpful."""
+def _articles(window: RequestWindow, extra: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Articles tried for this request (its answers + the caller's list) and those rated unhelpful."""
     def norm(items: Any) -> list[dict[str, Any]]:
         return [item if isinstance(item, dict) else {"article_id": str(item)} for item in items or []]
 
     suggested = norm(extra.pop("articles_suggested", None))
     unhelpful = norm(extra.pop("articles_unhelpful", None))
-    since = utcnow() - dt.timedelta(hours=2)
-    ids = ctx.session.scalars(select(AnalyticsEvent.top_article_id).where(
-        AnalyticsEvent.user_key == ctx.message.user_key, AnalyticsEvent.created_at >= since,
-        AnalyticsEvent.top_article_id.is_not(None), AnalyticsEvent.outcome == Outcome.ANSWERED.value,
-    ).order_by(AnalyticsEvent.id)).all()
     known = {a.get("article_id") for a in suggested}
-    for article_id in dict.fromkeys(ids):
+    for article_id in window.articles:
         if article_id not in known:
             suggested.append({"article_id": article_id})
     return suggested, unhelpful

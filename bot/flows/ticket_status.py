@@ -22,14 +22,22 @@ KEY_ENTITIES = ("ticket_key", "ticket_id", "ticket", "issue_key", "key")
 CHECK_THE_KEY = "Check the key (it looks like IT-123), or ask for “my tickets”."
 
 
+def not_found(key: str) -> Reply:
+    """The one answer for a ticket that does not exist, is not the employee's, or the tracker cannot say.
+
+    The three read exactly the same, so an employee cannot learn which keys exist.
+    """
+    shown = key if KEY_RE.fullmatch(key) else "with that key"
+    return _info(f"I can't find ticket {shown} among your tickets. {CHECK_THE_KEY}")
+
+
 def _info(text: str, *, ticket_key: str | None = None, ticket_url: str | None = None) -> Reply:
     return Reply(text=text, outcome=Outcome.INFO, private=True, ticket_key=ticket_key, ticket_url=ticket_url)
 
 
 def not_yours(key: str) -> Reply:
-    """The refusal for a ticket the employee neither reported nor takes part in."""
-    return _info(f"I can only show the status of tickets you reported or take part in, "
-                 f"and {key} isn't one of them.")
+    """The refusal for a ticket the employee neither reported nor takes part in: reads as "not found"."""
+    return not_found(key)
 
 
 @dataclass(frozen=True)
@@ -66,19 +74,17 @@ class TicketStatus:
         """The ticket's state in plain words, its assignee and last update."""
         key = key.strip().upper()
         if not KEY_RE.fullmatch(key):  # never put an unchecked value into a Jira REST path
-            return _info(f"I can't find that ticket. {CHECK_THE_KEY}")
+            return not_found(key)
         ticket = find_ticket(ctx.session, key)
         if ticket is not None and not _participates(ctx, ticket):
             return not_yours(key)
         backend = self._ticketing()
         remote = self._live(ctx, backend, key)
         if backend.live_lookup and ticket is None:
-            if remote is None:
-                return _info(f"I can't find ticket {key}, or Jira isn't answering right now.")
-            if not _reported_by(ctx, remote):
-                return not_yours(key)
+            if remote is None or not _reported_by(ctx, remote):
+                return not_found(key)
         if ticket is None and remote is None:
-            return _info(f"I can't find ticket {key}. {CHECK_THE_KEY}")
+            return not_found(key)
         # display only: our copy changes through the webhook (apply_status), so the "resolved"
         # message with rating buttons is never skipped because a status check saw it first
         view = _View.of(ticket, remote)
@@ -101,8 +107,19 @@ class TicketStatus:
             return None
 
     def my_tickets(self, ctx: TurnContext, *, asked_status: bool = False) -> Reply:
-        """The employee's tickets (ours, plus the tracker's when it is live), newest first."""
+        """The employee's tickets (ours, plus the tracker's when it is live), newest first.
+
+        ``asked_status`` ("any update on my ticket?" without a key): with exactly one ticket
+        that is not resolved, the answer is that ticket's status, not a question back.
+        """
         rows = tickets_of(ctx.session, user_key=ctx.message.user_key, email=ctx.message.email)
+        if asked_status:
+            unresolved = [t for t in rows if t.status_category != "done"]
+            if len(unresolved) == 1:
+                only = unresolved[0]
+                if only.key:
+                    return self.status(ctx, only.key)
+                return _info(f"Your ticket “{only.summary}” is {words_of(only)}.")
         lines = [_line(t.key or "(queued)", t.summary, status_words(t.status, t.status_category, t.assignee,
                                                                     t.resolution), t.updated_at) for t in rows]
         known = {t.key for t in rows}
@@ -141,6 +158,11 @@ class TicketStatus:
         if number:
             return f"{self.key_prefix}-{number.group(1)}"
         return None
+
+
+def words_of(t: Ticket) -> str:
+    """A ticket's state in plain words."""
+    return status_words(t.status, t.status_category, t.assignee, t.resolution)
 
 
 def _participates(ctx: TurnContext, ticket: Ticket) -> bool:

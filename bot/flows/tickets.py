@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from bot.encoding import EncoderProvider
-from bot.errors import InvalidInputError, NotPermittedError
+from bot.errors import InvalidInputError
 from bot.flows.base import TurnContext
 from bot.flows.texts import BUTTON_EXPIRED
 from bot.flows.ticket_escalation import (
@@ -25,7 +25,7 @@ from bot.flows.ticket_escalation import (
     clean,
     recent_intent,
 )
-from bot.flows.ticket_status import TicketStatus
+from bot.flows.ticket_status import TicketStatus, not_found
 from bot.messages import Action, Button, FormRequest, Outcome, Reply
 from bot.storage.base import utcnow
 from integrations.ticketing.base import URGENCIES
@@ -35,7 +35,7 @@ from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.service import KEY_RE, find_ticket, is_participant
 from integrations.ticketing.settings import TicketingSettings
 from integrations.ticketing.texts import summary_from_text, urgency_from
-from integrations.ticketing.updates import record_event
+from integrations.ticketing.updates import apply_status, record_event
 
 
 class TicketFlow:
@@ -89,7 +89,8 @@ class TicketFlow:
             return self.status.my_tickets(ctx)
         if verb == "link":
             return Reply(text="The ticket opens in your browser.", outcome=Outcome.INFO, private=True)
-        handlers = {"submit": self._submit, "comment_existing": self._comment_existing, "rate": self._rate}
+        handlers = {"submit": self._submit, "comment_existing": self._comment_existing, "rate": self._rate,
+                    "reopen": self._reopen, "add_comment": self._ask_comment}
         if verb in handlers:
             return handlers[verb](ctx, value)
         return Reply(text=BUTTON_EXPIRED, outcome=Outcome.ERROR)
@@ -98,6 +99,11 @@ class TicketFlow:
         """The employee's answer to the form question asked last."""
         stage = ctx.slots.get("stage")
         text = ctx.message.text.strip()
+        if stage == "comment":  # after a poor rating: what to tell IT about the resolved ticket
+            if text.lower().strip(" .!") in ("cancel", "stop", "never mind", "nevermind", "no"):
+                ctx.finish()
+                return Reply(text="OK, I won't add anything.", outcome=Outcome.INFO, private=True)
+            return self._comment_existing(ctx, {"key": ctx.slots.get("key"), "details": text})
         if stage == "summary":
             ctx.update_slots(summary=clean(ctx, text, 500))
         elif stage == "details":
@@ -183,10 +189,9 @@ class TicketFlow:
             key = ""
         if ticket is None and key:
             ticket = find_ticket(ctx.session, key)
-        if ticket is None:
-            raise InvalidInputError(f"I can't find ticket {key}.".replace(" .", "."))
-        if not is_participant(ticket, user_key=ctx.message.user_key, email=ctx.message.email):
-            raise NotPermittedError("I can only do that for tickets you reported.")
+        if ticket is None or not is_participant(ticket, user_key=ctx.message.user_key, email=ctx.message.email):
+            # "not yours" reads exactly like "does not exist": no hint which keys exist
+            raise InvalidInputError(not_found(key).text)
         return ticket
 
     def _comment_existing(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
@@ -219,5 +224,39 @@ class TicketFlow:
             raise InvalidInputError("Ratings go from 1 to 5.")
         ticket.rating = rating
         record_event(ctx.session, ticket, "rated", actor=ctx.message.user_key, rating=rating)
+        if rating <= 2:  # a poor rating: offer to reopen it or to tell IT what is still wrong
+            value = {"key": ticket.key}
+            return Reply(text=f"Sorry {ticket.key} didn't go well. Is the problem still there? I can reopen "
+                              "the ticket, or pass on what went wrong to IT.",
+                         outcome=Outcome.FEEDBACK, private=True, ticket_key=ticket.key,
+                         buttons=[Button(f"Reopen {ticket.key}", "ticket.reopen", value, style="primary"),
+                                  Button("Add a comment", "ticket.add_comment", value)])
         return Reply(text=f"Thanks for rating {ticket.key}! It helps IT improve.",
                      outcome=Outcome.FEEDBACK, private=True, ticket_key=ticket.key)
+
+    def _ask_comment(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
+        ticket = self._own_ticket(ctx, str(value.get("key") or ""))
+        ctx.begin(self.name, stage="comment", key=ticket.key)
+        return Reply(text=f"What should IT know about {ticket.key}? I'll add it to the ticket. "
+                          "(say “cancel” to stop)", outcome=Outcome.COLLECTING, private=True,
+                     ticket_key=ticket.key)
+
+    def _reopen(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
+        """The employee reopens their own resolved ticket (pressing the button is the confirmation)."""
+        ticket = self._own_ticket(ctx, str(value.get("key") or ""))
+        if ticket.status_category != "done":
+            return Reply(text=f"{ticket.key} is still open: IT is on it.", outcome=Outcome.INFO, private=True,
+                         ticket_key=ticket.key)
+        who = ctx.message.display_name or ctx.message.email or ctx.message.user_key
+        if ticket.backend == "jira":  # IT reopens it in Jira; the request reaches them as a comment
+            ctx.session.add(TicketOutbox(ticket_id=ticket.id, kind="comment", payload={
+                "body": "The employee says the problem is not solved and asked to reopen this ticket.",
+                "author": who, "ref": uuid.uuid4().hex[:12]}))
+            record_event(ctx.session, ticket, "reopen_requested", actor=ctx.message.user_key)
+            text = f"I've asked IT to reopen {ticket.key}; you'll hear from them here."
+        else:
+            apply_status(ctx.session, ticket, sink=self.escalation.notices, status="Reopened", category="open",
+                         actor=ctx.message.user_key, notify=False)
+            text = f"I've reopened {ticket.key} (“{ticket.summary}”). IT will pick it up again."
+        return Reply(text=text, outcome=Outcome.ESCALATED, private=True, ticket_key=ticket.key,
+                     ticket_url=ticket.url)

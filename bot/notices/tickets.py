@@ -11,7 +11,9 @@ from integrations.ticketing.notices import (
     TicketCreated,
     TicketFailed,
     TicketFailedForTriage,
+    TicketReopened,
     TicketResolved,
+    TicketWaitingOnEmployee,
 )
 
 if TYPE_CHECKING:
@@ -63,6 +65,23 @@ def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] |
                                           f"{resolution}. How did IT do?",
                                      outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
                                      private=True, buttons=buttons + _link(notice.key, notice.url)))]
+    if isinstance(notice, TicketReopened):
+        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
+                         dedupe_key=f"ticket:{notice.key}:reopened:{notice.occurrence}",
+                         reply=Reply(text=f"IT reopened your ticket {notice.key} (“{_quote(notice.summary, 120)}”): "
+                                          "they are working on it again. I'll tell you when they reply.",
+                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
+                                     private=True, buttons=_link(notice.key, notice.url)))]
+    if isinstance(notice, TicketWaitingOnEmployee):
+        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
+                         dedupe_key=f"ticket:{notice.key}:waiting:{notice.occurrence}",
+                         reply=Reply(text=f"IT is waiting for your reply on {notice.key} "
+                                          f"(“{_quote(notice.summary, 120)}”) before they can go on. "
+                                          "Tell me what they need and I'll add it to the ticket.",
+                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
+                                     private=True,
+                                     buttons=[Button(label="Reply to IT", action_id="ticket.add_comment",
+                                                     value={"key": notice.key}), *_link(notice.key, notice.url)]))]
     if isinstance(notice, TicketFailed):
         return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
                          dedupe_key=f"ticket:{notice.idem_key}:failed",

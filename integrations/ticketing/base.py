@@ -141,5 +141,25 @@ class TicketingBackend(Protocol):
         ...
 
 
-__all__ = ["IDEM_LABEL_PREFIX", "URGENCIES", "URGENCY_LABELS", "RemoteTicket", "TicketDraft",
+class TrackerAdmin(Protocol):
+    """What IT staff do to a ticket in a remote tracker (Jira) from `helpdesk tickets`."""
+
+    def add_internal_note(self, key: str, body: str, *, author: str) -> None:
+        """An IT-only comment (never shown to the employee)."""
+        ...
+
+    def set_fields(self, key: str, fields: dict[str, Any]) -> None:
+        """Change fields (priority, labels)."""
+        ...
+
+    def link(self, key: str, other: str, *, duplicate: bool) -> None:
+        """Link ``key`` to ``other`` (as its duplicate, or as related)."""
+        ...
+
+    def transition(self, key: str, name: str) -> None:
+        """Move the issue through its workflow by transition name."""
+        ...
+
+
+__all__ = ["IDEM_LABEL_PREFIX", "TrackerAdmin", "URGENCIES", "URGENCY_LABELS", "RemoteTicket", "TicketDraft",
            "TicketingBackend", "TrackerError"]

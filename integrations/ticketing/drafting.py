@@ -32,6 +32,8 @@ class TicketRequest:
     articles_unhelpful: list[dict[str, Any]] = field(default_factory=list)
     person: dict[str, Any] | None = None  # directory details
     extra: dict[str, Any] = field(default_factory=dict)
+    # what the employee typed during this request that ``details`` does not already contain
+    employee_words: list[str] = field(default_factory=list)
 
 
 def normalise_urgency(value: str | None) -> str:
@@ -49,6 +51,11 @@ def clean_summary(text: str) -> str:
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
+def category_label(category: str) -> str:
+    """The tracker label that carries a ticket's category (``category-vpn_issue``)."""
+    return "category-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in category.lower())
+
+
 def route(settings: TicketingSettings, category: str) -> tuple[str, str, list[str], list[str]]:
     """(project, issue type, components, labels) for a category/intent, from configuration."""
     jira = settings.jira
@@ -56,8 +63,7 @@ def route(settings: TicketingSettings, category: str) -> tuple[str, str, list[st
     project = (r.project if r and r.project else None) or jira.project
     issue_type = (r.issue_type if r and r.issue_type else None) or jira.issue_type
     components = list(dict.fromkeys([*jira.components, *(r.components if r else [])]))
-    category_label = "category-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in category.lower())
-    labels = list(dict.fromkeys([*jira.labels, category_label, *(r.labels if r else [])]))
+    labels = list(dict.fromkeys([*jira.labels, category_label(category), *(r.labels if r else [])]))
     return project, issue_type, components, labels
 
 
@@ -74,7 +80,9 @@ def describe(req: TicketRequest, secrets: Iterable[str]) -> str:
     def r(text: object) -> str:
         return redact(str(text), secrets)
 
-    lines = ["*What the employee wrote*", r(req.details or req.summary), ""]
+    lines = ["*What the employee wrote*", r(req.details or req.summary)]
+    lines += [f"> {r(words)}" for words in req.employee_words]
+    lines.append("")
     who = req.requester_name or req.requester_email or req.requester_user_key
     lines.append("*Requester*")
     lines.append(f"- {r(who)}" + (f" <{req.requester_email}>" if req.requester_email else ""))

@@ -10,6 +10,7 @@ translated into ``TrackerError`` (a ``TicketingError``) with ``status_code``,
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -254,3 +255,27 @@ class JiraBackend:
         if not user:
             return []
         return self.search(f'reporter = "{user}" ORDER BY updated DESC', limit=20)
+
+    # --- working a ticket (`helpdesk tickets note|priority|category|link|merge|status`) ------------
+    def add_internal_note(self, key: str, body: str, *, author: str) -> None:
+        """An IT-only comment: a JSM internal note, restricted to ``internal_note_role`` as well."""
+        client = self.client()
+        data = {"body": f"{body}\n\n— {author} (internal note, via the helpdesk bot)",
+                "properties": [{"key": "sd.public.comment", "value": {"internal": True}}],
+                "visibility": {"type": "role", "value": self.settings.internal_note_role}}
+        with map_jira_errors("add internal note"):
+            client._session.post(client._get_url(f"issue/{key}/comment"), data=json.dumps(data))
+
+    def set_fields(self, key: str, fields: dict[str, Any]) -> None:
+        """Change fields of an issue (priority, labels)."""
+        client = self.client()
+        with map_jira_errors("edit issue"):
+            client._session.put(client._get_url(f"issue/{key}"), data=json.dumps({"fields": fields}))
+
+    def link(self, key: str, other: str, *, duplicate: bool) -> None:
+        """Link two issues: ``key`` duplicates ``other`` (``duplicate``) or relates to it."""
+        client = self.client()
+        kind = self.settings.link_type_duplicate if duplicate else self.settings.link_type_related
+        data = {"type": {"name": kind}, "inwardIssue": {"key": key}, "outwardIssue": {"key": other}}
+        with map_jira_errors("link issues"):
+            client._session.post(client._get_url("issueLink"), data=json.dumps(data))

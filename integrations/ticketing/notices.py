@@ -57,6 +57,30 @@ class TicketResolved:
 
 
 @dataclass(frozen=True)
+class TicketReopened:
+    """IT reopened a resolved ticket; ``occurrence`` counts reopenings."""
+
+    key: str
+    url: str | None
+    summary: str
+    requester_user_key: str
+    requester_email: str | None
+    occurrence: int
+
+
+@dataclass(frozen=True)
+class TicketWaitingOnEmployee:
+    """IT needs something from the employee before going on; ``occurrence`` counts such requests."""
+
+    key: str
+    url: str | None
+    summary: str
+    requester_user_key: str
+    requester_email: str | None
+    occurrence: int
+
+
+@dataclass(frozen=True)
 class TicketFailed:
     """The tracker refused the ticket for good; the requester is told it is saved."""
 
@@ -93,7 +117,7 @@ class TicketFailedForTriage:
 
 
 TicketNotice = (TicketCreated | TicketCommented | TicketResolved | TicketFailed | NewTicketForTriage
-                | TicketFailedForTriage)
+                | TicketFailedForTriage | TicketReopened | TicketWaitingOnEmployee)
 
 
 class TicketNoticeSink(Protocol):
@@ -125,6 +149,20 @@ def resolved(ticket: Ticket, *, occurrence: int) -> TicketResolved:
                           resolution=ticket.resolution, occurrence=occurrence)
 
 
+def reopened(ticket: Ticket, *, occurrence: int) -> TicketReopened:
+    """``ticket`` was reopened (for the ``occurrence``-th time)."""
+    return TicketReopened(key=ticket.key or "", url=ticket.url, summary=ticket.summary,
+                          requester_user_key=ticket.requester_user_key, requester_email=ticket.requester_email,
+                          occurrence=occurrence)
+
+
+def waiting_on_employee(ticket: Ticket, *, occurrence: int) -> TicketWaitingOnEmployee:
+    """IT set ``ticket`` to wait for the employee."""
+    return TicketWaitingOnEmployee(key=ticket.key or "", url=ticket.url, summary=ticket.summary,
+                                   requester_user_key=ticket.requester_user_key,
+                                   requester_email=ticket.requester_email, occurrence=occurrence)
+
+
 def new_for_triage(ticket: Ticket) -> NewTicketForTriage | None:
     """The triage notice for a ticket that has its key (None while it has none)."""
     if not ticket.key:
@@ -145,5 +183,5 @@ def failed(ticket: Ticket) -> tuple[TicketFailed, TicketFailedForTriage]:
 
 
 __all__ = ["NewTicketForTriage", "TicketCommented", "TicketCreated", "TicketFailed", "TicketFailedForTriage",
-           "TicketNotice", "TicketNoticeSink", "TicketResolved", "commented", "created", "failed",
-           "new_for_triage", "resolved"]
+           "TicketNotice", "TicketNoticeSink", "TicketReopened", "TicketResolved", "TicketWaitingOnEmployee",
+           "commented", "created", "failed", "new_for_triage", "reopened", "resolved", "waiting_on_employee"]

@@ -7,6 +7,7 @@ exactly as Jira's do (a notice through ``sink``; on resolution with rating butto
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +17,18 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError, NotPermittedError
 from bot.storage.base import utcnow
+from integrations.ticketing import notices
+from integrations.ticketing.base import URGENCIES, TrackerAdmin
+from integrations.ticketing.drafting import category_label
 from integrations.ticketing.models import Ticket, TicketComment, TicketEvent, TicketOutbox
 from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.service import find_ticket, reroute
 from integrations.ticketing.settings import TicketingSettings
-from integrations.ticketing.updates import apply_assignee, apply_comment, apply_status
+from integrations.ticketing.texts import WAITING_ON_EMPLOYEE
+from integrations.ticketing.updates import apply_assignee, apply_comment, apply_status, record_event
 
 STATUS_FILTERS = ("open", "queued", "done", "all")
+STATUS_CHOICES = {"open": "Open", "in-progress": "In Progress", "waiting": WAITING_ON_EMPLOYEE}
 
 
 def ticket_dict(t: Ticket) -> dict[str, Any]:
@@ -64,8 +70,9 @@ def show(session: Session, key: str) -> dict[str, Any]:
     data = ticket_dict(t)
     data["description"] = t.description
     data["components"], data["labels"] = t.components, t.labels
+    data["links"] = list((t.extra or {}).get("links", []))
     data["comments"] = [{"author": c.author, "body": c.body, "from_requester": c.from_requester,
-                         "created_at": c.created_at} for c in session.scalars(
+                         "internal": c.internal, "created_at": c.created_at} for c in session.scalars(
         select(TicketComment).where(TicketComment.ticket_id == t.id).order_by(TicketComment.id))]
     data["events"] = [{"kind": e.kind, "actor": e.actor, "data": e.data, "created_at": e.created_at}
                       for e in session.scalars(select(TicketEvent).where(
@@ -105,10 +112,128 @@ def resolve(session: Session, key: str, *, resolution: str, closing_comment: str
 
 
 def reopen(session: Session, key: str, *, actor: str, sink: TicketNoticeSink) -> dict[str, Any]:
-    """Reopen a resolved local-queue ticket."""
+    """Reopen a resolved local-queue ticket; the employee is told IT is on it again."""
     t = load(session, key, local_only=True)
-    apply_status(session, t, sink=sink, status="Open", category="open", actor=actor)
+    if t.status_category != "done":
+        raise InvalidInputError(f"{t.key} is not resolved ({t.status}): only a resolved ticket can be reopened.")
+    apply_status(session, t, sink=sink, status="Reopened", category="open", actor=actor)
     return ticket_dict(t)
+
+
+def note(session: Session, key: str, text: str, *, author: str, tracker: TrackerAdmin | None) -> dict[str, Any]:
+    """An internal note: for IT only, never relayed to the employee (Jira: an internal/restricted comment)."""
+    if not text.strip():
+        raise InvalidInputError("The note is empty.")
+    t = load(session, key)
+    if t.backend == "jira":
+        _need_tracker(t, tracker).add_internal_note(t.key or "", text.strip(), author=author)
+    session.add(TicketComment(ticket_id=t.id, author=author, body=text.strip(), internal=True))
+    session.flush()
+    record_event(session, t, "note", actor=author)
+    return ticket_dict(t)
+
+
+def set_status(session: Session, key: str, status: str, *, actor: str, sink: TicketNoticeSink,
+               tracker: TrackerAdmin | None) -> dict[str, Any]:
+    """Move an open ticket to open / in-progress / waiting (on the employee, who is told so)."""
+    if status not in STATUS_CHOICES:
+        raise InvalidInputError(f"The status must be one of {', '.join(STATUS_CHOICES)} "
+                                "(use `tickets resolve` and `tickets reopen` for the others).")
+    t = load(session, key)
+    if t.status_category != "open":
+        raise InvalidInputError(f"{t.key} is {t.status}: reopen it first." if t.status_category == "done"
+                                else f"{t.key} is not filed yet; wait until it has its key.")
+    name = STATUS_CHOICES[status]
+    if t.backend == "jira":  # Jira's workflow decides; the webhook brings the change back to the employee
+        _need_tracker(t, tracker).transition(t.key or "", name)
+        record_event(session, t, "status_requested", actor=actor, status=name)
+        return ticket_dict(t)
+    apply_status(session, t, sink=sink, status=name, category="open", actor=actor)
+    return ticket_dict(t)
+
+
+def set_priority(session: Session, settings: TicketingSettings, key: str, urgency: str, *, actor: str,
+                 tracker: TrackerAdmin | None) -> dict[str, Any]:
+    """Change a ticket's urgency (and the tracker priority it maps to)."""
+    if urgency not in URGENCIES:
+        raise InvalidInputError(f"The priority must be one of {', '.join(URGENCIES)}.")
+    t = load(session, key)
+    priority = settings.jira.priority_map.get(urgency, t.priority)
+    if t.backend == "jira" and t.key and priority:
+        _need_tracker(t, tracker).set_fields(t.key, {"priority": {"name": priority}})
+    old = t.urgency
+    t.urgency, t.priority, t.updated_at = urgency, priority, utcnow()
+    record_event(session, t, "priority", actor=actor, old=old, new=urgency)
+    return ticket_dict(t)
+
+
+def set_category(session: Session, settings: TicketingSettings, key: str, category: str, *, actor: str,
+                 tracker: TrackerAdmin | None) -> dict[str, Any]:
+    """Change a ticket's category (its ``category-…`` label follows)."""
+    category = category.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", category):
+        raise InvalidInputError("A category is one word of letters, digits, - and _ (e.g. vpn_issue).")
+    t = load(session, key)
+    old = t.category
+    labels = [label for label in (t.labels or []) if not str(label).startswith("category-")]
+    labels.insert(0, category_label(category))
+    if t.backend == "jira" and t.key:
+        _need_tracker(t, tracker).set_fields(t.key, {"labels": labels})
+    t.category, t.labels, t.updated_at = category, labels, utcnow()
+    record_event(session, t, "category", actor=actor, old=old, new=category)
+    return ticket_dict(t)
+
+
+def link(session: Session, key: str, other: str, *, actor: str, tracker: TrackerAdmin | None,
+         duplicate: bool = False) -> dict[str, Any]:
+    """Link two tickets (both show the link; Jira: an issue link)."""
+    a, b = load(session, key), load(session, other)
+    if a.id == b.id:
+        raise InvalidInputError("A ticket cannot be linked to itself.")
+    if a.backend == "jira" and b.backend == "jira" and a.key and b.key:
+        _need_tracker(a, tracker).link(a.key, b.key, duplicate=duplicate)
+    kind = "duplicate_of" if duplicate else "relates_to"
+    for this, that, relation in ((a, b, kind), (b, a, "duplicated_by" if duplicate else "relates_to")):
+        links = [entry for entry in (this.extra or {}).get("links", []) if entry.get("key") != that.key]
+        this.extra = {**(this.extra or {}), "links": [*links, {"key": that.key, "relation": relation}]}
+        record_event(session, this, "linked", actor=actor, other=that.key, relation=relation)
+    return ticket_dict(a)
+
+
+def merge(session: Session, duplicate: str, into: str, *, actor: str, sink: TicketNoticeSink,
+          tracker: TrackerAdmin | None) -> dict[str, Any]:
+    """Merge a duplicate into the ticket that stays: linked, its requester and words carried over, resolved.
+
+    The duplicate's requester is told it was resolved as a duplicate of the other key, and
+    becomes a participant of it (they can ask its status).
+    """
+    dup, target = load(session, duplicate), load(session, into)
+    if dup.status_category == "done":
+        raise InvalidInputError(f"{dup.key} is already resolved.")
+    link(session, duplicate, into, actor=actor, tracker=tracker, duplicate=True)
+    people = [str(p) for p in (target.participants or [])]
+    for person in (dup.requester_user_key, dup.requester_email):
+        if person and person not in people and person not in (target.requester_user_key, target.requester_email):
+            people.append(person)
+    target.participants = people
+    words = f"Merged from {dup.key} ({dup.requester_email or dup.requester_user_key}): {dup.employee_text}"
+    note(session, into, words[:3000], author=actor, tracker=tracker)
+    if dup.backend == "jira":  # the Jira issue is closed in Jira; our record says where it went
+        dup.status, dup.status_category = "Resolved", "done"
+        dup.resolution, dup.resolved_at = f"Duplicate of {target.key}", utcnow()
+        record_event(session, dup, "resolved", actor=actor, resolution=dup.resolution)
+        session.flush()
+        sink.publish(session, notices.resolved(dup, occurrence=1))
+    else:
+        apply_status(session, dup, sink=sink, status="Resolved", category="done",
+                     resolution=f"Duplicate of {target.key}", actor=actor)
+    return ticket_dict(target)
+
+
+def _need_tracker(ticket: Ticket, tracker: TrackerAdmin | None) -> TrackerAdmin:
+    if tracker is None:
+        raise NotPermittedError(f"{ticket.key} is a Jira ticket, but Jira is not configured here.")
+    return tracker
 
 
 @dataclass

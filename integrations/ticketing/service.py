@@ -30,6 +30,21 @@ def new_idem_key() -> str:
     return f"{IDEM_LABEL_PREFIX}{uuid.uuid4().hex}"
 
 
+def idem_ref(idem_key: str) -> str:
+    """A short, non-secret reference to a ticket for logs: the label prefix and 12 characters of the key.
+
+    The whole key is a long random string that the log redaction (rightly) masks as a possible
+    credential; this prefix survives it, so a log line can be matched to the ticket (``tickets outbox``
+    and ``tickets show`` print the whole key, which starts with it).
+    """
+    return idem_key[: len(IDEM_LABEL_PREFIX) + 12] if idem_key.startswith(IDEM_LABEL_PREFIX) else idem_key[:12]
+
+
+def log_ref(ticket: Ticket) -> str:
+    """``IT-150 (helpdesk-0123456789ab)``, or just the reference while the ticket has no key."""
+    return f"{ticket.key} ({idem_ref(ticket.idem_key)})" if ticket.key else idem_ref(ticket.idem_key)
+
+
 def open_ticket(session: Session, settings: TicketingSettings, backend: TicketingBackend,
                 req: TicketRequest, *, sink: TicketNoticeSink, secrets: Iterable[str] = ()) -> Ticket:
     """Record the ticket; create it now (local queue) or queue it in the outbox (Jira).

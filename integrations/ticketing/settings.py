@@ -42,6 +42,12 @@ class JiraSettings(Section):
     components: list[str] = Field(default_factory=list)
     set_reporter: bool = True  # look the requester up by e-mail and make them the reporter
     verify_tls: bool = True
+    # internal notes (`helpdesk tickets note`): a Jira Service Management project gets an internal
+    # comment (the ``sd.public.comment`` property); any project also restricts the comment to this
+    # project role, so it stays IT-only where the project is not a service project
+    internal_note_role: str = "Administrators"
+    link_type_duplicate: str = "Duplicate"
+    link_type_related: str = "Relates"
 
     @property
     def deployment(self) -> Literal["cloud", "server"]:

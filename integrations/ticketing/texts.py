@@ -35,18 +35,47 @@ def ago(when: dt.datetime | None) -> str:
     return "just now"
 
 
+WAITING_ON_EMPLOYEE = "Waiting on employee"
+# what an employee reads for a tracker's status names (lower case; a status not listed reads "with IT")
+_WAITING_ON_YOU = ("waiting on employee", "waiting for customer", "waiting for reporter", "pending customer",
+                   "waiting for support user", "awaiting your reply")
+_WORKING = ("progress", "working", "review", "investigat", "pending", "escalat")
+STATUS_LABELS = {"queued": "Being filed", "open": "Open", "in progress": "In progress",
+                 WAITING_ON_EMPLOYEE.lower(): "Waiting for your reply", "resolved": "Resolved", "done": "Resolved"}
+
+
+def status_label(status: str, category: str) -> str:
+    """A short human label for a status, for lists and tables (never a raw workflow id)."""
+    if category == "queued":
+        return "Being filed"
+    if category == "done":
+        return "Resolved"
+    low = status.strip().lower()
+    if low in STATUS_LABELS:
+        return STATUS_LABELS[low]
+    if any(w in low for w in _WAITING_ON_YOU):
+        return "Waiting for your reply"
+    return "In progress" if any(w in low for w in _WORKING) else "Open"
+
+
 def status_words(status: str, category: str, assignee: str | None, resolution: str | None) -> str:
-    """A ticket's state in plain words."""
+    """A ticket's state in plain words, as an employee reads it (no raw status names in brackets)."""
     if category == "queued":
         return "waiting to be filed in Jira (you'll get its key here shortly)"
     if category == "done":
-        return f"resolved ({resolution})" if resolution else "resolved"
-    low = status.lower()
-    if assignee and any(w in low for w in ("progress", "working", "review", "wait", "pending")):
-        return f"being worked on by {assignee} (status “{status}”)"
+        plain = resolution and resolution.strip().lower() not in ("done", "resolved", "fixed")
+        return f"resolved ({resolution})" if plain else "resolved"
+    label = status_label(status, category)
+    if label == "Waiting for your reply":
+        who = assignee or "IT"
+        return f"waiting for your reply ({who} asked you something: reply here and I'll add it to the ticket)"
+    if assignee and label == "In progress":
+        return f"being worked on by {assignee}"
     if assignee:
-        return f"assigned to {assignee} (status “{status}”)"
-    return f"open, waiting for IT to pick it up (status “{status}”)"
+        return f"assigned to {assignee}"
+    if label == "In progress":
+        return "being worked on by IT"
+    return "open, waiting for IT to pick it up"
 
 
 def summary_from_text(text: str) -> str:

@@ -17,6 +17,7 @@ from bot.storage.base import utcnow
 from integrations.ticketing import notices
 from integrations.ticketing.models import Ticket, TicketComment, TicketEvent
 from integrations.ticketing.notices import TicketNoticeSink
+from integrations.ticketing.texts import WAITING_ON_EMPLOYEE
 
 
 def record_event(session: Session, ticket: Ticket, kind: str, *, actor: str | None = None,
@@ -57,9 +58,19 @@ def apply_assignee(session: Session, ticket: Ticket, assignee: str | None, *, ac
     return True
 
 
+def _count(session: Session, ticket: Ticket, kind: str) -> int:
+    session.flush()
+    return session.scalar(select(func.count()).select_from(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)) or 1
+
+
 def apply_status(session: Session, ticket: Ticket, *, sink: TicketNoticeSink, status: str, category: str,
-                 resolution: str | None = None, actor: str | None = None) -> bool:
-    """Update the status; on a change to done, notify the requester with rating buttons."""
+                 resolution: str | None = None, actor: str | None = None, notify: bool = True) -> bool:
+    """Update the status and tell the requester what it means for them (unless ``notify`` is off).
+
+    Resolved: with rating buttons. Reopened (done → open): that IT is on it again. Waiting on
+    the employee: that IT needs their reply.
+    """
     was_done = ticket.status_category == "done"
     changed = ticket.status != status or ticket.status_category != category
     if not changed and (resolution is None or resolution == ticket.resolution):
@@ -80,7 +91,13 @@ def apply_status(session: Session, ticket: Ticket, *, sink: TicketNoticeSink, st
     else:
         if was_done:
             record_event(session, ticket, "reopened", actor=actor)
+            if notify:
+                sink.publish(session, notices.reopened(ticket, occurrence=_count(session, ticket, "reopened")))
         ticket.resolution = None
         ticket.resolved_at = None
+        if notify and status.strip().lower() == WAITING_ON_EMPLOYEE.lower():
+            record_event(session, ticket, "waiting_on_employee", actor=actor)
+            sink.publish(session, notices.waiting_on_employee(
+                ticket, occurrence=_count(session, ticket, "waiting_on_employee")))
     record_event(session, ticket, "status", actor=actor, status=status)
     return True

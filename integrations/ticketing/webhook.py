@@ -81,22 +81,57 @@ def authenticate(webhook_secret: SecretStr | None, *, body: bytes, query_secret:
     raise WebhookRejected(401, "missing or wrong secret")
 
 
+MAX_DEPTH = 40  # Jira's own deliveries nest a few levels (ADF documents a dozen at most)
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a wrongly typed field is no field)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _storable(text: str) -> str:
+    """``text`` without what no database column takes: NUL characters and lone surrogates."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _str(value: Any, limit: int = 200) -> str | None:
+    """``value`` when it is a non-empty string (numbers as their text), else None; shortened, storable."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = _storable(str(value)).strip()[:limit]
+    return text or None
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            return level
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def _text(body: Any) -> str:
     """Comment bodies: a plain string (REST v2) or Atlassian Document Format (v3)."""
     if isinstance(body, str):
         return body
     if isinstance(body, dict):
         if body.get("type") == "text":
-            return str(body.get("text", ""))
-        parts = [_text(c) for c in body.get("content") or []]
+            return body["text"] if isinstance(body.get("text"), str) else ""
+        content = body.get("content")
+        parts = [_text(c) for c in content] if isinstance(content, list) else []
         sep = "\n" if body.get("type") in ("doc",) else ""
         return sep.join(p for p in parts if p)
     return ""
 
 
 def _find_ticket(session: Session, data: dict[str, Any]) -> Ticket | None:
-    issue = data.get("issue") or {}
-    key, issue_id = issue.get("key"), issue.get("id")
+    issue = _obj(data.get("issue"))
+    key, issue_id = _str(issue.get("key"), 64), _str(issue.get("id"), 64)
     if not issue_id and isinstance(data.get("comment"), dict):
         match = _COMMENT_ISSUE_ID.search(str(data["comment"].get("self", "")))
         issue_id = match.group(1) if match else None
@@ -114,11 +149,13 @@ def _find_ticket(session: Session, data: dict[str, Any]) -> Ticket | None:
 def parse(body: bytes) -> dict[str, Any]:
     """The delivery as a dict, or WebhookRejected (400) when it is not one Jira sends."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(body, parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
         raise WebhookRejected(400, f"body is not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise WebhookRejected(400, "body is not a JSON object")
+    if _depth(data) > MAX_DEPTH:
+        raise WebhookRejected(400, f"body nests deeper than {MAX_DEPTH} levels")
     event = data.get("webhookEvent")
     if not isinstance(event, str):
         raise WebhookRejected(400, "no webhookEvent field")
@@ -131,6 +168,11 @@ def parse(body: bytes) -> dict[str, Any]:
     return data
 
 
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON: Jira never sends them."""
+    raise ValueError(f"{name} is not allowed")
+
+
 def handle_delivery(session: Session, webhook_secret: SecretStr | None, sink: TicketNoticeSink, *,
                     body: bytes, headers: Mapping[str, str], query_secret: str | None) -> WebhookOutcome:
     """Authenticate and apply one delivery inside ``session``'s transaction; notices go to ``sink``."""
@@ -141,7 +183,7 @@ def handle_delivery(session: Session, webhook_secret: SecretStr | None, sink: Ti
     ticket = _find_ticket(session, data)
     if ticket is None:  # not remembered: Jira's retry is applied once the worker knows the key
         return WebhookOutcome("ignored", "not a ticket opened by the helpdesk bot")
-    issue_key = (data.get("issue") or {}).get("key")
+    issue_key = _str(_obj(data.get("issue")).get("key"), 64)
     keys = [f"body:{hashlib.sha256(body).hexdigest()}"]
     header = headers.get("x-atlassian-webhook-identifier")
     if header:
@@ -156,24 +198,24 @@ def handle_delivery(session: Session, webhook_secret: SecretStr | None, sink: Ti
     changed = []
     comment = data.get("comment") if isinstance(data.get("comment"), dict) else None
     if comment and event in ("comment_created", "jira:issue_updated") and _is_public(comment):
-        body_text = _text(comment.get("body")).strip()
+        body_text = _storable(_text(comment.get("body"))).strip()[:20000]
         if body_text and "via the helpdesk bot" not in body_text:
-            author = (comment.get("author") or {}).get("displayName") or "IT staff"
+            author = _str(_obj(comment.get("author")).get("displayName")) or "IT staff"
             if apply_comment(session, ticket, sink=sink, author=author, body=body_text,
-                             external_id=str(comment.get("id") or "") or None):
+                             external_id=_str(comment.get("id"), 64)):
                 changed.append("comment")
-    issue = data.get("issue") or {}
-    fields = issue.get("fields") or {}
+    fields = _obj(_obj(data.get("issue")).get("fields"))
     if event == "jira:issue_updated" and fields and _is_newest(ticket, fields, data):
-        actor = (data.get("user") or {}).get("displayName")
-        assignee = (fields.get("assignee") or {}).get("displayName")
+        actor = _str(_obj(data.get("user")).get("displayName"))
+        assignee = _str(_obj(fields.get("assignee")).get("displayName"))
         if apply_assignee(session, ticket, assignee, actor=actor):
             changed.append("assignee")
-        status = fields.get("status") or {}
-        if status.get("name"):
-            category = "done" if (status.get("statusCategory") or {}).get("key") == "done" else "open"
-            resolution = (fields.get("resolution") or {}).get("name")
-            if apply_status(session, ticket, sink=sink, status=status["name"], category=category,
+        status = _obj(fields.get("status"))
+        name = _str(status.get("name"), 64)
+        if name:
+            category = "done" if _obj(status.get("statusCategory")).get("key") == "done" else "open"
+            resolution = _str(_obj(fields.get("resolution")).get("name"))
+            if apply_status(session, ticket, sink=sink, status=name, category=category,
                             resolution=resolution, actor=actor):
                 changed.append("status")
     if not changed:
@@ -186,8 +228,12 @@ def _is_newest(ticket: Ticket, fields: dict[str, Any], data: dict[str, Any]) -> 
     from integrations.ticketing.jira_backend import parse_jira_time
 
     updated = parse_jira_time(fields.get("updated")) if isinstance(fields.get("updated"), str) else None
-    if updated is None and isinstance(data.get("timestamp"), (int, float)):
-        updated = dt.datetime.fromtimestamp(data["timestamp"] / 1000, dt.UTC).replace(tzinfo=None)
+    stamp = data.get("timestamp")
+    if updated is None and isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        try:
+            updated = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):  # not a time Jira sends
+            updated = None
     if updated is None:
         return True
     if ticket.remote_updated_at is not None and updated < ticket.remote_updated_at:
@@ -199,4 +245,4 @@ def _is_newest(ticket: Ticket, fields: dict[str, Any], data: dict[str, Any]) -> 
 
 def _is_public(comment: dict[str, Any]) -> bool:
     """Jira Service Management internal notes (jsdPublic false) are not relayed."""
-    return comment.get("jsdPublic", True) is not False and not comment.get("visibility")
+    return comment.get("jsdPublic", True) is True and not comment.get("visibility")

@@ -28,7 +28,7 @@ from integrations.ticketing import notices
 from integrations.ticketing.base import RemoteTicket, TicketDraft, TicketingBackend, TrackerError
 from integrations.ticketing.models import JiraWebhookDelivery, Ticket, TicketOutbox
 from integrations.ticketing.notices import TicketNoticeSink
-from integrations.ticketing.service import draft_of, mark_created
+from integrations.ticketing.service import draft_of, idem_ref, log_ref, mark_created
 from integrations.ticketing.settings import TicketingSettings
 from integrations.ticketing.updates import record_event
 
@@ -148,7 +148,7 @@ def _deliver_ticket(db: Database, backend: TicketingBackend, settings: Ticketing
                 session.refresh(ticket)
                 row.last_error = KEY_CLASH.format(key=remote.key)
                 _fail(session, sink, row, ticket, attempts, result)
-                log.error("ticket %s: %s", ticket.idem_key, row.last_error)
+                log.error("ticket %s: %s", log_ref(ticket), row.last_error)
                 return
             row.status, row.delivered_at, row.last_error = "done", utcnow(), None
             record_event(session, ticket, "created", backend=backend.name, attempts=attempts, adopted=adopted)
@@ -158,7 +158,7 @@ def _deliver_ticket(db: Database, backend: TicketingBackend, settings: Ticketing
                 sink.publish(session, triage)
             result.delivered += 1
             result.adopted += int(adopted)
-            log.info("ticket %s created in Jira as %s (attempt %s%s)", ticket.idem_key, remote.key,
+            log.info("ticket %s created in Jira as %s (attempt %s%s)", idem_ref(ticket.idem_key), remote.key,
                      attempts, ", adopted" if adopted else "")
             return
         assert error is not None
@@ -167,11 +167,12 @@ def _deliver_ticket(db: Database, backend: TicketingBackend, settings: Ticketing
             _fail(session, sink, row, ticket, attempts, result)
             log.error("ticket %s could not be created in Jira after %s attempts: %s; "
                       "retry with `helpdesk tickets outbox --retry %s`",
-                      ticket.idem_key, attempts, row.last_error, row.id)
+                      log_ref(ticket), attempts, row.last_error, row.id)
             return
         _reschedule(settings, row, error, attempts)
         result.retried += 1
-        log.warning("ticket %s not delivered to Jira (attempt %s): %s", ticket.idem_key, attempts, row.last_error)
+        log.warning("ticket %s not delivered to Jira (attempt %s): %s", log_ref(ticket), attempts,
+                    row.last_error)
 
 
 def _fail(session: Session, sink: TicketNoticeSink, row: TicketOutbox, ticket: Ticket, attempts: int,

@@ -162,6 +162,7 @@ class FakeJiraState:
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     users: list[FakeUser] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     create_calls: int = 0
     next_id: int = 10000
@@ -184,7 +185,9 @@ class FakeJira:
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.down = False
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     # --- control ------------------------------------------------------------
@@ -193,8 +196,23 @@ class FakeJira:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if not self.down:
+            self.server.shutdown()
+            self.server.server_close()
+            self.down = True
+
+    def go_down(self) -> None:
+        """Stop listening: connections to the port are refused until :meth:`come_back`."""
+        self.stop()
+
+    def come_back(self) -> None:
+        """Listen again on the same port (the state is kept)."""
+        if self.down:
+            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
+            self.server.daemon_threads = True
+            self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+            self.down = False
+            self._thread.start()
 
     def add_user(self, email: str, display_name: str) -> FakeUser:
         n = len(self.state.users) + 1
@@ -343,6 +361,14 @@ class FakeJira:
             users = [u.raw(self.url) for u in self.state.users
                      if term and (term in u.email.lower() or term == u.name.lower())]
             return 200, users
+        if method == "post" and p == "issueLink":
+            keys = [(data.get(side) or {}).get("key") for side in ("inwardIssue", "outwardIssue")]
+            if any(self._issue(str(k)) is None for k in keys):
+                return 404, {"errorMessages": ["Issue does not exist"], "errors": {}}
+            with self.lock:
+                self.state.links.append({"type": (data.get("type") or {}).get("name"),
+                                         "inward": keys[0], "outward": keys[1]})
+            return 201, None
         m = re.fullmatch(r"issue/([^/]+)(/comment|/transitions)?", p)
         if m:
             issue = self._issue(m.group(1))
@@ -352,11 +378,20 @@ class FakeJira:
             key = issue["key"]
             if m.group(2) is None and method == "get":
                 return 200, issue
+            if m.group(2) is None and method == "put":
+                with self.lock:
+                    issue["fields"].update(data.get("fields") or {})
+                    issue["fields"]["updated"] = _now()
+                return 204, None
             if m.group(2) == "/comment":
                 if method == "get":
                     comments = self.state.comments.get(key, [])
                     return 200, {"startAt": 0, "maxResults": 50, "total": len(comments), "comments": comments}
-                return 201, self.add_comment(key, data.get("body"), author=None)
+                comment = self.add_comment(key, data.get("body"), author=None)
+                for extra in ("properties", "visibility"):
+                    if extra in data:
+                        comment[extra] = data[extra]
+                return 201, comment
             if m.group(2) == "/transitions":
                 if method == "get":
                     return 200, {"transitions": [

@@ -41,6 +41,8 @@ def test_forged_ticket_reference_in_a_comment_button_is_refused_cleanly(local_se
         reply = press(s, "bob", "ticket.comment_existing", value)
         assert "can't find ticket" in reply.text and reply.outcome is Outcome.ERROR
     refused = press(s, "bob", "ticket.comment_existing", {"key": "IT-1", "details": "hi"})
-    assert "only do that for tickets you reported" in refused.text
+    missing = press(s, "bob", "ticket.comment_existing", {"key": "IT-77", "details": "hi"})
+    # issue 13: "not yours" reads exactly like "does not exist"
+    assert refused.text == missing.text.replace("IT-77", "IT-1") and "can't find ticket IT-1" in refused.text
     with s.db.session() as session:
         assert session.scalars(select(TicketComment)).all() == []

@@ -129,7 +129,9 @@ def test_status_in_chat_is_live_from_jira_and_reporter_only(jira_services, fake_
     reply = ask_intent(s, "alice", "status of NET-1?", "ticket_status")
     assert "being worked on by Bob Example" in reply.text and "Assignee: Bob Example" in reply.text
     refused = ask_intent(s, "bob", "status of NET-1?", "ticket_status")
-    assert "only show the status of tickets you reported" in refused.text
+    missing = ask_intent(s, "bob", "status of NET-99?", "ticket_status")
+    # issue 13: "not yours" reads exactly like "does not exist" (no hint which keys exist)
+    assert refused.text == missing.text.replace("NET-99", "NET-1") and "VPN" not in refused.text
     fake_jira.fail("500")
     stale = ask_intent(s, "alice", "status of NET-1?", "ticket_status")
     assert "last state I know" in stale.text

@@ -79,11 +79,13 @@ def test_status_only_for_the_reporter_in_plain_words(local_services):
     assert mine.outcome is Outcome.INFO and mine.ticket_key == "IT-1"
     assert "waiting for IT to pick it up" in mine.text and "Assignee: nobody yet" in mine.text
     assert "Last update: just now" in mine.text
+    assert "(status" not in mine.text  # issue 13: no raw workflow status in brackets
     theirs = ask_intent(s, "bob", "status of IT-1", "ticket_status")
-    assert "only show the status of tickets you reported" in theirs.text
     assert "finance" not in theirs.text
     missing = ask_intent(s, "alice", "status of IT-99", "ticket_status")
     assert "can't find ticket IT-99" in missing.text
+    # issue 13: "not yours" reads exactly like "does not exist"
+    assert theirs.text == missing.text.replace("IT-99", "IT-1")
 
 
 def test_status_key_from_nlu_entity(local_services):
