@@ -64,7 +64,8 @@ def _directory(s: Settings) -> Item:
     if not c.configured:
         return _item("directory", "none (embedded default)", [], [],
                      "account unlock/reset requests become tickets for IT")
-    problems, warnings = [], []
+    problems: list[str] = []
+    warnings: list[str] = []
     if not c.url:
         problems.append("directory.url is required")
     elif c.url.startswith("ldap://") and not c.start_tls:
@@ -81,6 +82,7 @@ def _directory(s: Settings) -> Item:
         problems.append("directory.bind_password is not set")
     if c.ca_file is not None and not Path(c.ca_file).is_file():
         problems.append(f"directory.ca_file {c.ca_file} does not exist")
+    warnings += c.reset_page_warnings(s.server.public_url)
     mode = "live, Active Directory" if c.kind == "ad" else "live, OpenLDAP"
     return _item("directory", mode, problems, warnings, f"{c.url}, bind as {c.bind_dn}, password set")
 

@@ -55,7 +55,8 @@ def build_flows(services: Services) -> FlowRegistry:
                          settings=services.settings.ticketing, notices=services.notices)
     flows.add(tickets)
     flows.add(AccountFlow(services.settings.directory, lambda: services.directory,
-                          public_url=services.settings.server.public_url, escalate=tickets.escalate))
+                          public_url=services.settings.server.public_url, escalate=tickets.escalate,
+                          self_help=flows["answer"].handle_intent))
     return flows
 
 

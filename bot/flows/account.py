@@ -2,11 +2,18 @@
 
 Safe by construction:
 * the account is found from the message's *verified* e-mail only (``ctx.message.email``);
-  nothing the user types and no button value ever names an account;
+  nothing the user types and no button value ever names an account; a request about
+  someone else's account is answered plainly: the bot acts only on the asker's own;
+* nothing happens without the employee's explicit confirmation in this conversation: the
+  offer is remembered in the conversation state, and an Unlock / reset button is honoured
+  only while its offer is open (a stale, forged or replayed press just shows the offer again);
+  a ticket is opened only when the employee presses "Open a ticket" or says so;
 * every reply about the account is private (ephemeral / DM);
 * "not found", "protected" and "disabled" get one identical message after the same
-  padded delay, and a ticket for IT that points at the audit entry (not the reason);
-* a refusal, a rate limit or an unreachable directory always ends in a ticket.
+  uniform delay (``ctx.reply_not_before``: the engine waits after committing, so no
+  transaction stays open); the ticket, if asked for, tells IT the reason;
+* directory calls happen before the step writes anything (audit and rate rows are
+  written at the end), so a slow directory never holds the database's write lock.
 """
 
 from __future__ import annotations
@@ -16,14 +23,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
-
 from bot.errors import ConfigError, DirectoryError, HelpdeskError, NotPermittedError, RateLimitedError
+from bot.flows import account_state as state
+from bot.flows import account_words as w
 from bot.flows.base import TurnContext
 from bot.messages import Action, Button, Outcome, Reply
-from bot.storage.base import utcnow
 from integrations.directory import audit
-from integrations.directory.models import DirectoryAudit, ResetLink
 from integrations.directory.settings import DirectorySettings
 
 if TYPE_CHECKING:
@@ -33,18 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNLOCK, RESET = "account_unlock", "password_reset"
-CANT_DO_IT = "I can't do this automatically for your account, so it needs a person from IT."
-NO_DIRECTORY = "Account self-service isn't set up here, so this needs a person from IT."
-UNREACHABLE = "I couldn't reach the company directory just now, so this needs a person from IT."
-NO_EMAIL = ("I can only help with your own account, and this channel didn't give me a verified "
-            "e-mail address for you, so this needs a person from IT.")
-FALLBACK = " Press the button to open a ticket for them."
-NO_EMAIL_SUMMARY = "no verified e-mail"
-EXPIRED = "That button has expired. What can I help you with?"
-# One answer for "not your link" and "no link": a button never tells anyone whose links exist.
-NOT_YOUR_LINK = ("That button only works for the person the reset link was sent to, while the link is valid. "
-                 "To reset your own password, just ask me.")
-
+HELP_QUERY = {RESET: "I forgot my password", UNLOCK: "my account is locked"}
 
 class Escalate(Protocol):
     """Hands the employee's request to IT as a ticket (``TicketFlow.escalate``)."""
@@ -55,92 +49,114 @@ class Escalate(Protocol):
         ...
 
 
+SelfHelp = Callable[[TurnContext], Reply]  # the knowledge base's answer to the turn's message
+
+
 class AccountFlow:
     """Intents ``password_reset`` / ``account_unlock``; actions ``account.*``.
 
     ``directory`` provides the directory client (None: ``kind = "none"``; a ConfigError:
-    misconfigured); both mean every account request becomes a ticket through ``escalate``.
-    ``public_url`` is where the reset page is served.
+    misconfigured). ``public_url`` is where the reset page is served. ``self_help``
+    answers from the knowledge base (the password article's self-service steps) when
+    there is no directory to act on.
     """
 
     name = "account"
 
     def __init__(self, settings: DirectorySettings, directory: Callable[[], LdapDirectory | None], *,
-                 public_url: str, escalate: Escalate) -> None:
+                 public_url: str, escalate: Escalate, self_help: SelfHelp | None = None) -> None:
         self.settings = settings
         self.directory = directory
         self.public_url = public_url
         self.escalate = escalate
+        self.self_help = self_help
 
     # ------------------------------------------------------------------ entry points
     def handle_intent(self, ctx: TurnContext) -> Reply:
-        """Offer an unlock or a reset for the requester's own account."""
-        started = time.monotonic()
+        """Offer an unlock or a reset for the requester's own account (nothing changes yet)."""
+        self._uniform(ctx)
         intent = ctx.parse.intent.name if ctx.parse is not None else RESET
-        reply = self._offer(ctx, RESET if intent == RESET else UNLOCK)
-        self._pad(started)
-        return reply
+        what = RESET if intent == RESET else UNLOCK
+        other = w.someone_else(ctx.message.text, ctx.message.email)
+        if other is not None:
+            return self._only_yours(ctx, what, other)
+        return self._offer(ctx, what)
 
     def handle_followup(self, ctx: TurnContext) -> Reply | None:
-        """The account flow is never multi-turn."""
+        """A typed answer to the open offer: "yes" confirms it, "open a ticket" accepts a ticket offer.
+
+        Anything else goes back to the router (and the offer lapses).
+        """
+        text = ctx.message.text
+        if ctx.slots.get("ticket") and w.asks_for_ticket(text):
+            self._uniform(ctx)
+            return self._open_ticket(ctx)
+        offer = ctx.slots.get("offer")
+        if isinstance(offer, str) and w.affirms(text) and self._offered(ctx, offer):
+            self._uniform(ctx)
+            return self._act(ctx, offer)
         return None
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
         """A press of one of the flow's buttons."""
-        started = time.monotonic()
-        reply = self._dispatch_action(ctx, action)
-        self._pad(started)  # every account turn takes the same time, whatever the outcome
-        return reply
-
-    def _dispatch_action(self, ctx: TurnContext, action: Action) -> Reply:
+        self._uniform(ctx)  # every account turn takes the same time, whatever the outcome
         verb = action.action_id.split(".", 1)[1] if "." in action.action_id else ""
         if verb == "cancel":
+            if ctx.state.active_flow == self.name:
+                ctx.finish()
             return _private("OK, I've left your account as it is.", Outcome.INFO)
+        if verb == "ticket":
+            return self._open_ticket(ctx)
         if verb == "check":
             return self._offer(ctx, UNLOCK)
         if verb == "reset_start":
             return self._offer(ctx, RESET)
         if verb == "open_reset":
-            return self._open_reset(ctx, action)
+            return state.open_reset(ctx)
         if verb in ("reset_link", "reset_temporary") and verb != self._reset_verb():
-            return _private(EXPIRED, Outcome.ERROR)  # an old button from before reset_mode changed
+            return _private(w.EXPIRED, Outcome.ERROR)  # an old button from before reset_mode changed
         if verb in ("unlock", "reset_link", "reset_temporary"):
+            if not self._offered(ctx, verb):  # no open offer in this conversation: ask first
+                return self._offer(ctx, UNLOCK if verb == "unlock" else RESET)
             return self._act(ctx, verb)
-        return _private(EXPIRED, Outcome.ERROR)
+        return _private(w.EXPIRED, Outcome.ERROR)
 
     # ------------------------------------------------------------------ steps
     def _offer(self, ctx: TurnContext, what: str) -> Reply:
         """Look the requester's account up and offer the action (no change yet)."""
-        label = "Password reset" if what == RESET else "Account unlock"
+        label = _label(what)
         service = self._service(ctx)
         if service is None:
-            return self._escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
-                             "Directory self-service is not configured (directory.kind = none).", what)
+            return self._without_directory(ctx, what)
         try:
-            res = service.resolve(ctx.session, actor=ctx.message.user_key, email=ctx.message.email,
-                                  action=f"lookup_{'reset' if what == RESET else 'unlock'}")
+            with ctx.session.no_autoflush:  # no write before the directory has answered
+                res = service.resolve(ctx.session, actor=ctx.message.user_key, email=ctx.message.email,
+                                      action=f"lookup_{'reset' if what == RESET else 'unlock'}")
         except DirectoryError as exc:
-            return self._unreachable(ctx, exc, label, what)
+            return self._unreachable(ctx, exc, what, keep_offer=None)
         except HelpdeskError as exc:  # e.g. the directory refused the lookup itself
             log.warning("account lookup refused: %s", ctx.redact(exc.detail or exc.user_message))
-            return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
-                             "The directory refused the bot's lookup (see `helpdesk audit`).", what)
+            return self._hand_over(ctx, w.CANT_DO_IT, what, summary=f"{label} request needs IT",
+                                   reason="the directory refused the bot's lookup (see `helpdesk audit`).")
         if not res.ok:
-            return self._refused(ctx, res, label, what)
+            return self._refused(ctx, res, what)
         account = res.account
         assert account is not None
         if what == UNLOCK:
             if account.locked:
+                self._remember(ctx, what, offer="unlock")
                 return _private(
                     f"Your account *{account.login}* is locked. Shall I unlock it? "
                     "This doesn't change your password.", Outcome.ACCOUNT_ACTION,
                     buttons=[Button("Unlock my account", "account.unlock", {}, style="primary"),
                              Button("Cancel", "account.cancel", {})])
+            self._remember(ctx, what, offer=None)
             return _private(
                 f"Your account *{account.login}* isn't locked, so there's nothing to unlock. "
                 "If you've forgotten your password, I can help you reset it.", Outcome.ACCOUNT_ACTION,
                 buttons=[Button("Reset my password", "account.reset_start", {})])
         minutes = self.settings.reset_link_minutes
+        self._remember(ctx, what, offer=self._reset_verb())
         if self.settings.reset_mode == "temporary":
             return _private(
                 f"I can set a temporary password for your account *{account.login}*. I'll show it only "
@@ -156,110 +172,198 @@ class AccountFlow:
                      Button("Cancel", "account.cancel", {})])
 
     def _act(self, ctx: TurnContext, verb: str) -> Reply:
-        """A confirmed action: re-resolve from the verified e-mail, then do it."""
+        """A confirmed action: re-resolve from the verified e-mail, then do it (directory first, writes last)."""
         what = UNLOCK if verb == "unlock" else RESET
-        label = "Account unlock" if what == UNLOCK else "Password reset"
+        label = _label(what)
         service = self._service(ctx)
         if service is None:
-            return self._escalate(ctx, NO_DIRECTORY, f"{label} request (no directory configured)",
-                             "Directory self-service is not configured (directory.kind = none).", what)
+            return self._without_directory(ctx, what)
         actor = ctx.message.user_key
         try:
-            res = service.resolve(ctx.session, actor=actor, email=ctx.message.email, action=f"confirm_{verb}")
-            if not res.ok:
-                return self._refused(ctx, res, label, what)
-            if verb == "unlock":
-                changed = service.unlock(ctx.session, actor=actor, res=res)
-                if not changed:
-                    return _private("Your account isn't locked (any more), so I didn't change anything. "
-                                    "Try signing in again.", Outcome.ACCOUNT_ACTION)
-                return _private("Done: your account is unlocked, and your password is unchanged. "
-                                "If you don't remember it, I can help you reset it.", Outcome.ACCOUNT_ACTION,
-                                buttons=[Button("Reset my password", "account.reset_start", {})])
-            if verb == "reset_link":
-                url, _link = service.issue_link(ctx.session, actor=actor, res=res)
-                minutes = self.settings.reset_link_minutes
-                reply = _private(
-                    f"Here is your one-time link. It works once, for {minutes} minutes, and only for you. "
-                    "Don't forward it.", Outcome.ACCOUNT_ACTION,
-                    # No link id in the value: a button value is untrusted and names nothing.
-                    buttons=[Button("Choose a new password", "account.open_reset", {},
-                                    style="primary", url=url)])
-                reply.sensitive = True  # the URL is a live credential: never stored or queued
-                return reply
-            temp = service.temporary_password(ctx.session, actor=actor, res=res)
-            if temp.flag_failed:
-                return self._partial_temporary(ctx, temp.password, temp.flag_failed, label, what)
+            with ctx.session.no_autoflush:
+                res = service.resolve(ctx.session, actor=actor, email=ctx.message.email, action=f"confirm_{verb}")
+                if not res.ok:
+                    return self._refused(ctx, res, what)
+                if verb == "unlock":
+                    changed = service.unlock(ctx.session, actor=actor, res=res)
+                elif verb == "reset_link":
+                    url, _link = service.issue_link(ctx.session, actor=actor, res=res)
+                else:
+                    temp = service.temporary_password(ctx.session, actor=actor, res=res)
+        except RateLimitedError as exc:
+            return self._hand_over(ctx, exc.user_message, what, summary=f"{label}: daily self-service limit reached",
+                                   reason=f"the employee reached the daily self-service limit ({label.lower()}); "
+                                   "verify the employee before helping by hand.", offer_text=False)
+        except DirectoryError as exc:
+            return self._unreachable(ctx, exc, what, keep_offer=verb)
+        except HelpdeskError as exc:  # refused by the directory, or its policy refused a generated password
+            log.warning("account action failed: %s", ctx.redact(exc.detail or type(exc).__name__))
+            why = "change" if isinstance(exc, NotPermittedError) else label.lower()
+            return self._hand_over(ctx, w.CANT_DO_IT, what, summary=f"{label} request needs IT",
+                                   reason=f"the directory did not accept the bot's {why} "
+                                   "(see `helpdesk audit`); do it by hand after verifying the employee.")
+        ctx.finish()  # one confirmation, one action
+        if verb == "unlock":
+            if not changed:
+                return _private("Your account isn't locked (any more), so I didn't change anything. "
+                                "Try signing in again.", Outcome.ACCOUNT_ACTION)
+            return _private("Done: your account is unlocked, and your password is unchanged. "
+                            "If you don't remember it, I can help you reset it.", Outcome.ACCOUNT_ACTION,
+                            buttons=[Button("Reset my password", "account.reset_start", {})])
+        if verb == "reset_link":
+            minutes = self.settings.reset_link_minutes
             reply = _private(
-                "Done. Your account is unlocked and has a temporary password, shown only this once "
-                "(I don't keep it). You'll be asked to choose a new one when you sign in.\n"
-                f"Temporary password: `{temp.password}`", Outcome.ACCOUNT_ACTION)
+                f"Here is your one-time link. It works once, for {minutes} minutes, and only for you. "
+                "Don't forward it.", Outcome.ACCOUNT_ACTION,
+                # No link id in the value: a button value is untrusted and names nothing.
+                buttons=[Button("Choose a new password", "account.open_reset", {}, style="primary", url=url)])
+            reply.sensitive = True  # the URL is a live credential: never stored or queued
+            return reply
+        if temp.flag_failed:
+            reply = self._hand_over(
+                ctx, "Your password was changed to the temporary password below, but I couldn't finish the "
+                f"change ({temp.flag_failed}). Change it yourself right after signing in, or let IT finish it.",
+                what, summary=f"{label}: temporary password set, follow-up failed", offer_text=False,
+                reason=f"the bot set a temporary password, but {temp.flag_failed} failed afterwards; the employee "
+                "has the temporary password. Finish the change by hand "
+                "(see `helpdesk audit --action temporary_password`).")
+            reply.text += f"\nTemporary password: `{temp.password}`"
             reply.sensitive = True
             return reply
-        except RateLimitedError as exc:
-            return self._escalate(ctx, exc.user_message, f"{label}: daily self-service limit reached",
-                             f"The employee reached the daily self-service limit ({label.lower()}).", what)
-        except DirectoryError as exc:
-            return self._unreachable(ctx, exc, label, what)
-        except NotPermittedError as exc:
-            log.warning("account action refused by the directory: %s", ctx.redact(exc.detail or ""))
-            return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
-                             "The directory refused the bot's change (see `helpdesk audit`).", what)
-        except HelpdeskError as exc:  # e.g. the directory's policy refused a generated password (audited)
-            log.warning("account action failed: %s", ctx.redact(exc.detail or type(exc).__name__))
-            return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
-                             f"The directory did not accept the bot's {label.lower()} "
-                             "(see `helpdesk audit`).", what)
-
-    def _partial_temporary(self, ctx: TurnContext, password: str, step: str, label: str, what: str) -> Reply:
-        """The temporary password IS set but a follow-up step failed: show it, and tell IT."""
-        reply = self._escalate(
-            ctx, "Your password was changed to the temporary password below, but I couldn't finish the "
-            f"change ({step}), so I've asked IT to complete it.",
-            f"{label}: temporary password set, follow-up failed",
-            f"The bot set a temporary password for {ctx.message.email or 'the employee'}, but {step} failed "
-            "afterwards. The employee has the temporary password; please finish the change by hand "
-            "(see `helpdesk audit --action temporary_password`).", what)
-        reply.text += f"\nTemporary password: `{password}`"
+        reply = _private(
+            "Done. Your account is unlocked and has a temporary password, shown only this once "
+            "(I don't keep it). You'll be asked to choose a new one when you sign in.\n"
+            f"Temporary password: `{temp.password}`", Outcome.ACCOUNT_ACTION)
         reply.sensitive = True
         return reply
 
-    def _open_reset(self, ctx: TurnContext, action: Action) -> Reply:
-        """Someone pressed a reset-link button (Slack also reports presses of URL buttons).
+    # ------------------------------------------------------------------ no action possible: say so, offer IT
+    def _only_yours(self, ctx: TurnContext, what: str, other: str) -> Reply:
+        """A request about someone else's account: say plainly what the bot will not do."""
+        own = ""
+        service = self._service(ctx)
+        if service is not None:
+            try:
+                with ctx.session.no_autoflush:
+                    res = service.resolve(ctx.session, actor=ctx.message.user_key, email=ctx.message.email,
+                                          action="lookup_other")
+                if res.ok and res.account is not None:
+                    own = f" (*{res.account.login}*)"
+            except HelpdeskError as exc:
+                log.info("own-account lookup skipped: %s", ctx.redact(exc.detail or type(exc).__name__))
+        label = _label(what)
+        reply = self._hand_over(
+            ctx, w.ONLY_YOURS.format(own=own), what, summary=f"{label} for someone else: {other}"[:200],
+            subject=other, reason=f"the employee asked the bot to act on someone else's account ({other}). The "
+            "bot only acts on the requester's own account: check who is asking and that the account's owner "
+            "needs this before acting.", ticket_offer=" Shall I open a ticket for IT about it?")
+        reply.outcome = Outcome.DECLINED
+        mine = ("Unlock my own account", "account.check") if what == UNLOCK else \
+            ("Reset my own password", "account.reset_start")
+        reply.buttons.append(Button(mine[0], mine[1], {}))
+        return reply
 
-        The value names nothing (it is untrusted): only the presser's own live link counts.
-        Someone else's press is refused with one message and cancels nothing.
-        """
-        own = ctx.session.scalars(select(ResetLink.id).where(
-            ResetLink.user_key == ctx.message.user_key, ResetLink.used_at.is_(None),
-            ResetLink.revoked_reason.is_(None), ResetLink.expires_at > utcnow()).limit(1)).first()
-        if own is None:
-            audit.record(ctx.session, actor=ctx.message.user_key, action="reset_link", result="refused",
-                         email=None, detail="reset-link button pressed by someone without a live link of their own")
-            return _private(NOT_YOUR_LINK, Outcome.ERROR)
-        return _private("The reset page is open in your browser. The link works once.", Outcome.INFO)
-
-    # ------------------------------------------------------------------ endings
-    def _refused(self, ctx: TurnContext, res: Resolution, label: str, what: str) -> Reply:
+    def _refused(self, ctx: TurnContext, res: Resolution, what: str) -> Reply:
         from integrations.directory.selfservice import NO_EMAIL as NO_EMAIL_CODE
 
-        ref = _last_audit_id(ctx)
+        label = _label(what)
+        reason = w.reason_for_it(res.refusal, res.detail, email=res.email, channel=ctx.message.channel,
+                                 action="unlock" if what == UNLOCK else "reset")
         if res.refusal == NO_EMAIL_CODE:
-            return self._escalate(ctx, NO_EMAIL, f"{label} request ({NO_EMAIL_SUMMARY})",
-                             f"The request came from {ctx.message.channel} without a verified e-mail.", what)
-        # One message for not found / protected / disabled: the reason is only in the audit log.
-        return self._escalate(ctx, CANT_DO_IT, f"{label} request needs IT",
-                         f"The bot could not handle this account request automatically for {res.email}. "
-                         f"The reason is in the directory audit log, entry #{ref} (`helpdesk audit`).", what)
+            return self._hand_over(ctx, w.NO_EMAIL, what, summary=f"{label} request ({w.NO_EMAIL_SUMMARY})",
+                                   reason=reason)
+        # One message for not found / protected / disabled: the reason goes only to IT.
+        return self._hand_over(ctx, w.CANT_DO_IT, what, summary=f"{label} request needs IT", reason=reason)
 
-    def _unreachable(self, ctx: TurnContext, exc: HelpdeskError, label: str, what: str) -> Reply:
+    def _unreachable(self, ctx: TurnContext, exc: HelpdeskError, what: str, *, keep_offer: str | None) -> Reply:
+        """The directory went away: say so plainly, keep the request (a ticket with their words on request)."""
+        label = _label(what)
         log.warning("directory unreachable during %s: %s", label.lower(), ctx.redact(exc.detail or ""))
         audit.record(ctx.session, actor=ctx.message.user_key, action=label.lower().replace(" ", "_"),
                      result="unreachable", email=ctx.message.email, detail=exc.detail)
-        return self._escalate(ctx, UNREACHABLE, f"{label} request (directory unreachable)",
-                         f"The directory did not answer while the bot handled this {label.lower()} "
-                         f"request for {ctx.message.email or 'an employee'}.", what, urgency="high")
+        reply = self._hand_over(
+            ctx, w.UNREACHABLE + w.KEPT, what, summary=f"{label} request (directory unreachable)", urgency="high",
+            offer=keep_offer, reason="the directory did not answer while the bot handled this request; "
+            f"{label.lower()} by hand, or ask the employee to try the bot again later.",
+            ticket_offer=" I can open a ticket for IT with what you wrote, or you can try again in a few minutes.")
+        if keep_offer is not None:  # the employee confirmed already: the same button may simply be retried
+            reply.buttons.append(Button("Try again", f"account.{keep_offer}", {}))
+        return reply
 
+    def _without_directory(self, ctx: TurnContext, what: str) -> Reply:
+        """No directory to act on: the article's self-service steps, and a ticket only if asked for."""
+        label = _label(what)
+        configured = self.settings.configured
+        text = w.NO_DIRECTORY if not configured else w.UNAVAILABLE
+        reply = self._hand_over(ctx, text, what, summary=f"{label} request", reason=None if not configured else
+                                "the bot's account self-service is unavailable (see the bot's log); "
+                                "handle the request by hand after verifying the employee.")
+        help_reply = self._help(ctx, what) if not configured else None
+        if help_reply is not None:
+            reply.text = f"{text} You can do it yourself, though:\n\n{help_reply.text}\n\n" \
+                         "If that doesn't work, I can open a ticket for IT."
+            reply.quote, reply.sources, reply.related = help_reply.quote, help_reply.sources, help_reply.related
+            reply.buttons = [b for b in help_reply.buttons if b.action_id != "ticket.open"] + reply.buttons
+        return reply
+
+    def _help(self, ctx: TurnContext, what: str) -> Reply | None:
+        """The knowledge base's answer about self-service (None: nothing to offer)."""
+        if self.self_help is None:
+            return None
+        if not ctx.message.text.strip():  # a button press: ask the article the usual question
+            ctx.message.text = HELP_QUERY[what]
+        try:
+            answer = self.self_help(ctx)
+        except HelpdeskError as exc:
+            log.warning("no self-service article: %s", exc.detail or exc.user_message)
+            return None
+        return answer if answer.outcome is Outcome.ANSWERED else None
+
+    def _hand_over(self, ctx: TurnContext, text: str, what: str, *, summary: str, reason: str | None,
+                   urgency: str = "normal", subject: str | None = None, offer: str | None = None,
+                   ticket_offer: str = w.OFFER_TICKET, offer_text: bool = True) -> Reply:
+        """Tell the employee why IT is needed and *offer* a ticket; it is opened only when they accept."""
+        pending = {"summary": summary, "reason": reason, "urgency": urgency, "subject": subject}
+        self._remember(ctx, what, offer=offer, ticket=pending)
+        body = text + (ticket_offer if offer_text else " I can open a ticket for IT if you like.")
+        return Reply(text=body, outcome=Outcome.DECLINED, private=True,
+                     buttons=[Button(w.TICKET_LABEL, "account.ticket", {}, style="primary")])
+
+    def _open_ticket(self, ctx: TurnContext) -> Reply:
+        """The employee accepted the ticket offer: open it with their words and what IT needs to know."""
+        slots = ctx.slots
+        pending = slots.get("ticket") if state.fresh(ctx, self.name) else None
+        if not isinstance(pending, dict):
+            ctx.finish()
+            return _private(w.OFFER_GONE, Outcome.INFO)
+        what = str(slots.get("what") or RESET)
+        summary = str(pending.get("summary") or f"{_label(what)} request")
+        words = str(slots.get("words") or f"{_label(what)} requested in chat (by a button; nothing typed).")
+        extra: dict[str, Any] = {"source": "account-self-service", "request": what}
+        if pending.get("subject"):
+            extra["about"] = str(pending["subject"])
+        if pending.get("reason"):
+            extra["what IT needs to know"] = str(pending["reason"])
+        try:
+            reply = self.escalate(ctx, summary=summary, details=words, category="account",
+                                  urgency=str(pending.get("urgency") or "normal"), extra=extra)
+        except HelpdeskError as exc:
+            log.warning("escalation failed: %s", ctx.redact(exc.detail or exc.user_message))
+            return Reply(text="I couldn't open the ticket just now." + w.FALLBACK, outcome=Outcome.DECLINED,
+                         private=True, buttons=[Button(w.TICKET_LABEL, "ticket.open", {"summary": summary})])
+        if reply.outcome is Outcome.ESCALATED:
+            ctx.finish()
+        reply.private = True
+        return reply
+
+    # ------------------------------------------------------------------ conversation state
+    def _remember(self, ctx: TurnContext, what: str, *, offer: str | None,
+                  ticket: dict[str, Any] | None = None) -> None:
+        state.remember(ctx, self.name, what, offer=offer, ticket=ticket)
+
+    def _offered(self, ctx: TurnContext, verb: str) -> bool:
+        """Whether this conversation has an open offer for ``verb`` (the employee saw its button)."""
+        return state.fresh(ctx, self.name) and ctx.slots.get("offer") == verb
 
     # ------------------------------------------------------------------ collaborators
     def _service(self, ctx: TurnContext) -> SelfService | None:
@@ -267,8 +371,8 @@ class AccountFlow:
 
         try:
             directory = self.directory()
-        except ConfigError as exc:  # misconfigured: tell IT through a ticket rather than fail the turn
-            log.error("directory misconfigured, account requests become tickets: %s", exc.user_message)
+        except ConfigError as exc:  # misconfigured: say so to IT in the log, and offer a ticket
+            log.error("directory misconfigured, account requests need IT: %s", exc.user_message)
             return None
         if directory is None:
             return None
@@ -278,38 +382,15 @@ class AccountFlow:
         """The reset button the configured ``directory.reset_mode`` offers."""
         return "reset_temporary" if self.settings.reset_mode == "temporary" else "reset_link"
 
-    def _pad(self, started: float) -> None:
-        """Make every account turn take the same time, whether or not an account exists."""
-        remaining = self.settings.uniform_reply_seconds - (time.monotonic() - started)
-        if remaining > 0:
-            time.sleep(remaining)
-
-    def _escalate(self, ctx: TurnContext, text: str, summary: str, details: str, what: str,
-                  urgency: str = "normal") -> Reply:
-        """Hand the request to IT (a ticket) with a clear message; never a dead end.
-
-        When the ticket cannot be opened either, the employee gets a button to open one.
-        """
-        extra = {"source": "account-self-service", "request": what}
-        try:
-            reply = self.escalate(ctx, summary=summary, details=details, category="account",
-                                  urgency=urgency, extra=extra)
-        except HelpdeskError as exc:
-            log.warning("escalation failed: %s", ctx.redact(exc.detail or exc.user_message))
-        else:
-            reply.text = f"{text}\n{reply.text}" if reply.text else text
-            reply.private = True
-            return reply
-        return Reply(text=text + FALLBACK, outcome=Outcome.DECLINED, private=True,
-                     buttons=[Button("Open a ticket", "ticket.open", {"summary": summary})])
+    def _uniform(self, ctx: TurnContext) -> None:
+        """Every account turn answers after the same delay; the engine waits after committing."""
+        ctx.reply_not_before = time.monotonic() + self.settings.uniform_reply_seconds
 
 
 # ---------------------------------------------------------------------- helpers
+def _label(what: str) -> str:
+    return "Password reset" if what == RESET else "Account unlock"
+
+
 def _private(text: str, outcome: Outcome, buttons: list[Button] | None = None) -> Reply:
     return Reply(text=text, outcome=outcome, private=True, buttons=buttons or [])
-
-
-def _last_audit_id(ctx: TurnContext) -> int | None:
-    ctx.session.flush()
-    return ctx.session.scalars(select(DirectoryAudit.id).where(DirectoryAudit.actor == ctx.message.user_key)
-                               .order_by(DirectoryAudit.id.desc()).limit(1)).first()

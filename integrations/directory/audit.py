@@ -55,6 +55,23 @@ def count(session: Session, key: str, window: dt.timedelta, now: dt.datetime | N
     return int(value or 0)
 
 
+def count_outside(session: Session, key: str, window: dt.timedelta) -> int:
+    """:func:`count` read on a connection of its own on SQLite, so ``session`` takes no read snapshot.
+
+    SQLite: a transaction that has read keeps its snapshot; if another turn commits before
+    this one writes, the write fails at once ("database is locked"). Reading the counter on
+    the side keeps the turn's first read *after* the directory call (see bot/flows/account.py).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return count(session, key, window)
+    start = window_start(utcnow(), window)
+    with bind.engine.connect() as conn:
+        value = conn.execute(select(RateCounter.count).where(RateCounter.key == key,
+                                                              RateCounter.window_start == start)).scalar()
+    return int(value or 0)
+
+
 def hit(session: Session, key: str, limit: int, window: dt.timedelta,
         now: dt.datetime | None = None) -> bool:
     """Count one event for ``key``; False (and not counted) when ``limit`` is already reached.

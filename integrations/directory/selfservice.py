@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,16 @@ class Resolution:
     @property
     def ok(self) -> bool:
         return self.account is not None and self.refusal is None
+
+
+@dataclass
+class ResetOutcome:
+    """What the directory said to a reset-page submission (recorded afterwards by ``record_reset``)."""
+
+    problems: list[str] = field(default_factory=list)
+    refused: bool = False  # the account is no longer eligible (changed, disabled, protected)
+    partial: PasswordSetFlagFailed | None = None  # the password IS set, a follow-up step failed
+    error: Exception | None = None
 
 
 @dataclass
@@ -105,14 +115,29 @@ class SelfService:
         return res
 
     # ------------------------------------------------------------------ rate limits
-    def take_quota(self, session: Session, *, actor: str, kind: str, email: str | None) -> None:
-        """Count one unlock/reset for this employee today; RateLimitedError past the limit."""
+    def check_quota(self, session: Session, *, actor: str, kind: str, email: str | None) -> None:
+        """RateLimitedError when this employee used today's unlocks/resets already (a read only).
+
+        The attempt is counted by :meth:`count_quota` *after* the directory call, so no
+        write (and on SQLite no database lock) is held while the directory answers. A
+        user's turns are serialised (PostgreSQL locks their state row), so the limit holds.
+        """
         limit = self.cfg.max_unlocks_per_day if kind == "unlock" else self.cfg.max_resets_per_day
-        if not audit.hit(session, f"{kind}:{actor}", limit, DAY):
+        if audit.count_outside(session, f"{kind}:{actor}", DAY) >= limit:
             audit.record(session, actor=actor, action=kind, result="rate_limited", email=email,
                          detail=f"more than {limit} per day")
             raise RateLimitedError(
                 f"You've reached today's limit of {limit} for this request, so this needs a person from IT.")
+
+    def count_quota(self, session: Session, *, actor: str, kind: str) -> None:
+        """Count one unlock/reset attempt for this employee today (after the directory call)."""
+        limit = self.cfg.max_unlocks_per_day if kind == "unlock" else self.cfg.max_resets_per_day
+        audit.hit(session, f"{kind}:{actor}", max(limit, 1), DAY)
+
+    def take_quota(self, session: Session, *, actor: str, kind: str, email: str | None) -> None:
+        """Check and count at once (for callers without a directory call in between)."""
+        self.check_quota(session, actor=actor, kind=kind, email=email)
+        self.count_quota(session, actor=actor, kind=kind)
 
     # ------------------------------------------------------------------ actions
     def unlock(self, session: Session, *, actor: str, res: Resolution) -> bool:
@@ -122,13 +147,15 @@ class SelfService:
             audit.record(session, actor=actor, action="unlock", result="not_locked", email=res.email,
                          account=account.dn)
             return False
-        self.take_quota(session, actor=actor, kind="unlock", email=res.email)
+        self.check_quota(session, actor=actor, kind="unlock", email=res.email)
         try:
             self.directory.unlock(account)
         except Exception as exc:  # noqa: BLE001 - audited, then always a HelpdeskError
             audit.record(session, actor=actor, action="unlock", result="error", email=res.email,
                          account=account.dn, detail=_why(exc))
             raise _safe(exc) from None
+        finally:
+            self.count_quota(session, actor=actor, kind="unlock")
         audit.record(session, actor=actor, action="unlock", result="ok", email=res.email, account=account.dn)
         return True
 
@@ -151,55 +178,75 @@ class SelfService:
         its owner and tells IT. Any other failure raises a HelpdeskError (the password is unchanged).
         """
         account = self._require(res)
-        self.take_quota(session, actor=actor, kind="reset", email=res.email)
+        self.check_quota(session, actor=actor, kind="reset", email=res.email)
         password = generate_temporary(self.cfg.temporary_password_length)
         try:
             self.directory.set_password(account, password, must_change=True)
         except PasswordSetFlagFailed as exc:
+            self.count_quota(session, actor=actor, kind="reset")
             audit.record(session, actor=actor, action="temporary_password", result="partial", email=res.email,
                          account=account.dn, detail=f"password changed, {exc.step} failed: {exc.detail or ''}")
             return TemporaryPassword(password, flag_failed=exc.step)
         except Exception as exc:  # noqa: BLE001 - audited, then always a HelpdeskError
+            self.count_quota(session, actor=actor, kind="reset")
             audit.record(session, actor=actor, action="temporary_password", result="error", email=res.email,
                          account=account.dn, detail=_why(exc))
             raise _safe(exc) from None
+        self.count_quota(session, actor=actor, kind="reset")
         audit.record(session, actor=actor, action="temporary_password", result="ok", email=res.email,
                      account=account.dn, detail="must change at next logon")
         return TemporaryPassword(password)
 
     def complete_reset(self, session: Session, link: ResetLink, password: str, confirm: str) -> list[str]:
         """Apply a new password chosen on the reset page; returns problems (empty: done)."""
+        return self.record_reset(session, link, self.try_reset(link.account_dn, link.email, password, confirm))
+
+    def try_reset(self, account_dn: str, email: str, password: str, confirm: str) -> ResetOutcome:
+        """The directory part of a reset (no database): check the account and the password, then set it.
+
+        The reset page calls this *between* two short transactions, so no database
+        lock is held while the directory answers; :meth:`record_reset` writes the result.
+        """
+        try:
+            account = self.directory.read(account_dn)
+            if account is None or not account.has_email(email) or account.disabled \
+                    or self.directory.protection_reason(account):
+                return ResetOutcome(refused=True)
+            problems = check_password(password, confirm, account, self.rules)
+            if not problems:
+                self.directory.set_password(account, password, must_change=False)
+            return ResetOutcome(problems=problems)
+        except PasswordRejected as exc:
+            return ResetOutcome(problems=[exc.user_message])
+        except PasswordSetFlagFailed as exc:  # the new password IS set: the link is spent
+            return ResetOutcome(partial=exc)
+        except Exception as exc:  # noqa: BLE001 - recorded, then always a HelpdeskError for the page
+            return ResetOutcome(error=exc)
+
+    def record_reset(self, session: Session, link: ResetLink, outcome: ResetOutcome) -> list[str]:
+        """Write what :meth:`try_reset` found (audit, attempts, link state); raises like the directory did."""
         actor = link.user_key
-        account = self.directory.read(link.account_dn)
-        if account is None or not account.has_email(link.email) or account.disabled \
-                or self.directory.protection_reason(account):
+        if outcome.refused:
             link.revoked_reason = "account_changed"
             audit.record(session, actor=actor, action="reset", result="refused", email=link.email,
                          account=link.account_dn, detail="account no longer eligible")
             raise NotPermittedError("This link can no longer be used; please ask the bot again or contact IT.")
-        problems = check_password(password, confirm, account, self.rules)
-        partial = None
-        if not problems:
-            try:
-                self.directory.set_password(account, password, must_change=False)
-            except PasswordRejected as exc:
-                problems = [exc.user_message]
-            except PasswordSetFlagFailed as exc:  # the new password IS set: the link is spent
-                partial = exc
-            except Exception as exc:  # noqa: BLE001 - always a HelpdeskError for the page
-                if isinstance(exc, HelpdeskError) and not isinstance(exc, DirectoryError):
-                    audit.record(session, actor=actor, action="reset", result="error", email=link.email,
-                                 account=link.account_dn, detail=_why(exc))
-                raise _safe(exc) from None  # DirectoryError: the page audits it as "unreachable"
-        if problems:
+        if outcome.error is not None:
+            exc = outcome.error
+            if isinstance(exc, HelpdeskError) and not isinstance(exc, DirectoryError):
+                audit.record(session, actor=actor, action="reset", result="error", email=link.email,
+                             account=link.account_dn, detail=_why(exc))
+            raise _safe(exc) from None  # DirectoryError: the page audits it as "unreachable"
+        if outcome.problems:
             link.failed_attempts += 1
             if link.failed_attempts >= self.cfg.reset_page_max_attempts:
                 link.revoked_reason = "too_many_attempts"
             audit.record(session, actor=actor, action="reset", result="rejected_password", email=link.email,
                          account=link.account_dn,
-                         detail=f"attempt {link.failed_attempts}: {len(problems)} rule(s) failed")
-            return problems
+                         detail=f"attempt {link.failed_attempts}: {len(outcome.problems)} rule(s) failed")
+            return outcome.problems
         link.used_at = utcnow()
+        partial = outcome.partial
         if partial is not None:
             audit.record(session, actor=actor, action="reset", result="partial", email=link.email,
                          account=link.account_dn,

@@ -32,6 +32,9 @@ class DirectorySettings(Section):
     max_resets_per_day: int = Field(default=3, ge=0)
     reset_page_max_attempts: int = Field(default=5, ge=1)  # bad submissions before a link is cancelled
     reset_page_requests_per_hour: int = Field(default=60, ge=1)  # per live link; unknown tokens: per client address
+    # submissions of the reset form (password attempts), across links: per account and per client address
+    reset_page_submits_per_account_per_hour: int = Field(default=10, ge=1)
+    reset_page_submits_per_address_per_hour: int = Field(default=30, ge=1)
     watch_lockouts: bool = False
     watch_interval_seconds: float = Field(default=60.0, ge=0)  # how often the worker looks for lockouts
     lockout_alarm_threshold: int = Field(default=10, ge=1)
@@ -46,3 +49,10 @@ class DirectorySettings(Section):
     @property
     def configured(self) -> bool:
         return self.kind != "none"
+
+    def reset_page_warnings(self, public_url: str) -> list[str]:
+        """What makes the reset page unsafe with this public URL (for `config check` and start-up)."""
+        if not self.configured or public_url.startswith("https://"):
+            return []
+        return [f"server.public_url is {public_url.split(':', 1)[0]}://, so the reset page's CSRF cookie is not "
+                "marked Secure and reset links travel in clear: serve it over https:// (behind a TLS proxy)"]

@@ -69,23 +69,41 @@ def csrf_ok(link: ResetLink, form_value: str | None, cookie_value: str | None) -
     return hmac.compare_digest(form_value, cookie_value) and hmac.compare_digest(digest(form_value), link.csrf_hash)
 
 
+BUSY = "busy:"  # csrf_hash while a claimed submission is with the directory (then replaced or cleared)
+BUSY_SECONDS = 120  # a claim older than this (the process died mid-submit) no longer blocks a new form
+
+
+def busy(link: ResetLink, now: dt.datetime | None = None) -> bool:
+    """Whether a claimed submission of this link is being applied right now."""
+    value = link.csrf_hash or ""
+    if not value.startswith(BUSY):
+        return False
+    try:
+        since = dt.datetime.fromisoformat(value[len(BUSY):])
+    except ValueError:
+        return False
+    return ((now or utcnow()) - since).total_seconds() < BUSY_SECONDS
+
+
 def claim(session: Session, link: ResetLink) -> bool:
     """Atomically take this form submission before touching the directory.
 
     One conditional UPDATE spends the link's current CSRF value (only while the link is
-    unused and not revoked): of two concurrent submits exactly one wins; the loser
-    (rowcount 0) must not call the directory. On PostgreSQL the winner holds the row
-    lock until its transaction ends, so the loser re-checks the committed row.
+    unused and not revoked) and marks the link busy: of two concurrent submits exactly
+    one wins; the loser (rowcount 0) must not call the directory. The caller commits the
+    claim at once and calls the directory outside any transaction; while busy, the page
+    issues no new form for the link.
     """
-    if link.csrf_hash is None:
+    if link.csrf_hash is None or link.csrf_hash.startswith(BUSY):
         return False
+    marker = BUSY + utcnow().isoformat(timespec="seconds")
     won = cast(CursorResult[Any], session.execute(
         update(ResetLink)
         .where(ResetLink.id == link.id, ResetLink.used_at.is_(None), ResetLink.revoked_reason.is_(None),
                ResetLink.csrf_hash == link.csrf_hash)
-        .values(csrf_hash=None)
+        .values(csrf_hash=marker)
         .execution_options(synchronize_session=False))).rowcount
     if won == 1:
-        link.csrf_hash = None  # keep the ORM copy in step (set again only for a re-shown form)
+        link.csrf_hash = marker  # keep the ORM copy in step (replaced when the form is shown again)
         session.flush()
     return won == 1

@@ -128,3 +128,73 @@ def hammer(db: Any, key: str, limit: int, threads: int = 6, each: int = 6) -> li
     for t in pool:
         t.join()
     return results
+
+
+class GatedProxy:
+    """A TCP proxy in front of the directory that can hold the answers on one chosen connection.
+
+    ``hold(n)``: the directory's bytes on the n-th connection (counted from 1) are kept back
+    until ``release()``; ``held`` is set once something is being kept back. A real network
+    stall in front of the real server: the bot's client sees a directory that does not answer.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.upstream = (host, port)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.hold_at: int | None = None
+        self.held = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def hold(self, connection: int) -> None:
+        self.hold_at = connection
+        self.held.clear()
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def close(self) -> None:
+        self.gate.set()
+        self.server.close()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                number = self.connections
+            upstream = socket.create_connection(self.upstream)
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, number == self.hold_at),
+                             daemon=True).start()
+
+    def _pump(self, source: Any, target: Any, held: bool) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if held and not self.gate.is_set():
+                    self.held.set()
+                    self.gate.wait()
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                try:
+                    s.close()
+                except OSError:
+                    pass

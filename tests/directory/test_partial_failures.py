@@ -24,6 +24,7 @@ pytestmark = pytest.mark.ldap
 def test_directory_refusing_a_temporary_password_means_a_ticket_and_keeps_the_audit(slapd, ldap_stack):
     add_person(slapd, "zane", ["zane@example.com"])
     stack = ldap_stack.with_directory(reset_mode="temporary")
+    stack.press("account.reset_start", user="slack:UZANE", email="zane@example.com")
     with policy(slapd, pwdMinLength=40):  # longer than any temporary password the bot makes
         reply = stack.press("account.reset_temporary", user="slack:UZANE", email="zane@example.com")
     assert reply.private and handed_to_it(reply), reply
@@ -40,6 +41,7 @@ def test_temporary_password_whose_must_change_flag_fails_is_shown_and_reported(s
     # testing.Slapd's ACLs let the bot set uid=flagless's password but not its pwdReset flag.
     add_person(slapd, "flagless", ["flagless@example.com"])
     stack = ldap_stack.with_directory(reset_mode="temporary")
+    stack.press("account.reset_start", user="slack:UFLAGLESS", email="flagless@example.com")
     reply = stack.press("account.reset_temporary", user="slack:UFLAGLESS", email="flagless@example.com")
     temp = re.search(r"Temporary password: `([^`]+)`", reply.text)
     assert temp, reply.text

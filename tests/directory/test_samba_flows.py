@@ -84,6 +84,7 @@ def test_reset_through_the_page_sets_unicodepwd(samba, ad_stack):
 
 def test_temporary_password_sets_pwdlastset_zero(samba, ad_stack):
     stack = ad_stack.with_directory(reset_mode="temporary")
+    stack.press("account.reset_start", user="slack:UADGRACE", email="grace@example.com")
     reply = stack.press("account.reset_temporary", user="slack:UADGRACE", email="grace@example.com")
     temp = re.search(r"Temporary password: `([^`]+)`", reply.text).group(1)
     register_secret(temp)
