@@ -79,6 +79,12 @@ class IntegrationError(HelpdeskError):
     default_message = "An outside system did not answer."
     retryable: bool = True
 
+    def __init__(self, user_message: str | None = None, *, detail: str | None = None) -> None:
+        super().__init__(user_message, detail=detail)
+        from bot.metrics import count_integration_error  # foundation; Slack/Jira/LDAP/NLU error counters
+
+        count_integration_error(type(self))
+
 
 class DirectoryError(IntegrationError):
     """The company directory failed or is unreachable."""

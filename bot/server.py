@@ -31,7 +31,7 @@ class HelpdeskApp(FastAPI):
 
 def router_builders() -> list[RouterBuilder]:
     """Every HTTP surface, in mount order (a builder returns None when its feature is off)."""
-    from bot.web import chat_api, health, jira, parse, reset, slack
+    from bot.web import chat_api, health, jira, metrics, parse, reset, slack
 
     return [
         health.build_router,
@@ -40,6 +40,7 @@ def router_builders() -> list[RouterBuilder]:
         slack.build_router,   # /slack/events
         jira.build_router,    # /webhooks/jira
         reset.build_router,   # /reset/… password reset page
+        metrics.build_router,  # /metrics (Prometheus; token or internal addresses only)
     ]
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.core import DatabaseSettings, LoggingSettings, PathSettings, ServerSettings
+from bot.config.metrics import MetricsSettings
 from bot.config.slack import SlackSettings
 from bot.errors import ConfigError
 from integrations.directory.settings import DirectorySettings
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     ticketing: TicketingSettings = Field(default_factory=TicketingSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
     kb: KnowledgeBaseSettings = Field(default_factory=KnowledgeBaseSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     config_file: Path | None = Field(default=None, exclude=True)
 

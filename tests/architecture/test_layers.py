@@ -19,7 +19,7 @@ FIRST_PARTY = set(PACKAGES)
 
 FOUNDATION = {
     "bot.errors", "bot.settings_base", "bot.redact", "bot.problems", "bot.backoff", "bot.encoding",
-    "bot.vector_cache", "bot.storage.base", "bot.storage.session",
+    "bot.vector_cache", "bot.metrics", "bot.storage.base", "bot.storage.session",
 }
 LIBRARIES = ("intents", "knowledge_base", "integrations", "training")
 CHANNELS = ("bot.channels", "bot.web", "bot.cli", "bot.server", "bot.__main__")
