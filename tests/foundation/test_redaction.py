@@ -35,3 +35,9 @@ def test_exact_configured_secrets_are_masked() -> None:
 def test_ordinary_text_is_untouched() -> None:
     text = "My laptop won't connect to the office Wi-Fi since Monday (ticket IT-123)."
     assert redact(text) == text
+
+
+def test_file_paths_in_tracebacks_stay_readable() -> None:
+    line = 'File "/work/main/.venv/lib/python3.11/site-packages/sqlalchemy/engine/base.py", line 1967'
+    assert redact(line) == line
+    assert "ab12cd34ef56" not in redact("token ab12cd34ef56ab12cd34ef56ab12cd34ef56 expired")
