@@ -53,9 +53,13 @@ def test_tracebacks_and_extras_are_masked_too(capfd, restore_logging, json_forma
     assert secret not in err and "xoxb-1234" not in err
 
 
-def test_health_probes_stay_out_of_the_access_log(capfd, restore_logging) -> None:
+def test_health_probes_stay_out_of_the_access_log(capfd, restore_logging, monkeypatch) -> None:
     configure_logging("INFO")
     access = logging.getLogger("uvicorn.access")
+    # as under `helpdesk serve` (uvicorn started with log_config=None): uvicorn's loggers propagate to ours
+    monkeypatch.setattr(access, "propagate", True)
+    monkeypatch.setattr(access, "handlers", [])
+    monkeypatch.setattr(access, "level", logging.NOTSET)
     access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:1", "GET", "/readyz", "1.1", 200)
     access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:1", "GET", "/readyz", "1.1", 503)
     access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:1", "GET", "/reset/Zq3xT0kenAbcdefgh12345", "1.1", 200)
