@@ -75,14 +75,16 @@ class VectorFileCache:
         """Vectors for ``texts``, shape ``(len(texts), dim)``.
 
         Only texts whose key is in neither ``known`` (e.g. vectors already stored
-        in a database) nor the cache are encoded, each once, in key order and in
+        in a database) nor the cache are encoded, each once, longest first and in
         batches of ``batch_size``; ``encoder`` is called only when one is needed.
         New vectors are added to the cache and the file is saved.
         """
         keys = [text_key(t) for t in texts]
         have: dict[str, Vector] = dict(known or {})
+        # longest first: a batch pads to its longest text, so similar lengths share a batch
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
-                          if k not in have and k not in self.items}.items())
+                          if k not in have and k not in self.items}.items(),
+                         key=lambda kt: (-len(kt[1]), kt[0]))
         if missing:
             model = encoder()
             for start in range(0, len(missing), batch_size):

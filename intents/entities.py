@@ -79,6 +79,7 @@ class EntityExtractor:
         self._synonyms = {k.lower(): v for k, v in config.synonyms.items()}
 
     def extract(self, text: str) -> list[Entity]:
+        """Entities in ``text`` (longest match wins an overlap); each (entity, value) once, at its first place."""
         found: list[Entity] = []
         for name, pattern in self._patterns:
             for m in pattern.finditer(text):
@@ -98,4 +99,16 @@ class EntityExtractor:
             if mapped is not None and mapped != ent.value:
                 ent.value = mapped
                 ent.processors = [SYNONYM_PROCESSOR]
-        return kept
+        return _first_of_each(kept)
+
+
+def _first_of_each(entities: list[Entity]) -> list[Entity]:
+    """Drop repeats: a pasted log naming the same host 19 times yields it once (its first occurrence)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for ent in entities:
+        key = (ent.entity, str(ent.value).lower())
+        if key not in seen:
+            seen.add(key)
+            out.append(ent)
+    return out

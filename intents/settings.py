@@ -31,3 +31,4 @@ class NluSettings(Section):
     tfidf_features: bool = True
     serve_parse_api: bool = True
     parse_api_token: SharedSecret | None = None
+    parse_requests_per_minute: int = Field(default=60, ge=1)  # /model/parse, per client address

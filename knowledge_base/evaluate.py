@@ -108,7 +108,7 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-KB_TABLES = ("kb_article", "kb_article_version", "kb_chunk", "kb_rating")
+KB_TABLES = ("kb_article", "kb_article_version", "kb_chunk", "kb_rating", "kb_curated")
 
 
 def scratch_database(folder: Path) -> Database:
@@ -152,3 +152,54 @@ def run_eval(pages: Path, questions_file: Path, encoder_provider: EncoderProvide
         finally:
             db.dispose()
     return report
+
+
+def _balanced(reports: list[EvalReport], t: float) -> float:
+    """Mean of answered (answerable) and declined (unanswerable) shares over the pooled questions."""
+    pooled = EvalReport(results=[r for rep in reports for r in rep.results], threshold=t)
+    m = pooled.metrics(t)
+    declined = m["declined_share"] if m["declined_share"] is not None else 1.0
+    return (m["answered_share"] + declined) / 2
+
+
+def pick_threshold(reports: list[EvalReport], grid: list[float] | None = None) -> float:
+    """The threshold that best balances answering and declining over ``reports`` pooled (ties: the lower one)."""
+    grid = grid or [x / 100 for x in range(20, 91)]
+    return max(grid, key=lambda t: (round(_balanced(reports, t), 6), -t))
+
+
+def leave_one_corpus_out(reports: dict[str, EvalReport]) -> dict[str, Any]:
+    """Each corpus scored at the threshold picked on all the *others*: how a threshold carries over.
+
+    Also reports the threshold picked on every corpus together (the candidate default).
+    """
+    held: dict[str, Any] = {}
+    for name, rep in reports.items():
+        others = [r for n, r in reports.items() if n != name]
+        if not others:
+            continue
+        t = pick_threshold(others)
+        held[name] = {"threshold": t, **{k: v for k, v in rep.metrics(t).items()
+                                         if k in ("answered_share", "declined_share", "hit@1", "hit@5")}}
+    return {"held_out": held, "pooled_threshold": pick_threshold(list(reports.values()))}
+
+
+def run_corpora(corpora: list[Path], encoder_provider: EncoderProvider, *, threshold: float | None = None,
+                cache_dir: Path | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """Every corpus folder (``pages/`` + ``questions*.jsonl``) evaluated, plus the leave-one-corpus-out view.
+
+    The top-level ``metrics`` are those of all questions pooled at ``threshold``
+    (the same keys as a single-corpus report).
+    """
+    reports: dict[str, EvalReport] = {}
+    for folder in corpora:
+        questions = sorted(folder.glob("questions*.jsonl"))
+        if not (folder / "pages").is_dir() or not questions:
+            raise DataError("needs a pages/ folder and a questions*.jsonl file.", path=str(folder))
+        reports[folder.name] = run_eval(folder / "pages", questions[0], encoder_provider, threshold=threshold,
+                                        cache_dir=cache_dir, progress=progress)
+    first = next(iter(reports.values()))
+    pooled = EvalReport(results=[r for rep in reports.values() for r in rep.results], threshold=first.threshold)
+    return {"metrics": pooled.metrics(), "corpora": {n: r.to_dict() for n, r in reports.items()},
+            "leave_one_corpus_out": leave_one_corpus_out(reports)}

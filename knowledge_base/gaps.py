@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from knowledge_base.service import KnowledgeBase
 
 SIMILARITY = 0.5  # questions at least this similar (cosine) share a topic
+MICRO_ABOVE = 3000  # more questions than this: gather near-duplicates first
+MICRO_SIMILARITY = 0.85
+BLOCK = 1024
+SHOWN_CHARS = 160  # a listed question (or topic label) is cut here: a pasted log is not a question
+# ``remit(texts, vectors)`` → per text, True when it is within the helpdesk's remit (the intent model's rule)
+RemitRule = Callable[[Sequence[str], np.ndarray], Sequence[bool]]
 DECLINED = "declined"
 
 
@@ -64,12 +71,12 @@ class Gap:
     def to_dict(self, examples: int = 3) -> dict[str, Any]:
         ordered = sorted(self.questions, key=lambda q: q.at, reverse=True)
         return {
-            "topic": self.label,
+            "topic": shorten(self.label),
             "count": self.count,
             "declined": sum(1 for q in self.questions if q.kind == "declined"),
             "unhelpful": sum(1 for q in self.questions if q.kind == "unhelpful"),
             "newest": self.newest.isoformat(timespec="seconds"),
-            "examples": list(dict.fromkeys(q.text for q in ordered))[:examples],
+            "examples": list(dict.fromkeys(shorten(q.text) for q in ordered))[:examples],
             "nearest_article": self.nearest_article,
             "nearest_title": self.nearest_title,
             "nearest_score": self.nearest_score,
@@ -96,37 +103,108 @@ def collect(session: Session, asked: Iterable[AnsweredQuestion],
     return out
 
 
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
+    """A question as listed for trainers: whitespace collapsed, a long paste cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _micro_groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
+    """Near-duplicates gathered in one pass (each joins the first group whose centre is within ``threshold``)."""
+    groups: list[list[int]] = []
+    centres = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    sums: list[np.ndarray] = []
+    for i, v in enumerate(vectors):
+        if len(groups):
+            sims = centres @ v
+            j = int(np.argmax(sims))
+            if sims[j] >= threshold:
+                groups[j].append(i)
+                sums[j] = sums[j] + v
+                centres[j] = sums[j] / (np.linalg.norm(sums[j]) or 1.0)
+                continue
+        groups.append([i])
+        sums.append(v.astype(np.float32).copy())
+        centres = np.vstack([centres, v[None, :].astype(np.float32)])
+    return groups
+
+
 def group(questions: list[GapQuestion], vectors: np.ndarray, threshold: float = SIMILARITY) -> list[list[int]]:
-    """Average-link agglomerative grouping by cosine similarity (vectors are unit length)."""
-    clusters: list[list[int]] = [[i] for i in range(len(questions))]
-    if len(questions) < 2:
-        return clusters
-    sims = vectors @ vectors.T
+    """Average-link agglomerative grouping by cosine similarity (vectors are unit length).
+
+    The average similarity of two groups is the dot product of their vector sums
+    divided by the product of their sizes, so each merge costs one row of the
+    group-by-group matrix and the whole run about n² (not the n³–n⁴ of comparing
+    every pair of groups member by member). Past ``MICRO_ABOVE`` questions,
+    near-duplicates (cosine ≥ ``MICRO_SIMILARITY``) are gathered first so the
+    matrix stays small.
+    """
+    n = len(questions)
+    if n < 2:
+        return [[i] for i in range(n)]
+    vecs = np.asarray(vectors, dtype=np.float32)
+    start = _micro_groups(vecs, MICRO_SIMILARITY) if n > MICRO_ABOVE else [[i] for i in range(n)]
+    members = [list(m) for m in start]
+    sums = np.stack([vecs[m].sum(axis=0) for m in members]).astype(np.float64)
+    counts = np.array([len(m) for m in members], dtype=np.float64)
+    c = len(members)
+    sim = np.empty((c, c), dtype=np.float64)
+    for lo in range(0, c, BLOCK):  # in blocks: never a second n×n temporary
+        sim[lo:lo + BLOCK] = (sums[lo:lo + BLOCK] @ sums.T) / np.outer(counts[lo:lo + BLOCK], counts)
+    np.fill_diagonal(sim, -np.inf)
+    alive = np.ones(c, dtype=bool)
+    row_best = sim.max(axis=1)
+    row_arg = sim.argmax(axis=1)
     while True:
-        best, pair = threshold, None
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                s = float(sims[np.ix_(clusters[a], clusters[b])].mean())
-                if s >= best:
-                    best, pair = s, (a, b)
-        if pair is None:
-            return clusters
-        a, b = pair
-        clusters[a] += clusters.pop(b)
+        i = int(np.argmax(row_best))
+        if row_best[i] < threshold:
+            break
+        a, b = sorted((i, int(row_arg[i])))
+        members[a] += members[b]
+        members[b] = []
+        sums[a] += sums[b]
+        counts[a] += counts[b]
+        alive[b] = False
+        sim[b, :] = -np.inf
+        sim[:, b] = -np.inf
+        row_best[b] = -np.inf
+        fresh = (sums @ sums[a]) / (counts * counts[a])
+        fresh[~alive] = -np.inf
+        fresh[a] = -np.inf
+        sim[a, :] = fresh
+        sim[:, a] = fresh
+        stale = np.flatnonzero(alive & ((row_arg == a) | (row_arg == b)))
+        if len(stale):
+            row_best[stale] = sim[stale].max(axis=1)
+            row_arg[stale] = sim[stale].argmax(axis=1)
+        better = alive & (fresh > row_best)
+        row_best[better] = fresh[better]
+        row_arg[better] = a
+        row_best[a] = fresh.max()
+        row_arg[a] = int(fresh.argmax())
+    return [m for m in members if m]
 
 
 def find_gaps(session: Session, asked: Iterable[AnsweredQuestion], encoder_provider: EncoderProvider, *,
               kb: KnowledgeBase | None = None, since: dt.datetime | None = None,
-              threshold: float = SIMILARITY) -> list[Gap]:
+              threshold: float = SIMILARITY, remit: RemitRule | None = None) -> list[Gap]:
     """Topics, largest first (newest first among equals), each with its nearest existing article.
 
     ``asked``: the questions the bot was asked (the caller reads them from its own
     records); the declined ones and this module's unhelpful ratings are grouped.
+    ``remit``: the caller's rule for "within the helpdesk's remit" (e.g. the intent
+    model's out-of-scope class, :class:`intents.remit.RemitRule`); questions
+    outside it (weather, flights, gibberish) are not gaps.
     """
     questions = collect(session, asked, since)
     if not questions:
         return []
     vectors = np.asarray(encoder_provider().encode([q.text for q in questions]), dtype=np.float32)
+    if remit is not None:
+        keep = [i for i, ok in enumerate(remit([q.text for q in questions], vectors)) if ok]
+        questions, vectors = [questions[i] for i in keep], vectors[keep]
+        if not questions:
+            return []
     gaps = []
     for members in group(questions, vectors, threshold):
         qs = [questions[i] for i in members]
@@ -144,27 +222,34 @@ def find_gaps(session: Session, asked: Iterable[AnsweredQuestion], encoder_provi
     return sorted(gaps, key=lambda g: (-g.count, -g.newest.timestamp()))
 
 
-def chart(gaps: list[Gap], path: Path, top: int = 10) -> Path:
-    """A horizontal bar chart of the largest gaps (PNG)."""
+def figure(gaps: list[Gap], top: int = 10) -> Any:
+    """The bar chart of the largest gaps as a matplotlib figure (the caller saves and closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     shown = gaps[:top][::-1]
-    fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(shown), 1) + 1.5))
-    labels = [g.label if len(g.label) <= 60 else g.label[:57] + "…" for g in shown]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * max(len(shown), 1) + 2.2), layout="constrained")
+    labels = [f"{i}. {shorten(g.label, 56)}" for i, g in zip(range(len(shown), 0, -1), shown, strict=True)]
     declined = [sum(1 for q in g.questions if q.kind == "declined") for g in shown]
     unhelpful = [sum(1 for q in g.questions if q.kind == "unhelpful") for g in shown]
     ax.barh(labels, declined, label="declined", color="#c0504d")
     ax.barh(labels, unhelpful, left=declined, label="rated not helpful", color="#f0a050")
-    from matplotlib.ticker import MaxNLocator
-
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("questions")
-    ax.set_title("Knowledge-base gaps: what employees asked that no article answers")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
+    # the title wraps to the figure's width and the legend sits under the axis, never over the bars
+    fig.suptitle(textwrap.fill("Knowledge-base gaps: what employees asked that no article answers", 70))
+    fig.legend(loc="outside lower center", ncol=2, frameon=False)
+    return fig
+
+
+def chart(gaps: list[Gap], path: Path, top: int = 10) -> Path:
+    """A horizontal bar chart of the largest gaps (PNG)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(gaps, top)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)

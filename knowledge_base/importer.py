@@ -74,13 +74,15 @@ class ArticleImporter:
             current = {r.id: (r.content_hash, r.path) for r in read.execute(
                 select(KbArticle.id, KbArticle.content_hash, KbArticle.path).where(KbArticle.retired.is_(False)))}
         articles, unchanged = scan_folder(root, summary.errors, current)
+        keep = [e.article_id for e in summary.errors if e.kept_live and e.article_id]
         self._import(articles, summary, retire_missing=retire_missing, source=source, progress=progress,
-                     session=session, unchanged=unchanged)
+                     session=session, unchanged=unchanged, keep=keep)
         return summary
 
     def _import(self, articles: list[ParsedArticle], summary: ImportSummary, *, retire_missing: bool,
                 source: str, progress: Progress | None = None,
-                session: Session | None = None, unchanged: list[str] | None = None) -> None:
+                session: Session | None = None, unchanged: list[str] | None = None,
+                keep: list[str] | None = None) -> None:
         vectors = self._encode_changed(articles, progress, session)
 
         def on_change(row: KbArticle, art: ParsedArticle | None) -> None:
@@ -88,7 +90,7 @@ class ArticleImporter:
 
         with session_scope(self.db, session) as write:
             store_articles(write, articles, summary, retire_missing=retire_missing, source=source,
-                           on_change=on_change, unchanged=unchanged or ())
+                           on_change=on_change, unchanged=unchanged or (), keep=keep or ())
             write.flush()
             if session is not None:
                 self._sync(write)

@@ -62,6 +62,7 @@ class ArticleHit:
     lexical: float        # best chunk BM25, normalised by the query's ideal score (0..1)
     best: ChunkHit
     chunks: list[ChunkHit] = field(default_factory=list)
+    feedback: float = 0.0  # how much employees' ratings of close paraphrases moved the score (already in it)
 
 
 class HybridIndex:

@@ -89,3 +89,19 @@ class KbRating(Base):
     user_key: Mapped[str] = mapped_column(String(200))
     score: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class KbCurated(Base):
+    """A trainer's curated answer: a question (and its paraphrases) → an article, or a short approved answer."""
+
+    __tablename__ = "kb_curated"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)   # a short approved answer …
+    source: Mapped[str | None] = mapped_column(String(500), nullable=True)  # … and where it comes from
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    undone_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from bot.encoding import DIM, EncoderProvider, Vector
 from bot.storage.session import Database
 from knowledge_base import catalog
+from knowledge_base.curated import CuratedAnswer, CuratedMatcher
+from knowledge_base.feedback import RatingFeedback
 from knowledge_base.importer import ArticleImporter, Progress
 from knowledge_base.index import ArticleHit, HybridIndex
 from knowledge_base.live_index import LiveIndex
@@ -28,6 +30,7 @@ from knowledge_base.store import ImportSummary, export_folder, session_scope
 from knowledge_base.text import tokens
 
 log = logging.getLogger(__name__)
+FEEDBACK_EXTRA = 3  # extra candidates fetched so a promoted article can rise into the top k
 
 
 class KnowledgeBase:
@@ -48,6 +51,8 @@ class KnowledgeBase:
         self.live = LiveIndex(db, dim=DIM)
         self.importer = ArticleImporter(db, encoder_provider, self.sync, vector_cache=vector_cache)
         self._bootstrapped = False
+        self.feedback = RatingFeedback(encoder_provider)
+        self.curated = CuratedMatcher(encoder_provider)
 
     @property
     def index(self) -> HybridIndex:
@@ -106,8 +111,46 @@ class KnowledgeBase:
         if embedding is None and self.encoder_provider is not None:
             embedding = self.encoder_provider().encode_one(text)
         with self.live.lock:
-            hits = self.index.search(tokens(text), embedding, groups=frozenset(groups), k=k)
-        return SearchResult(text, hits, confidence_of(hits[0] if hits else None), self.threshold)
+            hits = self.index.search(tokens(text), embedding, groups=frozenset(groups), k=k + FEEDBACK_EXTRA)
+        hits = self._apply_feedback(hits, embedding, session)[:k]
+        curated = self._curated(embedding, session)
+        if curated is not None and curated.article_id is not None:
+            hits = self._curated_first(hits, curated.article_id, text, embedding, groups, k)
+        return SearchResult(text, hits, confidence_of(hits[0] if hits else None), self.threshold, curated)
+
+    def _curated(self, embedding: Vector | None, session: Session | None) -> CuratedAnswer | None:
+        if embedding is None:
+            return None
+        with session_scope(self.db, session) as s:
+            self.curated.refresh(s)
+        return self.curated.match(embedding)
+
+    def _curated_first(self, hits: list[ArticleHit], article_id: str, text: str, embedding: Vector | None,
+                       groups: frozenset[str] | set[str], k: int) -> list[ArticleHit]:
+        """The curated article on top (when the asker may see it; else the ranking as it was)."""
+        found = next((h for h in hits if h.info.id == article_id), None)
+        if found is None:
+            with self.live.lock:
+                wide = self.index.search(tokens(text), embedding, groups=frozenset(groups), k=len(self.index.articles))
+            found = next((h for h in wide if h.info.id == article_id), None)
+        if found is None:
+            return hits
+        return [found] + [h for h in hits if h.info.id != article_id][: k - 1]
+
+    def _apply_feedback(self, hits: list[ArticleHit], embedding: Vector | None,
+                        session: Session | None) -> list[ArticleHit]:
+        """Ratings of close paraphrases move articles up or down (decayed, capped; see knowledge_base.feedback)."""
+        if not hits or embedding is None:
+            return hits
+        with session_scope(self.db, session) as s:
+            self.feedback.refresh(s)
+        moves = self.feedback.adjustments(embedding)
+        if not moves:
+            return hits
+        for h in hits:
+            h.feedback = moves.get(h.info.id, 0.0)
+            h.score += h.feedback
+        return sorted(hits, key=lambda h: -h.score)
 
     def related(self, hit: ArticleHit, *, groups: frozenset[str], exclude: set[str], k: int = 2) -> list[ArticleHit]:
         """Articles close to ``hit`` (by its best chunk's vector), for "see also"."""

@@ -15,9 +15,10 @@ from bot.errors import DataError
 from bot.storage.base import utcnow
 from bot.storage.session import Database
 from knowledge_base.models import KbArticle, KbArticleVersion
-from knowledge_base.parser import ParsedArticle, parse_article, read_article
+from knowledge_base.parser import ParsedArticle, article_id_for, parse_article, read_article
 
 SUFFIXES = (".md", ".markdown")
+KEPT_NOTE = " Not imported: the last good version stays live."
 
 
 @contextmanager
@@ -37,6 +38,8 @@ class ImportError_:
     path: str
     line: int | None
     message: str
+    kept_live: bool = False  # the article's last good version stays live (the file used to import fine)
+    article_id: str | None = None
 
 
 @dataclass
@@ -75,7 +78,8 @@ def read_folder(root: Path, errors: list[ImportError_]) -> list[ParsedArticle]:
         try:
             art = read_article(path, root)
         except DataError as exc:
-            errors.append(ImportError_(exc.path or path.name, exc.line, exc.user_message))
+            rel = path.relative_to(root).as_posix()
+            errors.append(ImportError_(exc.path or rel, exc.line, exc.user_message, article_id=article_id_for(rel)))
             continue
         if art.id in seen:
             errors.append(ImportError_(art.path, None, f"{art.path}: same article id as {seen[art.id]}; skipped."))
@@ -92,7 +96,7 @@ def scan_folder(root: Path, errors: list[ImportError_],
     Returns (parsed new/changed articles, ids of unchanged ones): a re-import of a
     large folder costs a read and a hash per unchanged file.
     """
-    from knowledge_base.parser import article_id_for, content_hash
+    from knowledge_base.parser import content_hash
 
     parsed: list[ParsedArticle] = []
     unchanged: list[str] = []
@@ -114,8 +118,18 @@ def scan_folder(root: Path, errors: list[ImportError_],
         try:
             parsed.append(read_article(path, root) if text is None else parse_article(text, rel))
         except DataError as exc:
-            errors.append(ImportError_(exc.path or rel, exc.line, exc.user_message))
+            kept = aid in current  # a file that used to import fine: its last good version stays live
+            errors.append(ImportError_(exc.path or rel, exc.line, exc.user_message + (KEPT_NOTE if kept else ""),
+                                       kept_live=kept, article_id=aid))
     return parsed, unchanged
+
+
+def mark_kept(errors: list[ImportError_], live_ids: set[str]) -> None:
+    """Say, on each unparsable file whose article is live, that its last good version stays live."""
+    for e in errors:
+        if e.article_id in live_ids and not e.kept_live:
+            e.kept_live = True
+            e.message += KEPT_NOTE
 
 
 def _apply_meta(row: KbArticle, art: ParsedArticle) -> None:
@@ -139,13 +153,14 @@ def _version(row: KbArticle, art_text: str, meta: dict[str, Any], change: str, s
 def store_articles(session: Session, articles: Iterable[ParsedArticle], summary: ImportSummary, *,
                    retire_missing: bool, source: str = "import",
                    on_change: Callable[[KbArticle, ParsedArticle | None], None] | None = None,
-                   unchanged: Iterable[str] = ()) -> None:
+                   unchanged: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
     """Create/update/restore articles and retire the missing ones, recording each change as a version.
 
     ``unchanged``: ids known (by hash) to be present and unchanged; they are not loaded.
+    ``keep``: ids whose file is present but failed to parse: never retired (the last good version stays live).
     """
     arts = list(articles)
-    present: set[str] = set(unchanged)
+    present: set[str] = set(unchanged) | set(keep)
     summary.unchanged.extend(unchanged)
     wanted = [a.id for a in arts]
     existing: dict[str, KbArticle] = {}

@@ -1,10 +1,19 @@
-"""Tokenising for the lexical (BM25) half of retrieval."""
+"""Tokenising for the lexical (BM25) half of retrieval.
+
+Words are matched with their apostrophes, so a contraction (``don't``, ``I'm``)
+is checked against the stop words *before* anything is stripped; a possessive
+``'s`` is then dropped and the rest stemmed with the Snowball English stemmer
+(PyStemmer), so ``update``, ``updated`` and ``updates`` are one term. A
+hyphenated or dotted product name (``wi-fi``, ``e-mail``, ``node.js``) also
+counts as its joined form.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:['][a-z]+)*(?:[-.][a-z0-9]+)*")
 STOPWORDS = frozenset([
     'a', 'about', 'above', 'after', 'again', 'against', 'all', 'am', 'an', 'and', 'any', 'are', "aren't", 'as',
     'at', 'be', 'because', 'been', 'before', 'being', 'below', 'between', 'both', 'but', 'by', 'can', "can't",
@@ -22,29 +31,59 @@ STOPWORDS = frozenset([
     "you're", 'your', 'yours', 'yourself', 'yourselves', 'also', 'actually', 'anyone', 'anything', 'someone',
     'something', 'thing', 'things', 'way', 'ok', 'okay', 'hi', 'hello', 'hey', 'thanks', 'thank', 'really',
     'im', 'ive', 'dont', 'cant', 'whats', 'wont', 'youre', 'isnt', 'doesnt', 'didnt', 'one', 'want', 'wanted',
+    # contractions the list above did not spell out (they used to survive as terms like "youll", "weve")
+    "you'll", "you've", "you'd", "we'll", "we've", "we'd", "they'll", "they've", "they'd", "he's", "she's",
+    "he'll", "she'll", "he'd", "she'd", "who's", "where's", "how's", "when's", "why's", "here's", "mustn't",
+    "needn't", "y'all", "ain't", "it'll", "that'll", "there'll", "could've", "should've", "would've",
 ])
 
 
+class _LightStemmer:
+    """The fallback when PyStemmer is not installed: plurals and common verb endings."""
+
+    @staticmethod
+    def stemWord(word: str) -> str:  # noqa: N802 - PyStemmer's spelling
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"),
+                             ("s", "")):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                if suffix == "s" and word.endswith(("ss", "us", "is")):
+                    return word
+                return word[: len(word) - len(suffix)] + repl
+        return word
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    try:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # pragma: no cover - PyStemmer is a dependency
+        return _LightStemmer()
+
+
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix stripper: plurals and common verb endings (enough for IT questions)."""
+    """The Snowball English stem of ``word`` (``updated``/``update``/``updates`` → ``updat``)."""
     if len(word) <= 3 or word.isdigit():
         return word
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            base = word[: len(word) - len(suffix)] + repl
-            if suffix in ("ing", "ed") and len(base) >= 4 and base[-1] == base[-2] and base[-1] not in "lsz":
-                base = base[:-1]  # running -> run
-            return base
-    return word
+    return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, lightly stemmed terms."""
+    """Lower-cased, stop-word-free, stemmed terms (contractions checked whole, before any stripping)."""
     out = []
-    for w in _WORD.findall(text.lower().replace("’", "'")):
-        w = w.replace("'", "")
+    for w in _WORD.findall(text.lower().replace("’", "'").replace("‘", "'")):
+        if w in STOPWORDS:
+            continue
+        if "-" in w or "." in w:
+            parts = [p for p in re.split(r"[-.]", w) if p]
+            joined = "".join(parts)
+            out += [stem(p) for p in parts if p not in STOPWORDS and (len(p) >= 2 or p.isdigit())]
+            if len(parts) > 1 and len(joined) <= 12:
+                out.append(stem(joined))
+            continue
+        w = w.removesuffix("'s").replace("'", "")
         if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
             continue
         out.append(stem(w))

@@ -4,7 +4,9 @@ Tools written for Rasa's HTTP API work against the bot: the body of
 ``/model/parse`` is Rasa's (``text``, ``intent{name,confidence}``,
 ``intent_ranking``, ``entities`` with ``start``/``end``/``value``/``entity``/
 ``extractor``). When ``nlu.parse_api_token`` is set, requests must pass it as
-``?token=…`` like Rasa's token authentication.
+``?token=…`` like Rasa's token authentication (``/status`` too). Each client
+address may make ``nlu.parse_requests_per_minute`` requests a minute (429 with
+``Retry-After`` beyond); texts are capped at 4,000 characters.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from bot.errors import HelpdeskError, NluBackendError
 from bot.services import Services
+from bot.web.limits import RateLimiter, retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +28,11 @@ RASA_COMPAT_VERSION = "3.6.20"  # the Rasa HTTP API version whose shapes we answ
 MAX_TEXT = 4000
 
 
-def _failure(code: int, reason: str, message: str) -> JSONResponse:
+def _failure(code: int, reason: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """Rasa's error body."""
     return JSONResponse({"version": RASA_COMPAT_VERSION, "status": "failure", "message": message,
-                         "reason": reason, "details": {}, "help": None, "code": code}, status_code=code)
+                         "reason": reason, "details": {}, "help": None, "code": code}, status_code=code,
+                        headers=headers)
 
 
 def build_router(services: Services) -> APIRouter | None:
@@ -38,6 +42,14 @@ def build_router(services: Services) -> APIRouter | None:
         return None
     router = APIRouter(tags=["nlu"])
     token = nlu.parse_api_token.get_secret_value() if nlu.parse_api_token else None
+    per_client = RateLimiter(nlu.parse_requests_per_minute)
+
+    def limited(request: Request) -> JSONResponse | None:
+        """429 once this client address has used its parses for the minute (counted before the token check)."""
+        wait = per_client.hit(request.client.host if request.client else "unknown")
+        if wait is None:
+            return None
+        return _failure(429, "TooManyRequests", "Too many requests; try again shortly.", retry_after_header(wait))
 
     def authorised(request: Request) -> bool:
         if token is None:
@@ -47,11 +59,14 @@ def build_router(services: Services) -> APIRouter | None:
 
     @router.post("/model/parse")
     async def model_parse(request: Request) -> Any:
+        refused = limited(request)
+        if refused is not None:
+            return refused
         if not authorised(request):
             return _failure(401, "NotAuthenticated", "User is not authenticated.")
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return _failure(400, "BadRequest", "The request body is not valid JSON.")
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str):
@@ -77,6 +92,9 @@ def build_router(services: Services) -> APIRouter | None:
 
     @router.get("/status")
     def status(request: Request) -> Any:
+        refused = limited(request)
+        if refused is not None:
+            return refused
         if not authorised(request):
             return _failure(401, "NotAuthenticated", "User is not authenticated.")
         parser = services.nlu

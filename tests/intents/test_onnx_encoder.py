@@ -359,3 +359,29 @@ def test_batching_onnx_under_concurrency(fp32: OnnxEncoder):
     # each vector is nearest to its own text's, not to another caller's
     assert list(np.argmax(got @ expected.T, axis=1)) == list(range(len(texts)))
     assert batching.batches < len(texts)
+
+
+# --- get_encoder: which encoder serves --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_get_encoder_serves_the_export_beside_the_models_and_falls_back_without_it(onnx_model, tmp_path, monkeypatch):
+    from intents import encoder as encoder_module
+
+    sentinel = object()
+    monkeypatch.setattr(encoder_module, "_torch_encoder", lambda: sentinel)  # stands for sentence-transformers
+    monkeypatch.delenv("ENCODER_BACKEND", raising=False)
+    models_dir = onnx_model.directory.parent.parent
+    served = encoder_module.get_encoder(models_dir)
+    assert isinstance(served, BatchingEncoder) and encoder_module.uses_onnx(served)
+    assert encoder_module.get_encoder(models_dir) is served  # one per process
+    assert encoder_module.get_encoder(tmp_path / "no-export") is sentinel
+    assert encoder_module.get_encoder() is sentinel  # no models folder known
+    monkeypatch.setattr(encoder_module, "_default", {"models_dir": models_dir})
+    assert encoder_module.get_encoder() is served  # the CLI's default folder
+    monkeypatch.setenv("ENCODER_BACKEND", "torch")
+    assert encoder_module.get_encoder(models_dir) is sentinel
+    # the installed package moved on: the export is stale, so it is not served
+    monkeypatch.delenv("ENCODER_BACKEND")
+    monkeypatch.setattr(onnx_export, "package_version", lambda: "99.0.0.dev0+other")
+    assert encoder_module.get_encoder(models_dir) is sentinel

@@ -53,3 +53,25 @@ def test_token_is_required_when_configured(nlu_settings):
         assert denied.status_code == 401
         ok = httpx.post(f"{base}/model/parse?token=s3cret-token-for-tests", json={"text": "hi"}, timeout=30)
         assert ok.status_code == 200 and ok.json()["intent"]["name"] == "greet"
+
+
+
+def test_parse_is_rate_limited_per_client_and_status_needs_the_token(nlu_settings):
+    """Open /model/parse could be saturated by one client (issue 11 §6); every request of an address counts."""
+    settings = nlu_settings(nlu={"parse_api_token": "s3cret-token-for-tests", "parse_requests_per_minute": 3})
+    url = "/model/parse?token=s3cret-token-for-tests"
+    with serve_asgi(_app(settings)) as base:
+        assert httpx.get(f"{base}/status", timeout=30).status_code == 401
+        assert [httpx.post(f"{base}{url}", json={"text": "hi"}, timeout=30).status_code
+                for _ in range(2)] == [200, 200]
+        over = httpx.post(f"{base}{url}", json={"text": "hi"}, timeout=30)
+        assert over.status_code == 429 and int(over.headers["retry-after"]) >= 1
+        assert over.json()["status"] == "failure" and over.json()["code"] == 429
+        assert httpx.get(f"{base}/status?token=s3cret-token-for-tests", timeout=30).status_code == 429
+
+
+def test_deeply_nested_json_is_a_bad_request_not_a_crash(nlu_settings):
+    with serve_asgi(_app(nlu_settings())) as base:
+        r = httpx.post(f"{base}/model/parse", content=b"[" * 100_000 + b"]" * 100_000,
+                       headers={"content-type": "application/json"}, timeout=30)
+        assert r.status_code == 400 and r.json()["reason"] == "BadRequest"

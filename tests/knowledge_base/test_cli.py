@@ -97,3 +97,22 @@ def test_gaps_groups_the_declined_questions_of_the_analytics(cli, articles, sqli
     gaps = json.loads(result.output)["gaps"]
     assert [(g["count"], g["declined"]) for g in gaps] == [(2, 2)]
     assert gaps[0]["examples"] == ["is there parking for employees", "where can I park my car at the office"]
+
+
+def test_bad_front_matter_in_a_known_file_keeps_its_last_good_version_live(cli, articles):
+    """Invalid YAML in an article that imported fine must not retire it (it used to: "1 retired", exit 2)."""
+    good = (articles / "network" / "vpn.md").read_text()
+    assert cli("kb", "import", str(articles)).exit_code == 0
+    (articles / "network" / "vpn.md").write_text(good.replace("tags: [vpn, network]", "tags: [vpn, network"))
+    result = cli("kb", "import", str(articles))
+    assert result.exit_code == 2
+    assert "0 retired" in result.output and "network/vpn.md:" in result.output
+    assert "last good version stays live" in result.output
+    listed = {a["id"]: a for a in json.loads(cli("kb", "list", "--all", "--json").output)}
+    assert listed["network/vpn"]["retired"] is False
+    assert json.loads(cli("kb", "show", "network/vpn", "--json").output)["text"] == good
+    lint = cli("kb", "lint", str(articles), "--json")
+    assert lint.exit_code == 1
+    (error,) = json.loads(lint.output)["errors"]
+    assert error["path"] == "network/vpn.md" and error["kept_live"] is True and error["line"]
+    assert "last good version stays live" in error["message"]

@@ -40,3 +40,48 @@ def test_questions_are_grouped_by_topic(kb, migrated_db, encoder, tmp_path):
     assert gaps[0].to_dict()["examples"][0] == "is there parking for employees"  # newest first
     png = chart(gaps, tmp_path / "gaps.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _gaps_with(labels):
+    from knowledge_base.gaps import Gap, GapQuestion
+
+    now = dt.datetime(2026, 11, 25, 12, 0)
+    return [Gap(label, [GapQuestion(label, "declined", now)] * (len(labels) - i + 1)
+                + [GapQuestion(label, "unhelpful", now)]) for i, label in enumerate(labels)]
+
+
+def test_chart_title_fits_and_legend_stays_off_the_bars():
+    """The title used to be clipped at the right edge and the legend drawn over the longest bars."""
+    import matplotlib.pyplot as plt
+
+    from knowledge_base.gaps import figure
+
+    fig = figure(_gaps_with(["how do I book a parking space in the garage downstairs on fridays please",
+                             "business cards", "can I get a second monitor for working from home",
+                             "docking station", "is chatgpt allowed"]))
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        (ax,) = fig.axes
+        titles = [t for t in (fig._suptitle, ax.title) if t is not None]
+        for text in titles + list(ax.get_yticklabels()):
+            if text.get_text():
+                ext = text.get_window_extent(renderer)
+                assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1 and ext.y1 <= box.y1 + 1, text.get_text()
+        legends = fig.legends + ([ax.get_legend()] if ax.get_legend() else [])
+        assert legends and not any(leg.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+                                   for leg in legends)
+    finally:
+        plt.close(fig)
+
+
+def test_a_pasted_log_is_listed_short(migrated_db, encoder):
+    paste = "my vpn is broken, log follows\n" + "2026-11-30 09:14:01 WARN gp-client retrying tunnel\n" * 80
+    asked = [AnsweredQuestion(paste, "declined", dt.datetime(2026, 11, 25, 12, 0))]
+    with migrated_db.session() as s:
+        (gap,) = find_gaps(s, asked, lambda: encoder)
+    d = gap.to_dict()
+    assert len(d["topic"]) <= 160 and d["topic"].startswith("my vpn is broken, log follows")
+    assert all(len(e) <= 160 and "\n" not in e for e in d["examples"])
+    assert gap.questions[0].text == paste  # the full text is kept, only the listing is short

