@@ -69,7 +69,7 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) * 1000.0
 
 
-def kb_pages() -> list[tuple[str, list[str]]]:
+def kb_pages(pages_dir: Path | None = None) -> list[tuple[str, list[str]]]:
     """(article path, embed texts) per page of the 18F corpus, as ``kb import`` prepares them."""
     from knowledge_base.chunking import chunk_article
     from knowledge_base.embeddings import embed_text
@@ -80,7 +80,7 @@ def kb_pages() -> list[tuple[str, list[str]]]:
         from knowledge_base.importer import prepare_chunks
     except ImportError:  # moved or renamed: compose the same texts from the stable pieces
         prepare_chunks = None
-    pages_dir = KB18F / "pages"
+    pages_dir = pages_dir or KB18F / "pages"
     out = []
     for path in sorted(pages_dir.rglob("*.md")):
         try:

@@ -64,10 +64,11 @@ class Services:
 
     @cached_property
     def encoder(self) -> TextEncoder:
-        """The process's sentence encoder (loaded on first use)."""
+        """The process's sentence encoder, loaded on first use: ONNX Runtime (torch-free, micro-batched) when
+        exported beside the models, sentence-transformers otherwise."""
         from intents.encoder import get_encoder
 
-        return get_encoder()
+        return get_encoder(self.settings.paths.models_dir)
 
     @cached_property
     def nlu(self) -> IntentParser:

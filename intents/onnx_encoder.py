@@ -12,7 +12,6 @@ threads share one model pass (micro-batching).
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 from collections.abc import Sequence
@@ -118,18 +117,20 @@ class _Request:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.done = threading.Event()
+        self.done = False
         self.vector: Vector | None = None
         self.error: BaseException | None = None
 
 
 class BatchingEncoder:
-    """Coalesces concurrent ``encode_one`` calls into one ``encode`` of the wrapped encoder.
+    """Coalesces concurrent ``encode_one`` calls into shared ``encode`` passes of the wrapped encoder.
 
-    One background thread takes the first waiting request and, when other callers are around
-    (more requests already queued, or the previous batch had several), waits up to ``max_wait_s``
-    for more, up to ``max_batch``; a lone caller is served at once. Each caller gets its own
-    vector (or the batch's exception). ``encode`` (bulk) goes straight to the wrapped encoder.
+    Flat combining, no background thread: a caller finding the model idle runs the pass itself, in its own
+    thread (a lone caller pays no hand-off); callers arriving meanwhile queue up, and when the pass ends the
+    next of them runs one pass for everybody queued (up to ``max_batch``). When the previous pass served
+    several callers, the next one first waits up to ``max_wait_s`` for more. One pass at a time; each caller
+    gets its own vector, or the exception of the pass its text was in. ``encode`` (bulk) goes straight to the
+    wrapped encoder.
     """
 
     def __init__(self, inner: TextEncoder, *, max_wait_s: float = 0.002, max_batch: int = 64) -> None:
@@ -139,9 +140,9 @@ class BatchingEncoder:
         self.max_batch = max(1, max_batch)
         self.calls = 0    # encode_one requests served
         self.batches = 0  # model passes they took
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._cond = threading.Condition()
+        self._pending: list[_Request] = []
+        self._busy = False
         self._last_batch = 1
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vector:
@@ -151,66 +152,44 @@ class BatchingEncoder:
     def encode_one(self, text: str) -> Vector:
         """Embed one message, sharing the model pass with concurrent callers."""
         request = _Request(text)
-        self._start()
-        self._queue.put(request)
-        request.done.wait()
+        with self._cond:
+            self._pending.append(request)
+            while not request.done and self._busy:
+                self._cond.wait()
+            if not request.done:  # the model is idle and our text still waits: run a pass for the queue
+                self._busy = True
+                gather = self._last_batch > 1 and self.max_wait_s > 0
+        if not request.done:
+            if gather:
+                time.sleep(self.max_wait_s)  # others are around: let their texts join this pass
+            self._run_pass()
         if request.error is not None:
             raise request.error
         assert request.vector is not None
         return request.vector
 
-    def close(self) -> None:
-        """Stop the background thread (pending requests are served first)."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
-
-    def _start(self) -> None:
-        if self._thread is not None:
-            return
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="encoder-batcher", daemon=True)
-                self._thread.start()
-
-    def _collect(self, first: _Request) -> tuple[list[_Request], bool]:
-        batch, stop = [first], False
-        busy = self._last_batch > 1 or not self._queue.empty()
-        deadline = time.monotonic() + (self.max_wait_s if busy else 0.0)
-        while len(batch) < self.max_batch:
-            remaining = deadline - time.monotonic()
-            try:
-                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                stop = True
-                break
-            batch.append(item)
-        return batch, stop
-
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch, stop = self._collect(first)
-            self._last_batch = len(batch)
-            try:
-                vectors = self.inner.encode([r.text for r in batch], batch_size=len(batch))
-                for request, vector in zip(batch, vectors, strict=True):
-                    request.vector = np.array(vector, dtype=np.float32)  # a copy: callers may keep it
-            except BaseException as exc:  # hand the failure to every caller of the batch
-                for request in batch:
-                    request.error = exc
+    def _run_pass(self) -> None:
+        with self._cond:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+        try:
+            vectors = self.inner.encode([r.text for r in batch], batch_size=len(batch))
+            for request, vector in zip(batch, vectors, strict=True):
+                request.vector = np.array(vector, dtype=np.float32)  # a copy: callers may keep it
+        except BaseException as exc:  # hand the failure to every caller of the pass
+            for request in batch:
+                request.error = exc
+        with self._cond:
+            for request in batch:
+                request.done = True
             self.calls += len(batch)
             self.batches += 1
-            for request in batch:
-                request.done.set()
-            if stop:
-                return
+            self._last_batch = len(batch)
+            self._busy = False
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Nothing to stop (no background thread); kept so callers may release encoders uniformly."""
 
 
 __all__ = ["BatchingEncoder", "OnnxEncoder", "load_onnx_encoder"]

@@ -44,6 +44,9 @@ NUM_HEADS = 12
 HIDDEN = 384
 
 _lock = threading.Lock()
+# Exports this process built, by (package version, int8, weights folder): another models folder asking for the
+# same export gets a copy instead of a second build (tests, scratch evaluations).
+_built: dict[tuple[str, bool, str], Path] = {}
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,13 @@ def ensure_export(root: Path, *, version: str | None = None, int8: bool = True,
             shutil.rmtree(leftover, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=root))
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the export is read by whoever serves
+        key = (ver, int8, str(source_dir))
+        earlier = _built.get(key)
         try:
-            build_export(staging, ver, int8=int8, source_dir=source_dir)
+            if earlier is not None and find_export(earlier.parent, version=ver, need_int8=int8) is not None:
+                shutil.copytree(earlier, staging, dirs_exist_ok=True)
+            else:
+                build_export(staging, ver, int8=int8, source_dir=source_dir)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(staging, target)
@@ -142,6 +150,8 @@ def ensure_export(root: Path, *, version: str | None = None, int8: bool = True,
             if stale.is_dir() and stale.name != target.name:
                 shutil.rmtree(stale, ignore_errors=True)
     model = find_export(root, version=ver, need_int8=int8)
+    if model is not None:
+        _built[key] = model.directory
     if model is None:  # pragma: no cover - build_export writes everything find_export checks
         raise RuntimeError(f"the ONNX export in {target} is incomplete")
     return model

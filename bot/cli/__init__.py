@@ -71,7 +71,7 @@ def ask(
                 groups=frozenset(group))
     )
     if as_json:
-        print_json(reply.to_dict())
+        print_json(reply.to_dict(plain=True))
     else:
         render_reply(console, reply)
 
@@ -97,6 +97,7 @@ def serve(
     for problem in unsafe:
         log.warning("insecure setting allowed by server.allow_insecure: %s", problem)
     services = common.open_services()
+    common.warm_up(services)  # before listening: once /readyz answers, the first message is fast
     uvicorn.run(create_app(services), host=host or s.server.host, port=port or s.server.port,
                 log_config=None)
 

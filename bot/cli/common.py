@@ -38,6 +38,9 @@ def settings() -> Settings:
 
         level = "DEBUG" if _state["verbose"] else ("WARNING" if not _state.get("server") else s.logging.level)
         configure_logging(level, json_format=s.logging.json_format, secrets=s.secret_values())
+        from intents.encoder import set_default_models_dir
+
+        set_default_models_dir(s.paths.models_dir)  # `kb eval`, `nlu test`…: the ONNX export when present
         _loaded.append(s)
     return _loaded[0]
 
@@ -72,6 +75,35 @@ def user_errors(func: F) -> F:
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON on stdout (for ``--json``)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def export_encoder(s: Settings) -> str | None:
+    """Build (or reuse) the ONNX serving encoder beside the models; None, with a warning, when it cannot be built."""
+    from intents.encoder import export_encoder as export
+
+    with err_console.status("Exporting the sentence encoder to ONNX…"):
+        try:
+            return str(export(s.paths.models_dir))
+        except ImportError as exc:  # a torch-free install: serving keeps the export it has (or sentence-transformers)
+            err_console.print(f"[yellow]Warning:[/] the ONNX encoder was not exported ({exc}); "
+                              "install the export extra: pip install '.[export]'.", highlight=False)
+            return None
+
+
+def warm_up(services: Any) -> None:
+    """Load what a first turn needs (encoder, intent model, article index from its stored vectors) up front.
+
+    A server calls it before it listens, so ``/readyz`` answering means the first message is answered at
+    full speed. A failure here is logged and left to the first turn to report.
+    """
+    log = logging.getLogger("helpdesk.serve")
+    try:
+        services.encoder.encode_one("warm-up")
+        _ = services.nlu
+        services.kb.bootstrap()
+        services.kb.sync()
+    except HelpdeskError as exc:
+        log.warning("warm-up incomplete: %s", exc.user_message)
 
 
 def open_services(*, migrate: bool = True) -> Any:

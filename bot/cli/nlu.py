@@ -73,6 +73,7 @@ def register(root: typer.Typer) -> None:
         with progress_bars(not as_json) as progress:
             model, version = train_and_save(s.nlu, _paths(s), encoder, data=data, progress=progress)
         result = training_summary(model, version, s.paths.models_dir)
+        result["onnx_encoder"] = common.export_encoder(s)  # the torch-free serving encoder, beside the model
         if evaluate:
             result["evaluation"] = _run_evaluation(folds=5, out=None, show=not as_json)
         if as_json:

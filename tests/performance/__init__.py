@@ -1,0 +1,1 @@
+"""Performance-path tests: the torch-free serving path and cold start (behaviour only; timings live in bench/)."""
