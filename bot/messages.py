@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Slack mrkdwn the flows write: *bold*, _italic_, ~strike~, `code`, <url|label>
+_MARKUP = (
+    (re.compile(r"<(https?://[^|>]+)\|([^>]+)>"), r"\2 (\1)"),
+    (re.compile(r"<(https?://[^>]+)>"), r"\1"),
+    (re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])"), r"\1"),
+    (re.compile(r"(?<![\w~])~([^~\n]+)~(?![\w~])"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+)
+
+
+def plain_text(text: str) -> str:
+    """``text`` without chat markup (``*alice*`` → ``alice``): for the terminal, JSON and Rasa."""
+    for pattern, repl in _MARKUP:
+        text = pattern.sub(repl, text)
+    return text
 
 
 class Outcome(str, enum.Enum):
@@ -108,8 +126,13 @@ class Reply:
     turn_id: str | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, plain: bool = False) -> dict[str, Any]:
+        """The reply as JSON-able data; ``plain``: texts without chat markup (for JSON APIs)."""
         data = asdict(self)
+        if plain:
+            data["text"] = plain_text(self.text)
+            for button in data["buttons"]:
+                button["label"] = plain_text(button["label"])
         data["outcome"] = self.outcome.value
         data["answered"] = self.outcome is Outcome.ANSWERED
         return data

@@ -27,7 +27,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.messages import Action as BotAction
-from bot.messages import Message, Reply
+from bot.messages import Message, Reply, plain_text
 
 BUTTON_INTENT = "helpdesk_button"
 
@@ -75,14 +75,14 @@ def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     """Send ``reply`` through Rasa's dispatcher (never a credential: Rasa stores trackers)."""
     if reply.sensitive:  # Rasa keeps a tracker store: credentials never go through it
         reply = Reply(text="That can only be shown in Slack. Please ask me there.", private=True)
-    text = reply.text
+    text = plain_text(reply.text)  # Rasa's channels are not Slack: no mrkdwn
     if reply.quote:
         text += "\n\n> " + reply.quote.replace("\n", "\n> ")
     if reply.sources:
         text += f"\n\nSource: {reply.sources[0].title} ({reply.sources[0].url})"
-    buttons = [{"title": b.label, "payload": button_payload(b.action_id, b.value)}
+    buttons = [{"title": plain_text(b.label), "payload": button_payload(b.action_id, b.value)}
                for b in reply.buttons if not b.url]
-    dispatcher.utter_message(text=text, buttons=buttons, json_message={"helpdesk": reply.to_dict()})
+    dispatcher.utter_message(text=text, buttons=buttons, json_message={"helpdesk": reply.to_dict(plain=True)})
 
 
 class HelpdeskAction(Action):

@@ -16,7 +16,13 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.config.core import DatabaseSettings, LoggingSettings, PathSettings, ServerSettings
+from bot.config.core import (
+    ConversationSettings,
+    DatabaseSettings,
+    LoggingSettings,
+    PathSettings,
+    ServerSettings,
+)
 from bot.config.metrics import MetricsSettings
 from bot.config.slack import SlackSettings
 from bot.errors import ConfigError
@@ -54,6 +60,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     kb: KnowledgeBaseSettings = Field(default_factory=KnowledgeBaseSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
 
     config_file: Path | None = Field(default=None, exclude=True)
 

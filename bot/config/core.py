@@ -1,4 +1,4 @@
-"""Core settings: database, server, paths, logging."""
+"""Core settings: database, server, paths, logging, conversation."""
 
 from __future__ import annotations
 
@@ -52,3 +52,10 @@ class LoggingSettings(Section):
     json_format: bool = Field(default=False, alias="json")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ConversationSettings(Section):
+    """How conversations are run: a form nobody answers expires."""
+    # a multi-turn form (the ticket form) not answered for this long is dropped; the next
+    # message starts afresh instead of being taken as the form's answer
+    flow_expiry_minutes: float = Field(default=30.0, gt=0)

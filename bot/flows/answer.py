@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.flows.base import TurnContext
 from bot.flows.texts import BUTTON_EXPIRED
+from bot.flows.urgent import Situation, as_chat_text, detect, section_text
 from bot.messages import Action, Button, Outcome, Reply, Source
+from knowledge_base.catalog import show_article
 from knowledge_base.compose import best_chunk, quote, summary_sentences
 from knowledge_base.index import ArticleHit
 from knowledge_base.settings import KnowledgeBaseSettings
@@ -61,6 +63,9 @@ class AnswerFlow:
         asked = ctx.message.text.strip()
         # what travels in button values (and so through Slack) never carries a secret the user typed
         question = ctx.redact(asked)
+        situation = detect(asked)
+        if situation is not None:
+            return self.urgent(ctx, situation)
         kb = self._kb()
         result = kb.search(asked, ctx.embed(), groups=frozenset(ctx.message.groups), k=5, session=ctx.session)
         top = result.top
@@ -93,6 +98,42 @@ class AnswerFlow:
                      Button("Not helpful", FEEDBACK, {**value, "helpful": False}),
                      _ticket_button(question, category=_category(ctx), suggested=sources)],
         )
+
+    def urgent(self, ctx: TurnContext, situation: Situation) -> Reply:
+        """The steps for an urgent situation first, and a ticket that carries its urgency (one click)."""
+        words = ctx.redact(ctx.message.text.strip())
+        kb = self._kb()
+        steps, title = situation.fallback, None
+        try:
+            kb.bootstrap(ctx.session)
+            article = show_article(ctx.session, situation.article_id)  # in this turn's transaction
+            title = str(article.get("title") or "") or None
+            found = section_text(str(article.get("text") or ""), situation.section)
+            if found:
+                steps = as_chat_text(found)
+        except Exception as exc:  # noqa: BLE001 - the built-in steps are always there
+            log.info("urgent steps from the built-in text: %s", type(exc).__name__)
+        sources = []
+        if title:
+            ctx.top_article_id = situation.article_id
+            base = self.settings.article_base_url
+            sources.append(Source(article_id=situation.article_id, title=title,
+                                  url=base + situation.article_id, section=situation.section))
+        where = f"\n\nFrom “{title}” › {situation.section}." if title else ""
+        details = (f"{words}\n\nUrgent situation recognised by the helpdesk bot: "
+                   f"{situation.kind.replace('_', ' ')}; the employee was shown the steps"
+                   + (f" from “{title}” › {situation.section}." if title else "."))
+        ticket = {"summary": words[:200], "details": details, "urgency": situation.urgency,
+                  "category": situation.category,
+                  "extra": {"articles_suggested": [{"article_id": s.article_id, "title": s.title[:80], "url": s.url}
+                                                   for s in sources]}}
+        buttons = [Button("Open an urgent ticket now", "ticket.submit", ticket, style="primary")]
+        if situation.category == "account_unlock":
+            buttons = [Button("Unlock my account", "account.check", {}, style="primary"),
+                       Button("Reset my password", "account.reset_start", {}),
+                       Button("Open an urgent ticket now", "ticket.submit", ticket)]
+        return Reply(text=f"{situation.lead}\n\n{steps}{where}", outcome=Outcome.ANSWERED,
+                     sources=sources, buttons=buttons)
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
         if action.action_id != FEEDBACK:

@@ -1,9 +1,16 @@
-"""The confidence policy: act, ask "Did you mean …?", or fall back to the knowledge base.
+"""The confidence policy: act, ask "Did you mean …?", or let the knowledge base decide.
 
-* confidence >= nlu.high_confidence: the intent's flow acts on it
-* between low and high: the top candidates are offered as buttons
-* below low, or out of scope: the knowledge base is searched; if it is not
-  confident either, the answer flow says so plainly and offers a ticket
+In order:
+
+* an explicit request for a ticket or a person ("… can you open a ticket") starts the
+  ticket form, with the rest of the message as the summary: it wins over an answer;
+* an urgent situation (liquid damage, lost device, compromise, locked out before a
+  deadline) gets its steps first, whatever the intent model says;
+* an *action* intent (reset, unlock, ticket, status) at confidence >= nlu.high_confidence
+  runs its flow; between low and high, "Did you mean …?" offers only the actions among
+  the top candidates — never topics;
+* anything else (a knowledge question at any confidence, out of scope) goes to the
+  knowledge base, which answers or declines plainly and offers a ticket.
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.flows.base import Flow, TurnContext
-from bot.flows.routing import flow_for, label_for
+from bot.flows.routing import explicit_request, flow_for, is_action, label_for
+from bot.flows.urgent import detect
 from bot.messages import Action, Button, Outcome, Reply
 from intents.api import OUT_OF_SCOPE, IntentParser, IntentScore, ParseResult
 from intents.settings import NluSettings
@@ -19,6 +27,10 @@ from intents.settings import NluSettings
 CHOOSE = "router.choose"
 NONE_OF_THESE = "router.none"
 MAX_CHOICES = 3
+REPHRASE = ("Sorry, I got that wrong. Could you say it in other words? "
+            "Or I can open a ticket so a person from IT looks at it.")
+NOT_A_CATEGORY = {"greet", "goodbye", "thanks", "bot_capabilities", "affirm", "deny", OUT_OF_SCOPE,
+                  "open_ticket", "talk_to_human", "ticket_status", "my_tickets"}
 
 
 class RouterFlow:
@@ -31,18 +43,39 @@ class RouterFlow:
         self.settings = settings
         self.flows = flows  # the registry this router is part of
 
+    def understand(self, ctx: TurnContext) -> ParseResult:
+        """The intent parse of the turn's message (computed once per turn, kept in ``ctx.parse``)."""
+        if ctx.parse is None or ctx.parse.text != ctx.message.text:
+            embedding = ctx.embed() if self.settings.backend == "builtin" else None
+            ctx.parse = self._nlu().parse(ctx.message.text, embedding=embedding)
+        return ctx.parse
+
+    def parse_other(self, ctx: TurnContext, text: str) -> ParseResult:
+        """The parse of some other text (e.g. a form's summary), without touching the turn."""
+        embedding = ctx.encode(text) if self.settings.backend == "builtin" and ctx.encode else None
+        return self._nlu().parse(text, embedding=embedding)
+
     def handle_intent(self, ctx: TurnContext) -> Reply:
         nlu = self.settings
-        embedding = ctx.embed() if nlu.backend == "builtin" else None
-        parse = self._nlu().parse(ctx.message.text, embedding=embedding)
-        ctx.parse = parse
+        text = ctx.message.text
+        parse = self.understand(ctx)
         top = parse.intent
+        asked = explicit_request(text)
+        if asked is not None:
+            return self._finish(ctx, self._ticket_request(ctx, asked[0], asked[1]))
+        if detect(text) is not None:
+            return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
         if parse.out_of_scope or top.name == OUT_OF_SCOPE or top.confidence < nlu.low_confidence:
             return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
+        if not is_action(top.name):
+            if flow_for(top.name) == "smalltalk" and top.confidence >= nlu.high_confidence:
+                return self._finish(ctx, self._run(ctx, top.name))
+            # a knowledge question: the knowledge base decides which article, if any, answers it
+            return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
         if top.confidence < nlu.high_confidence:
-            candidates = [s for s in parse.ranking if s.name != OUT_OF_SCOPE][:MAX_CHOICES]
-            if len(candidates) > 1:
-                return self._finish(ctx, self._clarify(ctx, candidates))
+            candidates = [s for s in parse.ranking if is_action(s.name)
+                          and s.confidence >= nlu.low_confidence / 2][:MAX_CHOICES]
+            return self._finish(ctx, self._clarify(ctx, candidates or [top]))
         return self._finish(ctx, self._run(ctx, top.name))
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
@@ -50,12 +83,17 @@ class RouterFlow:
         ctx.message.text = text or ctx.message.text
         if action.action_id == CHOOSE:
             intent = str(action.value.get("intent", ""))
+            if flow_for(intent) == "answer":  # an old button offering a topic: the knowledge base decides
+                ctx.parse = ParseResult(text=text, intent=IntentScore(OUT_OF_SCOPE, 0.0), out_of_scope=True)
+                return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
             ctx.parse = ParseResult(text=text, intent=IntentScore(intent, 1.0),
                                     ranking=[IntentScore(intent, 1.0)])
             return self._finish(ctx, self._run(ctx, intent))
-        # "None of these": try the knowledge base, which offers a ticket if unsure.
+        # "None of these": never an article the employee did not ask for; rephrase, or a ticket.
         ctx.parse = ParseResult(text=text, intent=IntentScore(OUT_OF_SCOPE, 0.0), out_of_scope=True)
-        return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
+        summary = ctx.redact(text)[:200]
+        return self._finish(ctx, Reply(text=REPHRASE, outcome=Outcome.DECLINED, buttons=[
+            Button("Open a ticket", "ticket.open", {"summary": summary})]))
 
     def handle_followup(self, ctx: TurnContext) -> Reply | None:
         return None
@@ -65,6 +103,26 @@ class RouterFlow:
         flow = self.flows.get(flow_for(intent)) or self.flows["answer"]
         return flow.handle_intent(ctx)
 
+    def _ticket_request(self, ctx: TurnContext, kind: str, problem: str) -> Reply:
+        """The ticket form for an explicit request, the problem (without the request) as its summary."""
+        category = None
+        if problem:
+            other = self.parse_other(ctx, problem)
+            if other.intent.name not in NOT_A_CATEGORY and other.intent.confidence >= self.settings.low_confidence:
+                category = other.intent.name
+        value: dict[str, str] = {"summary": ctx.redact(problem)[:500]}
+        value["category"] = category or "general"
+        situation = detect(problem)
+        if situation is not None:
+            value["urgency"] = situation.urgency
+        ticket = self.flows.get("ticket")
+        if ticket is None:
+            return self.flows["answer"].handle_intent(ctx)
+        reply = ticket.handle_action(ctx, Action("ticket.open", value))
+        if kind == "human" and reply.outcome is Outcome.COLLECTING:
+            reply.text = "I'll pass this to a person in IT. " + reply.text
+        return reply
+
     def _clarify(self, ctx: TurnContext, candidates: list[IntentScore]) -> Reply:
         text = ctx.message.text
         buttons = [
@@ -72,7 +130,8 @@ class RouterFlow:
             for c in candidates
         ]
         buttons.append(Button(label="None of these", action_id=NONE_OF_THESE, value={"text": text}))
-        return Reply(text="I'm not sure I understood. Did you mean one of these?",
+        lead = "Did you mean this?" if len(candidates) == 1 else "Did you mean one of these?"
+        return Reply(text=f"I'm not sure I understood. {lead}",
                      outcome=Outcome.CLARIFY, buttons=buttons)
 
     @staticmethod

@@ -79,7 +79,8 @@ class TicketFlow:
                                details=clean(ctx, value.get("details")),
                                category=category_of(value.get("category") or value.get("intent")
                                                     or recent_intent(ctx)),
-                               extra=button_extra(value))
+                               extra=button_extra(value),
+                               urgency=normalise_urgency(str(value["urgency"])) if value.get("urgency") else None)
         if verb == "urgency":
             ctx.update_slots(urgency=normalise_urgency(str(value.get("urgency"))))
             return self._collect(ctx)
@@ -123,14 +124,15 @@ class TicketFlow:
 
     # ------------------------------------------------------------------ the form
     def _start(self, ctx: TurnContext, *, summary: str, details: str, category: str,
-               human: bool = False, extra: dict[str, Any] | None = None) -> Reply:
+               human: bool = False, extra: dict[str, Any] | None = None, urgency: str | None = None) -> Reply:
+        """Open the ticket form; an urgency already known (an urgent situation) is not asked again."""
         ctx.begin(self.name, summary=summary, details=details, category=category,
-                  extra=extra or {}, urgency=None)
+                  extra=extra or {}, urgency=urgency)
         reply = self._collect(ctx)
         if human and reply.outcome is Outcome.COLLECTING:
             reply.text = "I'll pass this to a person in IT. " + reply.text
         reply.form = FormRequest(kind="ticket", submit_action="ticket.submit", title="Open a ticket",
-                                 fields={"summary": summary, "details": details, "urgency": "normal"})
+                                 fields={"summary": summary, "details": details, "urgency": urgency or "normal"})
         return reply
 
     def _collect(self, ctx: TurnContext) -> Reply:

@@ -80,7 +80,8 @@ def build_router(services: Services) -> APIRouter | None:
         if reply.sensitive:  # never over this API: credentials go to verified channels only
             reply.text = "That can only be shown in Slack. Please ask me there."
             reply.buttons = []
-        return {**reply.to_dict(), "notifications": [n.to_dict() for n in pending_for(message.user_key)]}
+        return {**reply.to_dict(plain=True),
+                "notifications": [n.to_dict(plain=True) for n in pending_for(message.user_key)]}
 
     def pending_for(user_key: str) -> list[Reply]:
         """Ticket updates since the last call; the turn is already stored, so a database

@@ -75,9 +75,20 @@ def test_button_payload_round_trip(action_server: str) -> None:
 
 
 def test_account_action_through_rasa_ends_in_a_ticket(action_server: str) -> None:
-    """Rasa vouches for no e-mail: an unlock request becomes a ticket for IT, never a directory change."""
+    """Rasa vouches for no e-mail: an unlock request becomes a ticket for IT, never a directory change.
+
+    Issue 13 (no side effect without confirmation): the ticket is *offered* first and opened
+    when the employee presses the offer's button.
+    """
     body = httpx.post(action_server + "/webhook", timeout=120,
                       json=action_call("action_helpdesk_unlock_account", "unlock me", "account_unlock")).json()
+    offer = body["responses"][0]
+    assert offer["custom"]["helpdesk"]["outcome"] != "escalated" and not offer["custom"]["helpdesk"]["ticket_key"]
+    payload = next(b["payload"] for b in offer["buttons"] if '"action_id":"account.ticket"' in b["payload"])
+    assert payload.startswith("/helpdesk_button")
+    entities = [{"entity": "action_id", "value": "account.ticket"}, {"entity": "value", "value": "{}"}]
+    body = httpx.post(action_server + "/webhook", timeout=120,
+                      json=action_call("action_helpdesk", "", "helpdesk_button", entities)).json()
     reply = body["responses"][0]["custom"]["helpdesk"]
     assert reply["outcome"] == "escalated"
     assert reply["ticket_key"] and reply["ticket_key"].startswith("IT-")
