@@ -7,13 +7,16 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from bot.config import Settings, load_settings
 from bot.errors import HelpdeskError
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 console = Console()
 err_console = Console(stderr=True)
@@ -90,7 +93,7 @@ def export_encoder(s: Settings) -> str | None:
             return None
 
 
-def warm_up(services: Any) -> None:
+def warm_up(services: Services) -> None:
     """Load what a first turn needs (encoder, intent model, article index from its stored vectors) up front.
 
     A server calls it before it listens, so ``/readyz`` answering means the first message is answered at

@@ -9,12 +9,16 @@ Output fits 80 columns: a table when it fits the terminal, else one block per ro
 from __future__ import annotations
 
 import getpass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from integrations.ticketing.jira_backend import JiraBackend
 
 app = typer.Typer(help="Work tickets in the local queue; inspect the outbox.", no_args_is_help=True)
 
@@ -178,7 +182,7 @@ def reopen(key: str = typer.Argument(..., help="Ticket key."), as_json: bool = J
     _done(as_json, data, f"{data['key']} reopened; the employee will be told.")
 
 
-def _tracker(services: Any) -> Any:
+def _tracker(services: Services) -> JiraBackend | None:
     """The Jira backend when Jira is configured (to act on Jira tickets too), else None."""
     from integrations.ticketing.jira_backend import JiraBackend
 
