@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FEEDBACK = "answer.feedback"
+CURATED_NOTE = "(An answer IT approved for questions like yours.)"
 DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
                 "I can open a ticket so someone from IT can help.")
 
@@ -72,6 +73,9 @@ class AnswerFlow:
         if top is not None:
             ctx.top_article_id = top.info.id
             ctx.kb_score = round(result.confidence, 4)
+        curated = result.curated
+        if curated is not None and curated.answer:
+            return self._approved_answer(ctx, question, curated.id, curated.answer, curated.source)
         if top is None or not result.answerable:
             return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
                          buttons=[_ticket_button(question, category=_category(ctx))])
@@ -87,6 +91,8 @@ class AnswerFlow:
         gist = summary_sentences(asked, passage) or top.info.title
         where = f"“{top.info.title}”" + (f" › {chunk.section}" if chunk.section else "")
         text = f"{gist}\n\nFrom {where}. Did this help?"
+        if curated is not None:
+            text += f"\n{CURATED_NOTE}"
         value = {"article_id": top.info.id, "question": question[:500], "score": round(result.confidence, 4)}
         return Reply(
             text=text,
@@ -134,6 +140,16 @@ class AnswerFlow:
                        Button("Open an urgent ticket now", "ticket.submit", ticket)]
         return Reply(text=f"{situation.lead}\n\n{steps}{where}", outcome=Outcome.ANSWERED,
                      sources=sources, buttons=buttons)
+
+    def _approved_answer(self, ctx: TurnContext, question: str, entry: int, answer: str,
+                         source: str | None) -> Reply:
+        """A trainer's short approved answer for this question (or a close paraphrase), with its source."""
+        where = f" Source: {source}" if source else ""
+        value = {"article_id": None, "curated": entry, "question": question[:500]}
+        return Reply(text=f"{answer}\n\n{CURATED_NOTE}{where}. Did this help?", outcome=Outcome.ANSWERED,
+                     buttons=[Button("Helpful", FEEDBACK, {**value, "helpful": True}, style="primary"),
+                              Button("Not helpful", FEEDBACK, {**value, "helpful": False}),
+                              _ticket_button(question, category=_category(ctx))])
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
         if action.action_id != FEEDBACK:

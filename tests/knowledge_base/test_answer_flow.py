@@ -100,3 +100,26 @@ def test_button_values_never_carry_a_typed_secret(services):
         reply = services.flows["answer"].handle_intent(ctx)
     values = [str(b.value) for b in reply.buttons]
     assert values and all("Hunter2xyz" not in v for v in values)
+
+
+def test_curated_answers_reach_the_employee_marked_as_curated(services):
+    """A trainer's curation shows in the chat: the linked article is cited and marked; a short answer has its source."""
+    from knowledge_base.curated import add_curated
+
+    flow = services.flows["answer"]
+    services.kb.search("vpn", groups={"*"})  # the first search imports the bundled articles
+    with services.db.session() as session:
+        add_curated(session, questions=["how can I reach the office network from home"],
+                    created_by="trainer@example.com", article_id="network/vpn")
+        add_curated(session, questions=["is chatgpt allowed at work"], created_by="trainer@example.com",
+                    answer="Yes, with the enterprise plan only.", source="https://intranet.example.com/ai-policy")
+    with services.db.session() as session:
+        linked = flow.handle_intent(_turn(services, session, "how do I get on the office network from home?"))
+        session.rollback()
+        approved = flow.handle_intent(_turn(services, session, "are we allowed to use chatgpt at work"))
+        session.rollback()
+    assert linked.outcome is Outcome.ANSWERED and linked.sources[0].article_id == "network/vpn"
+    assert "approved for questions like yours" in linked.text
+    assert approved.outcome is Outcome.ANSWERED and approved.text.startswith("Yes, with the enterprise plan only.")
+    assert "https://intranet.example.com/ai-policy" in approved.text
+    assert [b.label for b in approved.buttons] == ["Helpful", "Not helpful", "Open a ticket"]
