@@ -51,6 +51,7 @@ NOT_STORED = ("I couldn't save that just now, so nothing was done. Please send i
               "if it keeps happening, IT staff have the details.")
 # errors about the employee's own input: the form stays open so it can be corrected
 KEEPS_THE_FLOW = (InvalidInputError, NotPermittedError, RateLimitedError)
+SHORT_REQUEST_WORDS = 8  # an action asked this briefly, while a form is open, is a new request
 CANCEL_WORDS = {"cancel", "stop", "never mind", "nevermind", "forget it", "abort", "quit"}
 CANCEL_RE = re.compile(
     r"^(?:(?:ok|okay|no|nah|nope|actually|sorry|please|hmm+)[\s,.!]+)*"
@@ -324,7 +325,9 @@ class Engine:
         if top.name in purposes or flow_for(top.name) == "smalltalk":
             return False
         if is_action(top.name):
-            return True
+            # "my tickets" or "actually, unlock my account?" leave the form; a long answer that merely
+            # mentions a password ("it asks for my password and then jams") is the form's answer
+            return len(text.split()) <= SHORT_REQUEST_WORDS or bool(NEW_QUESTION.search(text))
         if not NEW_QUESTION.search(text):
             return False
         if topic_text:

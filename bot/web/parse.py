@@ -73,6 +73,10 @@ def build_router(services: Services) -> APIRouter | None:
             return _failure(400, "BadRequest", "The request body needs a \"text\" string.")
         if len(text) > MAX_TEXT:
             return _failure(400, "BadRequest", f"The text is longer than {MAX_TEXT} characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: valid JSON, but no text
+            return _failure(400, "BadRequest", "The text is not valid Unicode.")
         from starlette.concurrency import run_in_threadpool
 
         try:

@@ -75,3 +75,10 @@ def test_deeply_nested_json_is_a_bad_request_not_a_crash(nlu_settings):
         r = httpx.post(f"{base}/model/parse", content=b"[" * 100_000 + b"]" * 100_000,
                        headers={"content-type": "application/json"}, timeout=30)
         assert r.status_code == 400 and r.json()["reason"] == "BadRequest"
+
+
+def test_text_that_is_not_unicode_is_a_400_not_a_500(nlu_settings):
+    with serve_asgi(_app(nlu_settings())) as base:
+        reply = httpx.post(f"{base}/model/parse", content=b'{"text": "\\ud800"}',
+                           headers={"Content-Type": "application/json"}, timeout=30)
+    assert reply.status_code == 400 and reply.json()["status"] == "failure"

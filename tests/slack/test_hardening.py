@@ -263,3 +263,22 @@ def test_a_flooding_user_is_told_to_slow_down_once_and_the_rest_is_not_run(slack
     sent = [c.args["text"] for c in slack_stack.fake.calls_to("chat.postMessage", ok_only=True)]
     assert len(said_by(slack_stack, "slack:U0FLOOD01")) == 3
     assert len(sent) == 4 and sum("faster than I can answer" in t for t in sent) == 1
+
+
+@pytest.mark.parametrize("body", [
+    {"type": None, "event_id": "", "team_id": "", "event": None},
+    {"type": None},
+    {"event": {"type": "message"}},
+])
+def test_a_signed_payload_without_a_type_is_refused_not_a_500(slack_stack, body) -> None:
+    """Found by the production fuzzer: bolt's own 'unhandled request' warning crashed on these."""
+    response = slack_stack.post(json.dumps(body), "application/json", wait=False)
+    assert response.status_code == 400
+
+
+def test_a_signed_form_payload_without_a_type_is_refused_not_a_500(slack_stack) -> None:
+    payload = {"type": None, "user": None, "actions": [], "response_url": "https://evil.example.com/hook",
+               "view": None}
+    response = slack_stack.post(form_payload(payload), "application/x-www-form-urlencoded", wait=False)
+    assert response.status_code == 400
+    assert slack_stack.fake.calls_to("response_url") == []

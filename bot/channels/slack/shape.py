@@ -87,6 +87,8 @@ def problem(body: dict[str, Any]) -> str | None:
     if found:
         return found
     kind = body.get("type")
+    if not isinstance(kind, str) and "command" not in body:
+        return "type"  # every event and interactive payload names its type (slash commands have `command`)
     for path in REQUIRED.get(str(kind), ()):
         value: Any = body
         for step in path.split("."):
