@@ -49,9 +49,10 @@ SPECS: dict[str, dict[str, tuple[type, ...]]] = {
              "previous_view_id": S0, "external_id": S0, "bot_id": S0, "app_id": S0},
     "view.state": {"values": D0},
 }
+NEVER_NULL = ("event", "view", "actions", "authorizations", "response_urls")
 # payload type → fields bolt indexes directly (they must be there, as strings)
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "event_callback": ("event.type",),
+    "event_callback": ("event.type",), "url_verification": ("challenge",),
     "view_submission": ("view.callback_id",), "view_closed": ("view.callback_id",),
     "shortcut": ("callback_id",), "message_action": ("callback_id",), "interactive_message": ("callback_id",),
     "dialog_submission": ("callback_id",), "dialog_cancellation": ("callback_id",),
@@ -86,6 +87,9 @@ def problem(body: dict[str, Any]) -> str | None:
     found = _check(body, "")
     if found:
         return found
+    for key in NEVER_NULL:  # Slack leaves a structure out; it never sends it as null (bolt would crash on it)
+        if key in body and body[key] is None:
+            return key
     kind = body.get("type")
     if not isinstance(kind, str) and "command" not in body:
         return "type"  # every event and interactive payload names its type (slash commands have `command`)
