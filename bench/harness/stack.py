@@ -111,7 +111,8 @@ def base_sections(folder: Path, database_url: str, models_dir: Path, port: int,
     }
     if slack_url:
         sections["slack"] = {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET, "api_base_url": slack_url,
-                             "socket_mode_in_server": False}
+                             "socket_mode_in_server": False,
+                             "turns_per_minute": 100_000}  # the load is many turns per simulated user
     return sections
 
 
