@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.messages import Button, Outcome, Reply
 from integrations.ticketing.notices import (
@@ -37,51 +37,60 @@ def _who(name: str | None, email: str | None, user_key: str) -> str:
     return name or email or user_key
 
 
+class _AboutATicket(Protocol):
+    """What every requester-facing ticket notice carries (read-only, like the frozen dataclasses)."""
+
+    @property
+    def requester_user_key(self) -> str: ...
+    @property
+    def requester_email(self) -> str | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+
+
+def _to_requester(notice: _AboutATicket, dedupe_key: str, text: str, *, outcome: Outcome = Outcome.INFO,
+                  buttons: list[Button] | None = None) -> list[Outgoing]:
+    """One private message to the requester about their ticket, with the ticket's link button last."""
+    from bot.notices import Outgoing
+
+    return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email, dedupe_key=dedupe_key,
+                     reply=Reply(text=text, outcome=outcome, ticket_key=notice.key, ticket_url=notice.url,
+                                 private=True, buttons=[*(buttons or []), *_link(notice.key, notice.url)]))]
+
+
 def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] | None:
     """The notifications for ``notice``, or None when it is not one of the ticketing library's notices."""
     from bot.notices import Outgoing
 
     if isinstance(notice, TicketCreated):
-        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
-                         dedupe_key=f"ticket:{notice.idem_key}:created",
-                         reply=Reply(text=f"Your ticket is now {notice.key}: “{_quote(notice.summary, 200)}”. "
-                                          "IT staff have it; I'll tell you when they reply.",
-                                     outcome=Outcome.ESCALATED, ticket_key=notice.key, ticket_url=notice.url,
-                                     private=True, buttons=_link(notice.key, notice.url)))]
+        return _to_requester(notice, f"ticket:{notice.idem_key}:created",
+                             f"Your ticket is now {notice.key}: “{_quote(notice.summary, 200)}”. "
+                             "IT staff have it; I'll tell you when they reply.", outcome=Outcome.ESCALATED)
     if isinstance(notice, TicketCommented):
-        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
-                         dedupe_key=f"ticket:{notice.key}:comment:{notice.comment_id}",
-                         reply=Reply(text=f"{notice.author} replied on {notice.key} "
-                                          f"(“{_quote(notice.summary, 120)}”):\n> {_quote(notice.body)}",
-                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
-                                     private=True, buttons=_link(notice.key, notice.url)))]
+        return _to_requester(notice, f"ticket:{notice.key}:comment:{notice.comment_id}",
+                             f"{notice.author} replied on {notice.key} "
+                             f"(“{_quote(notice.summary, 120)}”):\n> {_quote(notice.body)}")
     if isinstance(notice, TicketResolved):
         resolution = f" ({notice.resolution})" if notice.resolution else ""
-        buttons = [Button(label=label, action_id=RATE_ACTION, value={"key": notice.key, "rating": score})
-                   for score, label in RATINGS]
-        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
-                         dedupe_key=f"ticket:{notice.key}:resolved:{notice.occurrence}",
-                         reply=Reply(text=f"Your ticket {notice.key} (“{_quote(notice.summary, 120)}”) is resolved"
-                                          f"{resolution}. How did IT do?",
-                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
-                                     private=True, buttons=buttons + _link(notice.key, notice.url)))]
+        return _to_requester(notice, f"ticket:{notice.key}:resolved:{notice.occurrence}",
+                             f"Your ticket {notice.key} (“{_quote(notice.summary, 120)}”) is resolved"
+                             f"{resolution}. How did IT do?",
+                             buttons=[Button(label=label, action_id=RATE_ACTION,
+                                             value={"key": notice.key, "rating": score})
+                                      for score, label in RATINGS])
     if isinstance(notice, TicketReopened):
-        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
-                         dedupe_key=f"ticket:{notice.key}:reopened:{notice.occurrence}",
-                         reply=Reply(text=f"IT reopened your ticket {notice.key} (“{_quote(notice.summary, 120)}”): "
-                                          "they are working on it again. I'll tell you when they reply.",
-                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
-                                     private=True, buttons=_link(notice.key, notice.url)))]
+        return _to_requester(notice, f"ticket:{notice.key}:reopened:{notice.occurrence}",
+                             f"IT reopened your ticket {notice.key} (“{_quote(notice.summary, 120)}”): "
+                             "they are working on it again. I'll tell you when they reply.")
     if isinstance(notice, TicketWaitingOnEmployee):
-        return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
-                         dedupe_key=f"ticket:{notice.key}:waiting:{notice.occurrence}",
-                         reply=Reply(text=f"IT is waiting for your reply on {notice.key} "
-                                          f"(“{_quote(notice.summary, 120)}”) before they can go on. "
-                                          "Tell me what they need and I'll add it to the ticket.",
-                                     outcome=Outcome.INFO, ticket_key=notice.key, ticket_url=notice.url,
-                                     private=True,
-                                     buttons=[Button(label="Reply to IT", action_id="ticket.add_comment",
-                                                     value={"key": notice.key}), *_link(notice.key, notice.url)]))]
+        return _to_requester(notice, f"ticket:{notice.key}:waiting:{notice.occurrence}",
+                             f"IT is waiting for your reply on {notice.key} "
+                             f"(“{_quote(notice.summary, 120)}”) before they can go on. "
+                             "Tell me what they need and I'll add it to the ticket.",
+                             buttons=[Button(label="Reply to IT", action_id="ticket.add_comment",
+                                             value={"key": notice.key})])
     if isinstance(notice, TicketFailed):
         return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email,
                          dedupe_key=f"ticket:{notice.idem_key}:failed",
