@@ -7,12 +7,13 @@ exactly as Jira's do (a notice through ``sink``; on resolution with rating butto
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError, NotPermittedError
@@ -62,6 +63,42 @@ def list_tickets(session: Session, *, status: str = "open", requester: str | Non
     if requester:
         stmt = stmt.where(Ticket.requester_email == requester)
     return [ticket_dict(t) for t in session.scalars(stmt).all()]
+
+
+SORTS = ("newest", "oldest", "updated", "urgency")
+
+
+def search(session: Session, *, status: str = "open", urgency: str | None = None, category: str | None = None,
+           assignee: str | None = None, min_age_days: int | None = None, max_age_days: int | None = None,
+           sort: str = "newest", offset: int = 0, limit: int = 25) -> tuple[list[dict[str, Any]], int]:
+    """One page of tickets by status category, urgency, category, assignee ("-": unassigned) and age
+    in days, sorted (``SORTS``); with how many match in all."""
+    if status not in STATUS_FILTERS:
+        raise InvalidInputError("The status filter must be open, queued, done or all.")
+    if urgency and urgency not in URGENCIES:
+        raise InvalidInputError(f"The urgency filter must be one of {', '.join(URGENCIES)}.")
+    if sort not in SORTS:
+        raise InvalidInputError(f"Sort by one of {', '.join(SORTS)}.")
+    if any(days is not None and not 0 <= days <= 36500 for days in (min_age_days, max_age_days)):
+        raise InvalidInputError("An age is a number of days between 0 and 36500.")
+    where: list[ColumnElement[bool]] = [] if status == "all" else [Ticket.status_category == status]
+    if urgency:
+        where.append(Ticket.urgency == urgency)
+    if category:
+        where.append(Ticket.category == category)
+    if assignee:
+        where.append(Ticket.assignee.is_(None) if assignee == "-" else Ticket.assignee == assignee)
+    now = utcnow()
+    if min_age_days is not None:
+        where.append(Ticket.created_at <= now - dt.timedelta(days=min_age_days))
+    if max_age_days is not None:
+        where.append(Ticket.created_at >= now - dt.timedelta(days=max_age_days))
+    rank = case({u: i for i, u in enumerate(URGENCIES)}, value=Ticket.urgency, else_=1)
+    order = {"newest": (Ticket.created_at.desc(),), "oldest": (Ticket.created_at.asc(),),
+             "updated": (Ticket.updated_at.desc(),), "urgency": (rank.desc(), Ticket.created_at.asc())}[sort]
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+    stmt = select(Ticket).where(*where).order_by(*order, Ticket.id.desc()).offset(max(offset, 0)).limit(limit)
+    return [ticket_dict(t) for t in session.scalars(stmt).all()], int(total)
 
 
 def show(session: Session, key: str) -> dict[str, Any]:
@@ -278,7 +315,7 @@ def outbox_rows(session: Session, *, include_done: bool = False) -> list[dict[st
     if not include_done:
         stmt = stmt.where(TicketOutbox.status != "done")
     return [{"id": o.id, "kind": o.kind, "status": o.status, "attempts": o.attempts,
-             "next_attempt_at": o.next_attempt_at,
+             "next_attempt_at": o.next_attempt_at, "created_at": o.created_at,
              "last_error": o.last_error, "ticket": t.key, "idem_key": t.idem_key, "summary": t.summary,
              "requester": t.requester_email or t.requester_user_key}
             for o, t in session.execute(stmt).all()]
