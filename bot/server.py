@@ -31,6 +31,7 @@ class HelpdeskApp(FastAPI):
 
 def router_builders() -> list[RouterBuilder]:
     """Every HTTP surface, in mount order (a builder returns None when its feature is off)."""
+    from bot import console
     from bot.web import chat_api, health, jira, metrics, parse, reset, slack
 
     return [
@@ -41,6 +42,7 @@ def router_builders() -> list[RouterBuilder]:
         jira.build_router,    # /webhooks/jira
         reset.build_router,   # /reset/… password reset page
         metrics.build_router,  # /metrics (Prometheus; token or internal addresses only)
+        console.build_router,  # /console web console (trainers, IT staff)
     ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config.console import ConsoleSettings
 from bot.config.core import (
     ConversationSettings,
     DatabaseSettings,
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     kb: KnowledgeBaseSettings = Field(default_factory=KnowledgeBaseSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     config_file: Path | None = Field(default=None, exclude=True)
 
@@ -111,8 +113,8 @@ def _collect_secrets(model: BaseModel, out: list[str]) -> None:
             out.append(value.get_secret_value())
         elif isinstance(value, BaseModel):
             _collect_secrets(value, out)
-        elif isinstance(value, dict):
-            for v in value.values():
+        elif isinstance(value, dict | list):
+            for v in value.values() if isinstance(value, dict) else value:
                 if isinstance(v, BaseModel):
                     _collect_secrets(v, out)
 

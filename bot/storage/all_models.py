@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "integrations.ticketing.models",
     "integrations.directory.models",
     "bot.channels.slack.models",
+    "bot.console.models",
 ]
 
 for _name in MODEL_MODULES:

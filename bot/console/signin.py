@@ -1,0 +1,144 @@
+"""Sign-in routes: the sign-in page, one-time login links, OpenID Connect, sign-out.
+
+Sign-in routes carry no session yet, so they are outside the central CSRF check; each has its own:
+an OIDC round trip is bound to the browser by a pre-sign-in cookie and the ``state``; the login-link
+form by a double-submit value (cookie + form field). Sign-out is an ordinary CSRF-checked POST.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.console import audit, sessions
+from bot.console.context import ConsoleContext
+from bot.console.deps import csrf_guard, current_user
+from bot.console.roles import roles_for
+
+log = logging.getLogger(__name__)
+PRE_COOKIE_SECONDS = sessions.OIDC_STATE_MINUTES * 60
+LINK_INVALID = ("This sign-in link is not valid any more. Links work once, for a few minutes; "
+                "ask an administrator for a new one.")
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path inside the console, never another site."""
+    if value and value.startswith("/console") and not value.startswith("//") and "\\" not in value \
+            and "\n" not in value and "\r" not in value:
+        return value
+    return "/console/"
+
+
+def login_url(next_path: str) -> str:
+    """The sign-in page, coming back to ``next_path`` afterwards."""
+    return "/console/login?next=" + quote(next_path, safe="/")
+
+
+def set_session_cookie(ctx: ConsoleContext, response: Response, value: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure + __Host- on https; lives as long as the session may."""
+    response.set_cookie(ctx.cookie_name, value, httponly=True, samesite="lax", secure=ctx.secure,
+                        path="/" if ctx.secure else "/console", max_age=ctx.settings.session_max_hours * 3600)
+
+
+def clear_cookie(ctx: ConsoleContext, response: Response, name: str) -> None:
+    """Remove a console cookie (same path and flags as when it was set)."""
+    response.delete_cookie(name, path="/" if ctx.secure else "/console", secure=ctx.secure, httponly=True,
+                           samesite="lax")
+
+
+def set_pre_cookie(ctx: ConsoleContext, response: Response, value: str) -> None:
+    """The pre-sign-in cookie (Lax: it must come back with the identity provider's redirect)."""
+    response.set_cookie(ctx.pre_cookie_name, value, httponly=True, samesite="lax", secure=ctx.secure,
+                        path="/" if ctx.secure else "/console", max_age=PRE_COOKIE_SECONDS)
+
+
+def finish_sign_in(ctx: ConsoleContext, request: Request, *, email: str, name: str, via: str,
+                   next_url: str) -> Response:
+    """Resolve roles, start the session, record it, set the cookie and go on."""
+    roles = roles_for(ctx.services, email)
+    with ctx.services.db.session() as db:
+        cookie = sessions.start(db, ctx.settings, email=email, name=name, roles=roles, via=via)
+        audit.record(db, actor=email.lower(), action="signin", target=email.lower(),
+                     details={"via": via, "roles": sorted(roles)})
+    log.info("console sign-in: %s via %s (roles: %s)", email.lower(), via, ",".join(sorted(roles)) or "none")
+    response = RedirectResponse(safe_next(next_url), status_code=303, headers=ctx.headers)
+    set_session_cookie(ctx, response, cookie)
+    clear_cookie(ctx, response, ctx.pre_cookie_name)
+    return response
+
+
+def build_router(ctx: ConsoleContext) -> APIRouter:
+    """The sign-in and sign-out routes (relative to /console)."""
+    router = APIRouter()
+
+    def message_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+        return ctx.render(request, "message.html", {"title": title, "message": message}, status=status)
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+        user = current_user(request)
+        target = safe_next(next)
+        if user is not None and user.roles:
+            return RedirectResponse(target, status_code=303, headers=ctx.headers)
+        providers = [{"name": p.name, "label": p.button,
+                      "href": f"/console/login/oidc/{p.name}?next={quote(target, safe='/')}"}
+                     for p in ctx.settings.providers()]
+        return ctx.render(request, "login.html", {"providers": providers, "next": target}, user=user)
+
+    @router.get("/login/link/{token}", response_class=HTMLResponse)
+    def link_page(token: str, request: Request) -> Response:
+        with ctx.services.db.session() as db:
+            link = sessions.find_link(db, token)
+            problem = sessions.link_problem(link)
+            email = link.email if link is not None else ""
+        if problem is not None:
+            return message_page(request, 404 if problem == "unknown" else 410, "Link not valid", LINK_INVALID)
+        form_token = sessions.new_token()
+        response = ctx.render(request, "login_link.html", {"email": email, "form_token": form_token,
+                                                           "action": f"/console/login/link/{token}"})
+        set_pre_cookie(ctx, response, form_token)
+        return response
+
+    @router.post("/login/link/{token}", response_class=HTMLResponse)
+    async def link_submit(token: str, request: Request) -> Response:
+        form = await request.form()
+        submitted = form.get("form_token")
+        pre = request.cookies.get(ctx.pre_cookie_name)
+        if not isinstance(submitted, str) or not pre or not sessions.hmac.compare_digest(submitted, pre):
+            return message_page(request, 403, "Please try again",
+                                "This sign-in form has expired. Open the link again.")
+        return await _claim(request, token)
+
+    async def _claim(request: Request, token: str) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        def claim() -> tuple[str | None, Any]:
+            with ctx.services.db.session() as db:
+                link = sessions.claim_link(db, token)
+                if link is None:
+                    return None, None
+                audit.record(db, actor=link.email, action="login_link.use", target=link.email,
+                             details={"link": link.id})
+                return link.email, link.id
+
+        email, _ = await run_in_threadpool(claim)
+        if email is None:
+            return message_page(request, 410, "Link not valid", LINK_INVALID)
+        return await run_in_threadpool(finish_sign_in, ctx, request, email=email, name="", via="link",
+                                       next_url="/console/")
+
+    @router.post("/logout", dependencies=[Depends(csrf_guard)])
+    def logout(request: Request) -> Response:
+        with ctx.services.db.session() as db:
+            row = sessions.end(db, request.cookies.get(ctx.cookie_name))
+            if row is not None:
+                audit.record(db, actor=row.email, action="signout", target=row.email)
+        response = RedirectResponse("/console/login", status_code=303, headers=ctx.headers)
+        clear_cookie(ctx, response, ctx.cookie_name)
+        return response
+
+    return router
