@@ -178,6 +178,9 @@ def _register_capabilities() -> None:
     from bot.cli import slack as slack_cli
 
     app.add_typer(slack_cli.app, name="slack")
+    from bot.cli.console import app as console_app  # (bot.cli.console the module, not the rich console)
+
+    app.add_typer(console_app, name="console")
     nlu.register(app)
     directory.register(app)
 
