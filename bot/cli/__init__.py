@@ -183,6 +183,9 @@ def _register_capabilities() -> None:
     app.add_typer(console_app, name="console")
     nlu.register(app)
     directory.register(app)
+    from bot.cli import report as report_cli
+
+    report_cli.register(app)
 
 
 _register_capabilities()
