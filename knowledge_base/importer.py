@@ -79,6 +79,13 @@ class ArticleImporter:
                      session=session, unchanged=unchanged, keep=keep)
         return summary
 
+    def import_articles(self, articles: list[ParsedArticle], *, source: str,
+                        session: Session | None = None) -> ImportSummary:
+        """Store these parsed articles (e.g. a console edit) as new versions; nothing else is retired."""
+        summary = ImportSummary()
+        self._import(articles, summary, retire_missing=False, source=source, session=session)
+        return summary
+
     def _import(self, articles: list[ParsedArticle], summary: ImportSummary, *, retire_missing: bool,
                 source: str, progress: Progress | None = None,
                 session: Session | None = None, unchanged: list[str] | None = None,

@@ -105,3 +105,20 @@ class KbCurated(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     undone_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+
+
+class KbDraft(Base):
+    """A trainer's unpublished working copy of an article (never indexed, never served, never exported).
+
+    ``base_version`` is the article's version the draft was started from (None: a new article),
+    so publishing can tell when the article changed underneath it (e.g. a ``kb import``).
+    """
+
+    __tablename__ = "kb_draft"
+
+    article_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500))
+    raw_text: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
