@@ -9,4 +9,5 @@ PAGE_MODULES: list[str] = [
     "tickets",
     "accounts",
     "health",
+    "articles", "tryit",
 ]
