@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 RATINGS = ((5, "😀 Great"), (3, "😐 OK"), (1, "🙁 Poor"))
 RATE_ACTION = "ticket.rate"
 LINK_ACTION = "ticket.link"
+# what a push channel may do more with two notices (Slack: the triage card, the ticket's DM thread);
+# elsewhere they read as the plain texts
+TRIAGE_CARD_INTENT = "ticket.triage_card"
+IT_REPLY_INTENT = "ticket.it_reply"
 
 
 def _quote(text: str, limit: int = 600) -> str:
@@ -51,13 +55,14 @@ class _AboutATicket(Protocol):
 
 
 def _to_requester(notice: _AboutATicket, dedupe_key: str, text: str, *, outcome: Outcome = Outcome.INFO,
-                  buttons: list[Button] | None = None) -> list[Outgoing]:
+                  buttons: list[Button] | None = None, intent: str | None = None) -> list[Outgoing]:
     """One private message to the requester about their ticket, with the ticket's link button last."""
     from bot.notices import Outgoing
 
     return [Outgoing(user_key=notice.requester_user_key, email=notice.requester_email, dedupe_key=dedupe_key,
                      reply=Reply(text=text, outcome=outcome, ticket_key=notice.key, ticket_url=notice.url,
-                                 private=True, buttons=[*(buttons or []), *_link(notice.key, notice.url)]))]
+                                 private=True, buttons=[*(buttons or []), *_link(notice.key, notice.url)],
+                                 intent=intent))]
 
 
 def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] | None:
@@ -71,7 +76,8 @@ def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] |
     if isinstance(notice, TicketCommented):
         return _to_requester(notice, f"ticket:{notice.key}:comment:{notice.comment_id}",
                              f"{notice.author} replied on {notice.key} "
-                             f"(“{_quote(notice.summary, 120)}”):\n> {_quote(notice.body)}")
+                             f"(“{_quote(notice.summary, 120)}”):\n> {_quote(notice.body)}",
+                             intent=IT_REPLY_INTENT)
     if isinstance(notice, TicketResolved):
         resolution = f" ({notice.resolution})" if notice.resolution else ""
         return _to_requester(notice, f"ticket:{notice.key}:resolved:{notice.occurrence}",
@@ -105,7 +111,7 @@ def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] |
                          reply=Reply(text=f"New ticket {notice.key} from {who}: “{_quote(notice.summary, 200)}” "
                                           f"(category {notice.category or 'general'}, urgency {notice.urgency})",
                                      outcome=Outcome.ESCALATED, ticket_key=notice.key, ticket_url=notice.url,
-                                     buttons=_link(notice.key, notice.url)))]
+                                     buttons=_link(notice.key, notice.url), intent=TRIAGE_CARD_INTENT))]
     if isinstance(notice, TicketFailedForTriage):
         who = _who(notice.requester_name, notice.requester_email, notice.requester_user_key)
         return [Outgoing(to_it=True, dedupe_key=f"ticket:{notice.idem_key}:failed-triage",

@@ -42,12 +42,17 @@ from bot.channels.slack.logs import bolt_logger
 from bot.channels.slack.modals import TICKET_CALLBACK
 from bot.channels.slack.recovery import Recovery
 from bot.channels.slack.sharing import SharedReplies
+from bot.channels.slack.triage import TriageDesk
+from bot.channels.slack.triage_access import ItStaff
+from bot.channels.slack.triage_intake import REPLY_CALLBACK, TriageIntake
+from bot.channels.slack.triage_send import TriageSender
 from bot.channels.slack.turns import TurnHandler, Turns
 from bot.channels.slack.work import Work
 from bot.config.slack import SlackSettings
 from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.storage.session import Database
+from integrations.ticketing.notices import TicketNoticeSink
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -60,7 +65,7 @@ class SlackAdapter:
 
     def __init__(self, settings: SlackSettings, *, client: WebClient, engine: TurnHandler, db: Database,
                  delivery: Delivery, open_tickets: TicketLister, executor: TrackingExecutor | None = None,
-                 secrets: tuple[str, ...] = ()) -> None:
+                 secrets: tuple[str, ...] = (), notices: TicketNoticeSink | None = None) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
@@ -89,6 +94,14 @@ class SlackAdapter:
             "submission": lambda job, live: self.interactions.on_ticket_submitted(job),
         })
         self.recovery = Recovery(self.ledger, self.work, interval=settings.recovery_interval_seconds)
+        # IT triage in Slack (cards, Reply, two-way relay): needs the ticket notices to act on tickets
+        self.triage: TriageDesk | None = None
+        if notices is not None:
+            self.triage = TriageDesk(client=client, db=db, notices=notices, users=self.users,
+                                     staff=ItStaff(client, settings), turns=self.turns, delivery=delivery,
+                                     secrets=secrets, sync_seconds=settings.triage_sync_seconds)
+            self.work.handlers.update(self.triage.handlers())
+        self.sender = TriageSender(client, db, delivery, cards=settings.triage_cards)
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
         self.app = App(
             signing_secret=secret,  # the bot token comes with `client`
@@ -101,12 +114,16 @@ class SlackAdapter:
         )
         self.intake = Intake(self.ledger, self.work, self.interactions, self.executor,
                              command=settings.slash_command, turns_per_minute=settings.turns_per_minute)
+        if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
+            self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply))
         self.app.use(self.intake)
         self._register()
 
     def start(self) -> None:
         """Answer what a dead replica left, now and periodically (``serve`` and ``slack socket`` call this)."""
         self.recovery.start()
+        if self.triage is not None:
+            self.triage.start()
 
     def recover_once(self) -> int:
         """One recovery round (tests, tools); the number of deliveries taken over."""
@@ -124,6 +141,8 @@ class SlackAdapter:
     def shutdown(self, timeout: float = 30.0) -> None:
         """Finish the work in flight (replies are not dropped), then stop the pools and the recovery."""
         self.recovery.stop()
+        if self.triage is not None:
+            self.triage.stop()
         self.wait_idle(timeout)
         self.executor.shutdown(wait=False)
         self.work_pool.shutdown(wait=False)
@@ -137,6 +156,8 @@ class SlackAdapter:
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(_ack)
         app.view(TICKET_CALLBACK)(_ack)
         app.view_closed(TICKET_CALLBACK)(_ack)
+        app.view(REPLY_CALLBACK)(_ack)
+        app.view_closed(REPLY_CALLBACK)(_ack)
 
 
 def _ack(ack: Ack) -> None:
@@ -153,6 +174,6 @@ def build_slack_adapter(services: Services, *, client: WebClient | None = None,
     delivery = Delivery(client, services.db)
     adapter = SlackAdapter(settings, client=client, engine=Engine(services), db=services.db, delivery=delivery,
                            open_tickets=ticket_lister(lambda: services.ticketing, services.db), executor=executor,
-                           secrets=services.secrets)
-    services.register_sender("slack", delivery.send_notification)
+                           secrets=services.secrets, notices=services.notices)
+    services.register_sender("slack", adapter.sender.send)
     return adapter
