@@ -182,6 +182,38 @@ def test_someone_outside_it_cannot_write_to_the_employee_from_the_thread(local: 
     assert comments(local, key) == [] and dm_posts(local) == []
 
 
+def reply_submission(key: str, text: str, *, user: str, channel: str = TRIAGE) -> dict[str, Any]:
+    """The Reply modal's view_submission as Slack sends it."""
+    view = {"id": "V0REPLY" + uuid.uuid4().hex[:6].upper(), "team_id": "T111", "type": "modal",
+            "callback_id": "helpdesk.triage_reply", "private_metadata": f"{key}|{channel}",
+            "hash": uuid.uuid4().hex[:16], "blocks": [],
+            "state": {"values": {"reply": {"value": {"type": "plain_text_input", "value": text}}}}}
+    return {"type": "view_submission", "team": {"id": "T111", "domain": "example"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T111"},
+            "api_app_id": "A111", "token": "verification_token", "trigger_id": "1.2.valid", "view": view}
+
+
+def test_a_forged_reply_submission_from_outside_it_is_refused(local: SlackStack) -> None:
+    """The modal's metadata comes from the client: who may reply is decided from our records."""
+    from bot.channels.slack.triage_access import ItStaff
+
+    key, _card = new_ticket_with_card(local, "Laptop bag strap broke")
+    local.fake.members.update({"C0OUTSIDE1": [OUTSIDER], TRIAGE: [AGENT]})
+    desk = local.adapter.triage
+    configured = desk.staff
+    # no IT channel or group configured: IT is whoever is in the card's channel
+    slack = local.services.settings.slack.model_copy(update={"it_channel": None, "it_usergroup": None})
+    desk.staff = ItStaff(local.adapter.client, slack)
+    local.fake.reset()
+    try:
+        local.interactive(reply_submission(key, "Ha, it's me", user=OUTSIDER, channel="C0OUTSIDE1"))
+    finally:
+        desk.staff = configured
+    deliver(local)
+    assert comments(local, key) == [] and dm_posts(local) == []
+    assert any("only IT staff" in c.args["text"] for c in calls(local, "chat.postEphemeral", user=OUTSIDER))
+
+
 def test_reply_modal_reaches_the_employee_and_shows_in_the_thread(local: SlackStack) -> None:
     key, card = new_ticket_with_card(local, "Need a second monitor")
     local.fake.reset()

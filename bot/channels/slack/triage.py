@@ -46,6 +46,7 @@ from bot.storage.session import Database
 from integrations.ticketing import queue
 from integrations.ticketing.models import Ticket, TicketEvent, TicketOutbox
 from integrations.ticketing.notices import TicketNoticeSink
+from integrations.ticketing.service import find_ticket
 from integrations.ticketing.updates import apply_comment, record_event
 
 log = logging.getLogger(__name__)
@@ -82,10 +83,19 @@ class TriageDesk:
                 "relay_in": lambda job, live: self.on_employee_answer(job)}
 
     # --- who may --------------------------------------------------------------------------
-    def _agent(self, job: Job, what: str) -> SlackUser | None:
-        """The clicking IT member, or None after telling a non-member politely (only they see it)."""
-        user_id, channel = str(job["user"]), job.get("channel")
-        if self.staff.is_member(user_id, card_channel=channel if isinstance(channel, str) else None):
+    def _agent(self, job: Job, what: str, key: str | None) -> SlackUser | None:
+        """The clicking IT member, or None after telling a non-member politely (only they see it).
+
+        Without a configured IT channel or group, IT is whoever is in the channel where the
+        ticket's card is (from our records: never from a payload's metadata).
+        """
+        user_id = str(job["user"])
+        card_channel = None
+        with self.db.session() as session:
+            ticket = find_ticket(session, key) if key else None
+            row = session.get(SlackTicketThread, ticket.id) if ticket is not None else None
+            card_channel = row.card_channel if row is not None else None
+        if self.staff.is_member(user_id, card_channel=card_channel):
             return self.users.resolve(user_id)
         log.info("triage: %s refused to a non-IT user", what)
         self._ephemeral(job, NOT_IT.format(what=what))
@@ -124,13 +134,13 @@ class TriageDesk:
         value = job.get("value")
         key = str(value.get("key") or "") if isinstance(value, dict) else ""
         if action_id == REPLY:
-            if self._agent(job, "reply on") is not None:
+            if self._agent(job, "reply on", key) is not None:
                 self._ephemeral(job, USE_THREAD.format(key=key))
             return
         what = {CLAIM: "claim", RESOLVE: "resolve"}.get(action_id)
         if what is None:
             return
-        agent = self._agent(job, what)
+        agent = self._agent(job, what, key)
         if agent is None:
             return
         name = self._name(agent)
@@ -150,33 +160,33 @@ class TriageDesk:
 
     def open_reply(self, job: Job) -> None:
         """Right after the click: the Reply modal for IT staff, a polite refusal for anyone else."""
-        if self._agent(job, "reply on") is None:
-            return
         value = job.get("value")
         key = str(value.get("key") or "")[:64] if isinstance(value, dict) else ""
+        if self._agent(job, "reply on", key) is None:
+            return
         self.client.views_open(trigger_id=str(job["trigger_id"]), view=reply_modal(key, str(job.get("channel") or "")))
 
     def on_reply_submitted(self, job: Job) -> None:
         """The Reply modal: to the employee, on the ticket, and shown in the card's thread."""
-        agent = self._agent(job, "reply on")  # the modal's metadata is the client's: check again
+        key = str(job.get("ticket_key") or "")
+        agent = self._agent(job, "reply on", key)  # the modal's metadata is the client's: check again
         if agent is None:
             return
         text = str(job.get("text") or "").strip()
         if not text:
             self._ephemeral(job, EMPTY_REPLY)
             return
-        self._relay_to_employee(job, agent, str(job.get("ticket_key") or ""), text, source=str(job["source"]),
-                                show_in_thread=True)
+        self._relay_to_employee(job, agent, key, text, source=str(job["source"]), show_in_thread=True)
 
     def on_card_thread(self, job: Job) -> None:
         """An IT member's message in a card's thread goes to the employee (anyone else is told privately)."""
-        agent = self._agent(job, "reply on")
-        if agent is None:
-            return
-        text = str(job.get("text") or "").strip()
         with self.db.session() as session:
             ticket = session.get(Ticket, int(job["ticket_id"]))
             key = ticket.key if ticket is not None else None
+        agent = self._agent(job, "reply on", key)
+        if agent is None:
+            return
+        text = str(job.get("text") or "").strip()
         if text and key:
             self._relay_to_employee(job, agent, key, text, source=f"{job['channel']}:{job['ts']}",
                                     show_in_thread=False)
