@@ -35,6 +35,11 @@ class SlackSettings(Section):
     event_lease_seconds: int = Field(default=60, ge=5)
     recovery_interval_seconds: float = Field(default=15.0, gt=0)
     event_max_attempts: int = Field(default=3, ge=1)
+    # --- employee surfaces (assistant panel, message shortcuts, the ticket emoji) ----------------
+    # reacting with this emoji (its Slack name, no colons) on a message offers its author a ticket
+    ticket_emoji: str = Field(default="ticket", min_length=1, max_length=100, pattern=r"^[a-z0-9_+'-]+$")
+    # answers in the assistant panel carry Slack's native 👍/👎 (off: the Helpful / Not helpful buttons)
+    native_feedback: bool = True
     # --- IT triage in Slack (cards in triage_channel, two-way relay) ---------------------------
     # each new ticket is a card with Claim / Reply / Resolve (off: the plain one-line notice)
     triage_cards: bool = True

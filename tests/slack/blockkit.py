@@ -19,6 +19,7 @@ BLOCK_ID = 255
 URL = 3000
 ACTIONS_ELEMENTS = 25
 CONTEXT_ELEMENTS = 10
+CONTEXT_ACTIONS_ELEMENTS = 5
 VIEW_TITLE = 24
 PRIVATE_METADATA = 3000
 CALLBACK_ID = 255
@@ -51,6 +52,30 @@ def _button(el: dict[str, Any], where: str, problems: list[str]) -> None:
         problems.append(f"{where}.url too long")
     if el.get("style") not in (None, "primary", "danger"):
         problems.append(f"{where}.style invalid: {el.get('style')}")
+
+
+def _feedback_buttons(el: Any, where: str, problems: list[str], action_ids: set[str]) -> None:
+    """docs.slack.dev/reference/block-kit/block-elements/feedback-buttons-element: both buttons required,
+    each a plain_text ≤ 75, a value ≤ 2000 and an optional accessibility_label ≤ 75."""
+    if not isinstance(el, dict) or el.get("type") != "feedback_buttons":
+        problems.append(f"{where}: only feedback_buttons are checked in context_actions")
+        return
+    aid = el.get("action_id")
+    if aid is not None:
+        if len(aid) > ACTION_ID or aid in action_ids:
+            problems.append(f"{where}.action_id too long or not unique")
+        action_ids.add(aid)
+    for half in ("positive_button", "negative_button"):
+        button = el.get(half)
+        if not isinstance(button, dict):
+            problems.append(f"{where}.{half} missing")
+            continue
+        _text(button.get("text"), f"{where}.{half}.text", BUTTON_TEXT, problems, plain_only=True)
+        value = button.get("value")
+        if not isinstance(value, str) or not value or len(value) > BUTTON_VALUE:
+            problems.append(f"{where}.{half}.value missing or longer than {BUTTON_VALUE}")
+        if len(str(button.get("accessibility_label", ""))) > BUTTON_TEXT:
+            problems.append(f"{where}.{half}.accessibility_label too long")
 
 
 def _element(el: Any, where: str, problems: list[str], action_ids: set[str]) -> None:
@@ -136,6 +161,12 @@ def check_blocks(blocks: Any, *, surface: str = "message") -> list[str]:
                 problems.append(f"{where}: {len(elements)} action elements (1..{ACTIONS_ELEMENTS})")
             for j, el in enumerate(elements):
                 _element(el, f"{where}.elements[{j}]", problems, action_ids)
+        elif kind == "context_actions":  # docs.slack.dev/reference/block-kit/blocks/context-actions-block
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= CONTEXT_ACTIONS_ELEMENTS:
+                problems.append(f"{where}: {len(elements)} context_actions elements (1..{CONTEXT_ACTIONS_ELEMENTS})")
+            for j, el in enumerate(elements):
+                _feedback_buttons(el, f"{where}.elements[{j}]", problems, action_ids)
         elif kind == "input":
             if surface == "message":
                 problems.append(f"{where}: input blocks belong in modals")

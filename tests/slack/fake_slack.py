@@ -18,6 +18,10 @@ documented in ../shared/specs/PROVENANCE.md:
   request came from an Enterprise Grid workspace (bolt's per-request client), and
   org-wide tokens require it.
 * Message and view payloads are also checked against Block Kit's size limits.
+* Methods newer than the 2020 spec are hand-written from Slack's method pages (each cited in a
+  comment at ``HAND_WRITTEN`` and listed in tests/slack/OVERRIDES.md): the assistant panel's
+  ``assistant.threads.setStatus`` / ``setSuggestedPrompts`` (≤ 4 prompts, each a title and a
+  message) / ``setTitle``; empty ids and malformed prompt lists are violations.
 
 Violations are recorded in ``.violations`` (the test fixture fails the test on any)
 and answered with HTTP 400 ``invalid_arguments``. ``fail_next`` scripts 429s and ok:false.
@@ -42,12 +46,72 @@ import jsonschema
 from tests.slack.blockkit import check_message, check_view
 
 JSON_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.open", "views.publish",
-                "views.update", "views.push"}
+                "views.update", "views.push", "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts"}
 POST_OVERRIDE = {"views.open", "views.publish", "views.update", "views.push"}
 STRUCTURED = {"blocks", "view", "attachments"}
+
+
+def _p(kind: str, required: bool = False) -> dict[str, Any]:
+    return {"type": kind, "required": required}
+
+
 HAND_WRITTEN = {
     "apps.connections.open": {"verb": "post", "params": {}, "token": "xapp-"},
+    # --- the assistant panel (Agents & AI Apps): methods newer than the 2020 OpenAPI document ---------
+    # docs.slack.dev/reference/methods/assistant.threads.setStatus: POST (form or JSON), bot token;
+    # required channel_id, thread_ts, status ("" clears it); optional loading_messages (array, ≤ 10),
+    # icon_emoji, icon_url, username. slack_sdk 3.48 sends it as JSON.
+    "assistant.threads.setStatus": {"verb": "post", "token": "xoxb-", "params": {
+        "channel_id": _p("string", True), "thread_ts": _p("string", True), "status": _p("string", True),
+        "loading_messages": _p("array"), "icon_emoji": _p("string"), "icon_url": _p("string"),
+        "username": _p("string")}},
+    # docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts: POST, bot token; required
+    # channel_id and prompts (up to four, each with title and message); optional title. thread_ts is
+    # optional on the page only for the newer "agent_view" apps; an assistant_view app (ours) must name
+    # the thread, so it is required here. slack_sdk 3.48 sends it as JSON.
+    "assistant.threads.setSuggestedPrompts": {"verb": "post", "token": "xoxb-", "params": {
+        "channel_id": _p("string", True), "thread_ts": _p("string", True), "prompts": _p("array", True),
+        "title": _p("string")}},
+    # docs.slack.dev/reference/methods/assistant.threads.setTitle: POST, bot token; required channel_id,
+    # thread_ts and title. slack_sdk 3.48 sends it as form fields.
+    "assistant.threads.setTitle": {"verb": "post", "token": "xoxb-", "params": {
+        "channel_id": _p("string", True), "thread_ts": _p("string", True), "title": _p("string", True)}},
 }
+MAX_PROMPTS = 4          # setSuggestedPrompts: "up to four suggested prompts"
+MAX_LOADING_MESSAGES = 10  # setStatus: "Maximum of 10 messages"
+
+
+def _array(value: Any) -> Any:
+    """An array argument: a JSON body carries a list, a form field carries it as JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _assistant_checks(method: str, args: dict[str, Any]) -> list[str]:
+    """What the assistant methods' pages say beyond the argument types."""
+    problems = []
+    for name in ("channel_id", "thread_ts", "title"):
+        if name in args and not str(args[name]).strip() and not (name == "title" and method.endswith("Prompts")):
+            problems.append(f"{method}: {name} is empty")
+    if method == "assistant.threads.setSuggestedPrompts" and "prompts" in args:
+        prompts = _array(args["prompts"])
+        if not isinstance(prompts, list) or not 1 <= len(prompts) <= MAX_PROMPTS:
+            problems.append(f"{method}: prompts must be a list of 1..{MAX_PROMPTS}")
+        else:
+            for i, prompt in enumerate(prompts):
+                if not isinstance(prompt, dict) or not all(isinstance(prompt.get(k), str) and prompt[k].strip()
+                                                           for k in ("title", "message")):
+                    problems.append(f"{method}: prompts[{i}] needs a title and a message")
+    if method == "assistant.threads.setStatus" and "loading_messages" in args:
+        loading = _array(args["loading_messages"])
+        if not isinstance(loading, list) or len(loading) > MAX_LOADING_MESSAGES \
+                or not all(isinstance(m, str) for m in loading):
+            problems.append(f"{method}: loading_messages must be at most {MAX_LOADING_MESSAGES} strings")
+    return problems
 
 
 @dataclass
@@ -120,6 +184,8 @@ class SpecValidator:
         for name, param in params.items():
             if param.get("required") and name not in args:
                 problems.append(f"{method}: missing required argument {name!r}")
+        if method.startswith("assistant.threads."):
+            problems += _assistant_checks(method, args)
         return problems
 
     @staticmethod
@@ -141,6 +207,8 @@ class SpecValidator:
             return [] if ok else [bad]
         if kind == "string":
             return [] if isinstance(value, str) else [bad]
+        if kind == "array":
+            return [] if isinstance(_array(value), list) else [bad]
         return []
 
     def check_response(self, method: str, status: str, body: dict[str, Any]) -> list[str]:
@@ -168,6 +236,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message (conversations.replies)
         self.socket_url: str | None = None
         self.members: dict[str, list[str]] = {}  # conversations.members / usergroups.users.list (triage, S2)
         self._failures: dict[str, list[tuple[int, str | None, float]]] = {}
@@ -198,6 +267,15 @@ class FakeSlack:
 
     def add_user(self, user_id: str, email: str | None, name: str = "Test User", *, is_bot: bool = False) -> None:
         self.users[user_id] = {"email": email, "name": name, "is_bot": is_bot}
+
+    def add_message(self, channel: str, ts: str, user: str, text: str) -> None:
+        """A message that is in a channel (what conversations.replies returns for it)."""
+        self.messages[(channel, ts)] = {"type": "message", "user": user, "text": text, "ts": ts}
+
+    @staticmethod
+    def permalink_of(channel: str, ts: str) -> str:
+        """The permalink chat.getPermalink returns (Slack's archives/<channel>/p<ts without the dot> form)."""
+        return f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
     def fail_next(self, method: str, *, status: int = 429, error: str | None = None,
                   retry_after: float = 1, times: int = 1) -> None:
@@ -307,6 +385,14 @@ class FakeSlack:
             view = self._parsed(args.get("view"))
             return {"ok": True, "view": {"id": "V" + str(next(self._ts)), "team_id": self.TEAM,
                                          "type": view.get("type"), "blocks": view.get("blocks", [])}}
+        if method == "chat.getPermalink":
+            channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+            return {"ok": True, "channel": channel, "permalink": self.permalink_of(channel, ts)}
+        if method == "conversations.replies":
+            found = self.messages.get((str(args.get("channel")), str(args.get("ts"))))
+            if found is None:
+                return {"ok": False, "error": "thread_not_found"}
+            return {"ok": True, "messages": [dict(found)], "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url or "ws://127.0.0.1:9/"}
         return {"ok": True}

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack import privacy, texts
-from bot.channels.slack.blocks import FORM_ACTION, MAX_BLOCKS_MESSAGE, SHARE_ACTION, decode_value
+from bot.channels.slack.blocks import FORM_ACTION, MAX_BLOCKS_MESSAGE, SHARE_ACTION, without_feedback
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.modals import form_modal
@@ -26,7 +26,6 @@ from bot.messages import Action, Outcome, Reply
 log = logging.getLogger(__name__)
 
 MODAL_ACTIONS = {"ticket.open", FORM_ACTION}
-FEEDBACK_ACTION = "answer.feedback"
 
 
 def action_of(job: Job) -> Action:
@@ -101,17 +100,7 @@ class Interactions:
         channel, ts, old = job.get("channel"), job.get("message_ts"), job.get("message_blocks")
         if not ts or not channel or not old:
             return
-        blocks = []
-        for block in old:
-            if block.get("type") == "actions":
-                elements = block.get("elements")
-                kept = [e for e in (elements if isinstance(elements, list) else []) if isinstance(e, dict)
-                        and (decode_value(e.get("value") if isinstance(e.get("value"), str) else None)
-                             or Action("")).action_id != FEEDBACK_ACTION]
-                if not kept:
-                    continue
-                block = {**block, "elements": kept}
-            blocks.append(block)
+        blocks = without_feedback(old)  # the Helpful/Not helpful buttons or the native 👍/👎
         verdict = texts.RATED_HELPFUL if helpful else texts.RATED_NOT_HELPFUL
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": verdict}]})
         try:

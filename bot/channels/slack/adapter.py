@@ -42,6 +42,7 @@ from bot.channels.slack.logs import bolt_logger
 from bot.channels.slack.modals import TICKET_CALLBACK
 from bot.channels.slack.recovery import Recovery
 from bot.channels.slack.sharing import SharedReplies
+from bot.channels.slack.shortcuts_intake import EmployeeSurfaces
 from bot.channels.slack.triage import TriageDesk
 from bot.channels.slack.triage_access import ItStaff
 from bot.channels.slack.triage_intake import REPLY_CALLBACK, TriageIntake
@@ -94,6 +95,11 @@ class SlackAdapter:
             "submission": lambda job, live: self.interactions.on_ticket_submitted(job),
         })
         self.recovery = Recovery(self.ledger, self.work, interval=settings.recovery_interval_seconds)
+        # the employee surfaces: the assistant panel (its threads are DMs), message shortcuts, the ticket emoji
+        self.surfaces = EmployeeSurfaces(settings, client=client, db=db, turns=self.turns, delivery=delivery,
+                                         secrets=secrets)
+        self.work.handlers.update(self.surfaces.handlers())
+        self.work.handlers["dm"] = self.surfaces.on_dm(self.work.handlers["dm"])
         # IT triage in Slack (cards, Reply, two-way relay): needs the ticket notices to act on tickets
         self.triage: TriageDesk | None = None
         if notices is not None:
@@ -117,6 +123,8 @@ class SlackAdapter:
         if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
             self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply))
         self.app.use(self.intake)
+        self.surfaces.register(self.app, ledger=self.ledger, work=self.work, fast=self.executor,
+                               limiter=self.intake.limiter)
         self._register()
 
     def start(self) -> None:

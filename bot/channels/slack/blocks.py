@@ -32,6 +32,8 @@ BUTTONS_PER_ROW = 5
 ACTION_PREFIX = "hd."           # every button the bot renders
 FORM_ACTION = "slack.form"      # opens a FormRequest as a modal
 SHARE_ACTION = "slack.share"    # shares an ephemeral reply in the channel
+FEEDBACK_ACTION = "answer.feedback"  # the engine's rating action (bot.flows.answer.FEEDBACK)
+FEEDBACK_BLOCK = "hd_feedback"       # the context_actions block of Slack's native feedback buttons
 ELLIPSIS = "…"
 
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
@@ -177,6 +179,56 @@ def action_blocks(buttons: list[Button], *, start: int = 0) -> list[dict[str, An
     return rows
 
 
+# --- rating an answer: Helpful / Not helpful, or Slack's native feedback buttons ----------
+def split_feedback(buttons: list[Button]) -> tuple[list[Button], tuple[Button, Button] | None]:
+    """A reply's other buttons, and its (helpful, not helpful) pair when it has one."""
+    rating = [b for b in buttons if b.action_id == FEEDBACK_ACTION]
+    positive = next((b for b in rating if b.value.get("helpful") is True), None)
+    negative = next((b for b in rating if b.value.get("helpful") is False), None)
+    if positive is None or negative is None:
+        return buttons, None
+    return [b for b in buttons if b.action_id != FEEDBACK_ACTION], (positive, negative)
+
+
+def feedback_block(positive: Button, negative: Button) -> dict[str, Any]:
+    """Slack's native 👍/👎 (a ``feedback_buttons`` element in a ``context_actions`` block).
+
+    Each button's value is the same engine action the Helpful / Not helpful buttons carry,
+    so a click reaches the same rating path (docs.slack.dev/reference/block-kit/block-elements/
+    feedback-buttons-element: text ≤ 75, value ≤ 2000, accessibility_label ≤ 75).
+    """
+    def half(button: Button, face: str) -> dict[str, Any]:
+        return {"text": plain(face, BUTTON_TEXT), "accessibility_label": truncate(button.label, BUTTON_TEXT),
+                "value": encode_value(button.action_id, button.value)}
+
+    return {"type": "context_actions", "block_id": FEEDBACK_BLOCK,
+            "elements": [{"type": "feedback_buttons", "action_id": f"{ACTION_PREFIX}feedback",
+                          "positive_button": half(positive, "👍"), "negative_button": half(negative, "👎")}]}
+
+
+def _rates(element: Any) -> bool:
+    if not isinstance(element, dict):
+        return False
+    if element.get("type") == "feedback_buttons":
+        return True
+    raw = element.get("value")
+    return (decode_value(raw if isinstance(raw, str) else None) or Action("")).action_id == FEEDBACK_ACTION
+
+
+def without_feedback(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A rated message's blocks without its rating controls (nobody votes twice)."""
+    kept_blocks = []
+    for block in blocks:
+        if block.get("type") in ("actions", "context_actions"):
+            elements = block.get("elements")
+            kept = [e for e in (elements if isinstance(elements, list) else []) if not _rates(e)]
+            if not kept:
+                continue
+            block = {**block, "elements": kept}
+        kept_blocks.append(block)
+    return kept_blocks
+
+
 # --- the reply ----------------------------------------------------------------
 def source_line(source: Source) -> str:
     """The article an answer comes from: title (linked), section, review date."""
@@ -225,8 +277,12 @@ def _text_sections(text: str, more: str, budget: int) -> list[dict[str, Any]]:
 
 
 def render_reply(reply: Reply, *, extra_buttons: list[Button] | None = None,
-                 max_blocks: int = MAX_BLOCKS_MESSAGE) -> tuple[str, list[dict[str, Any]]]:
-    """``(fallback_text, blocks)`` for chat.postMessage / postEphemeral / views."""
+                 max_blocks: int = MAX_BLOCKS_MESSAGE,
+                 native_feedback: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """``(fallback_text, blocks)`` for chat.postMessage / postEphemeral / views.
+
+    ``native_feedback``: the Helpful / Not helpful pair becomes Slack's feedback buttons.
+    """
     more = full_article_link(reply)
     tail: list[dict[str, Any]] = []
     if reply.quote:
@@ -247,7 +303,10 @@ def render_reply(reply: Reply, *, extra_buttons: list[Button] | None = None,
                                      "title": reply.form.title, "fields": reply.form.fields}))
     buttons += extra_buttons or []
     buttons = buttons[:ACTIONS_ELEMENTS * 2]
-    actions = action_blocks(buttons)
+    pair = None
+    if native_feedback:
+        buttons, pair = split_feedback(buttons)
+    actions = action_blocks(buttons) + ([feedback_block(*pair)] if pair else [])
     budget = max(max_blocks - len(tail) - len(actions), 1)
     blocks = _text_sections(reply.text, more, budget) + tail + actions
     return fallback_text(reply), blocks[:max_blocks]
