@@ -26,8 +26,9 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _open(ident: str, title: str, desc: str, width: int, height: int) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+def _open(ident: str, title: str, desc: str, width: int, height: int, css_class: str = "chart") -> list[str]:
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="{_e(css_class)}" role="img" '
+            f'viewBox="0 0 {width} {height}" '
             f'aria-labelledby="{_e(ident)}-title {_e(ident)}-desc" font-family="{_e(FONT)}" font-size="13">',
             f'<title id="{_e(ident)}-title">{_e(title)}</title>', f'<desc id="{_e(ident)}-desc">{_e(desc)}</desc>']
 
@@ -37,7 +38,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def bar_chart(ident: str, title: str, items: Sequence[tuple[str, float]], *, unit: str = "",
-              width: int = 400, label_chars: int = 52) -> str:
+              width: int = 320, label_chars: int = 44) -> str:
     """Horizontal bars, each with its label above it and its value at its end."""
     desc = f"{title}: " + ("; ".join(f"{label}: {_num(v)}{unit}" for label, v in items) if items else "no data.")
     if not items:
@@ -91,19 +92,19 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
 
 
 def line_chart(ident: str, title: str, buckets: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
-               *, width: int = 480) -> str:
+               *, width: int = 720, legend_columns: int = 3, css_class: str = "chart") -> str:
     """Trend lines over the buckets, with a legend (pattern + marker + name + total) above the plot."""
     totals = "; ".join(f"{name}: {', '.join(_num(v) for v in values)}" for name, values in series)
     desc = (f"{title}, {len(buckets)} points from {buckets[0]} to {buckets[-1]}. {totals}."
             if buckets else f"{title}: no data.")
-    legend_rows = math.ceil(len(series) / 2)
+    legend_rows = math.ceil(len(series) / legend_columns)
     legend_h = legend_rows * 20 + 6
     left, right, plot_h, bottom = 36, 12, 170, 34
     height = legend_h + plot_h + bottom
-    parts = _open(ident, title, desc, width, height)
+    parts = _open(ident, title, desc, width, height, css_class)
     for i, (name, values) in enumerate(series):
         colour, dash, marker = SERIES_STYLES[i % len(SERIES_STYLES)]
-        lx, ly = (i % 2) * (width // 2), (i // 2) * 20 + 12
+        lx, ly = (i % legend_columns) * (width // legend_columns), (i // legend_columns) * 20 + 12
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 26}" y2="{ly - 4}" stroke="{colour}" '
                      f'stroke-width="2.5"{dashed}/>')
@@ -123,7 +124,7 @@ def line_chart(ident: str, title: str, buckets: Sequence[str], series: Sequence[
     def x_at(i: int) -> float:
         return left + 8 + (i * step_x if n > 1 else (width - left - right - 16) / 2)
 
-    every = max(1, math.ceil(n / 6))  # at most about six date labels
+    every = max(1, math.ceil(n / max(3, width // 80)))  # a date label every 80 units or more
     for i, label in enumerate(buckets):
         if i % every == 0 or i == n - 1 and n <= 12:
             parts.append(f'<text x="{x_at(i):.1f}" y="{y0 + 20}" text-anchor="middle" fill="#444">'

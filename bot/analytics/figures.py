@@ -33,7 +33,7 @@ from knowledge_base.models import KbArticle, KbRating
 IDLE_MINUTES = 30
 WINDOW_HOURS = 24
 ACCOUNT_ACTIONS = ("unlock", "reset_link", "temporary_password", "reset")
-TRIAL_CHANNELS: tuple[str, ...] = ("tryit",)
+TRIAL_CHANNELS: tuple[str, ...] = ("console-trial",)  # bot.console.pages.tryit_run.TRIAL_CHANNEL
 SATISFIED = 4  # a ticket rating of at least this counts as satisfied
 TOP = 10
 TREND_KEYS = ("conversations", "turns", "answered", "deflected", "declined", "escalated", "account_actions",

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from bot.analytics.period import Period
 from bot.encoding import EncoderProvider
 from bot.kb_gaps import asked_since, remit_rule
-from bot.analytics.period import Period
 from knowledge_base import gaps as gapmod
 
 if TYPE_CHECKING:

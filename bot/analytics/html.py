@@ -47,9 +47,13 @@ def chart_svgs(report: dict[str, Any]) -> dict[str, Markup]:
     rows, by = report["trend"], report["period"]["by"]
     buckets = [r["bucket"] for r in rows]
     c, r = report["csat"], report["answer_ratings"]
+    title = f"Conversations and outcomes per {by}"
+    series = [(name, [row[key] for row in rows]) for name, key in TREND_SERIES]
     svgs = {
-        "trend": charts.line_chart("chart-trend", f"Conversations and outcomes per {by}", buckets,
-                                   [(name, [row[key] for row in rows]) for name, key in TREND_SERIES]),
+        # two drawings of one chart: the page shows the wide one on screens wider than 40rem, else the narrow
+        "trend": charts.line_chart("chart-trend", title, buckets, series, css_class="chart chart-wide") + "\n"
+        + charts.line_chart("chart-trend-narrow", title, buckets, series, width=360, legend_columns=2,
+                            css_class="chart chart-narrow"),
         "account_actions": charts.bar_chart(
             "chart-actions", "Account actions by result",
             [(f"{ACTION_NAMES.get(a['action'], a['action'])}: {a['result']}", a["count"])

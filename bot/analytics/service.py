@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import HelpdeskError
 from bot.analytics.figures import compute
 from bot.analytics.gaps import gaps_for
 from bot.analytics.period import Period
+from bot.errors import HelpdeskError
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -25,8 +25,20 @@ class Table:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(self.headers)
-        writer.writerows([["" if v is None else v for v in row] for row in self.rows])
+        writer.writerows([[_cell(v) for v in row] for row in self.rows])
         return out.getvalue()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell; text an employee typed that a spreadsheet would run as a formula is quoted with ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 SUMMARY_LABELS = {

@@ -69,9 +69,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def _print(data: dict[str, Any]) -> None:
-    from bot.cli.tickets import rows_out
     from bot.analytics.html import ACTION_NAMES, tiles
     from bot.analytics.tables import percent
+    from bot.cli.tickets import rows_out
 
     p = data["period"]
     console.print(f"Helpdesk report {p['since']} to {p['until']} (UTC), per {p['by']}", highlight=False,

@@ -42,7 +42,7 @@ EVENTS = [
     ("u7", "11-30 00:05", "info", "ticket_status", None, "my tickets", "slack"),  # ... its conversation goes on
     ("u8", "12-06 12:00", "answered", "vpn_setup", VPN, "vpn on sunday", "slack"),   # Sunday: week of 11-30
     ("u8", "12-07 12:00", "answered", "vpn_setup", VPN, "vpn on monday", "slack"),   # Monday: week of 12-07
-    ("trainer@example.com", "12-02 10:00", "answered", "vpn_setup", VPN, "trial question", "tryit"),
+    ("trainer@example.com", "12-02 10:00", "answered", "vpn_setup", VPN, "trial question", "console-trial"),
     ("u9", "11-29 23:59:59", "answered", "vpn_setup", VPN, "just before", "slack"),
     ("u5", "12-14 09:00", "declined", None, None, "coffee machine still broken", "slack"),  # after the period
 ]

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from bot.errors import InvalidInputError
 from bot.analytics import figures
 from bot.analytics.gaps import top_gaps
 from bot.analytics.period import parse_period
+from bot.errors import InvalidInputError
 from tests.analytics.conftest import PRINTING, SINCE, UNTIL, VPN, WordEncoder
 
 
@@ -139,3 +139,19 @@ def test_bad_period_input_is_refused_naming_the_field(since, until, by, field):
     with pytest.raises(InvalidInputError) as err:
         parse_period(since, until, by)
     assert err.value.user_message.startswith(f"{field}:")
+
+
+def test_csv_cells_an_employee_typed_never_run_as_spreadsheet_formulas():
+    from bot.analytics.tables import Table
+
+    text = Table("t", "T", ("topic", "count"), [("=HYPERLINK(\"http://x\")", 2), ("@SUM(A1)", 1), ("vpn", 3)]).to_csv()
+    assert text.splitlines() == ["topic,count", '"\'=HYPERLINK(""http://x"")",2', "'@SUM(A1),1", "vpn,3"]
+
+
+def test_charts_are_accessible_svg_without_style_attributes(by_day):
+    from bot.analytics.html import chart_svgs
+
+    for name, svg in chart_svgs(by_day).items():
+        assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg, name
+        assert "style=" not in svg and "<script" not in svg, name
+    assert ">Unlock: ok</text>" in chart_svgs(by_day)["account_actions"]  # labels are text, not colour alone

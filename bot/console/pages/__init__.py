@@ -9,5 +9,6 @@ PAGE_MODULES: list[str] = [
     "tickets",
     "accounts",
     "health",
+    "analytics",
     "articles", "tryit",
 ]
