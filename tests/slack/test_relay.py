@@ -27,9 +27,11 @@ from tests.slack.test_triage import (
     TRIAGE,
     calls,
     card_of,
+    click,
     deliver,
     open_ticket,
     text_of_blocks,
+    ticket,
     triage_stack,
 )
 
@@ -242,6 +244,10 @@ def test_jira_relay_both_ways_with_one_comment_each_and_no_echo(on_jira: SlackSt
 
     key, card = new_ticket_with_card(on_jira, "SAP login fails")
     assert "Open in Jira" in text_of_blocks(card)  # the URL button, with Jira
+    on_jira.fake.reset()
+    click(on_jira, card, "Claim", user=AGENT)  # Jira tickets are claimed in Jira: said privately
+    [said] = calls(on_jira, "chat.postEphemeral", user=AGENT)
+    assert "work it in Jira" in said.args["text"] and ticket(on_jira, key).assignee is None
     dm = it_replies_in_the_card_thread(on_jira, key, card, "Please clear the SAP cache and retry.")
     assert AGENT_NAME in dm.args["text"] and "From IT" in text_of_blocks(dm)
 
@@ -251,8 +257,8 @@ def test_jira_relay_both_ways_with_one_comment_each_and_no_echo(on_jira: SlackSt
     assert len(in_jira) == 1  # created once
 
     # Jira tells the bot about that comment: it is the bot's own, so the employee hears nothing new
-    [ticket] = [t for t in _tickets(on_jira) if t.key == key]
-    delivery = json.loads(example("mattermost-webhook-cloud-comment-created.json", ticket))
+    [row] = [t for t in _tickets(on_jira) if t.key == key]
+    delivery = json.loads(example("mattermost-webhook-cloud-comment-created.json", row))
     delivery["comment"].update(id=in_jira[0]["id"], body=in_jira[0]["body"])
     with on_jira.services.db.session() as session:
         outcome = handle_delivery(session, on_jira.services.settings.ticketing.jira.webhook_secret,
@@ -280,8 +286,8 @@ def test_a_comment_made_in_jira_reaches_the_employee_once_in_the_ticket_thread(o
     from tests.ticketing.webhooks import example
 
     key, card = new_ticket_with_card(on_jira, "Shared mailbox missing")
-    [ticket] = [t for t in _tickets(on_jira) if t.key == key]
-    delivery = example("mattermost-webhook-cloud-comment-created.json", ticket)
+    [row] = [t for t in _tickets(on_jira) if t.key == key]
+    delivery = example("mattermost-webhook-cloud-comment-created.json", row)
     on_jira.fake.reset()
     for _ in range(2):  # Jira retries the delivery
         with on_jira.services.db.session() as session:
