@@ -35,16 +35,6 @@ class SlackSettings(Section):
     event_lease_seconds: int = Field(default=60, ge=5)
     recovery_interval_seconds: float = Field(default=15.0, gt=0)
     event_max_attempts: int = Field(default=3, ge=1)
-    # --- IT triage in Slack (cards in triage_channel, two-way relay) ---------------------------
-    # each new ticket is a card with Claim / Reply / Resolve (off: the plain one-line notice)
-    triage_cards: bool = True
-    # who may work the cards: members of this channel (id, C…/G…) and/or this user group (S…);
-    # neither set: the members of the triage channel itself
-    it_channel: str | None = None
-    it_usergroup: str | None = None
-    it_members_cache_seconds: int = Field(default=60, ge=0)
-    # how often changes made elsewhere (console, CLI, Jira) are looked for to update the cards
-    triage_sync_seconds: float = Field(default=10.0, gt=0)
     # --- employee surfaces (assistant panel, message shortcuts, the ticket emoji) ----------------
     # reacting with this emoji (its Slack name, no colons) on a message offers its author a ticket
     ticket_emoji: str = Field(default="ticket", min_length=1, max_length=100, pattern=r"^[a-z0-9_+'-]+$")

@@ -26,10 +26,6 @@ LINK_ACTION = "ticket.link"
 # elsewhere they read as the plain texts
 TRIAGE_CARD_INTENT = "ticket.triage_card"
 IT_REPLY_INTENT = "ticket.it_reply"
-# what a push channel may do more with two notices (Slack: the triage card, the ticket's DM thread);
-# elsewhere they read as the plain texts
-TRIAGE_CARD_INTENT = "ticket.triage_card"
-IT_REPLY_INTENT = "ticket.it_reply"
 
 
 def _quote(text: str, limit: int = 600) -> str:

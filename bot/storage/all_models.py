@@ -12,7 +12,6 @@ MODEL_MODULES = [
     "integrations.ticketing.models",
     "integrations.directory.models",
     "bot.channels.slack.models",
-    "bot.channels.slack.triage_models",
     "bot.channels.slack.assistant_models",
     "bot.channels.slack.triage_models",
     "bot.console.models",

@@ -239,7 +239,6 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message (conversations.replies)
         self.socket_url: str | None = None
         self.members: dict[str, list[str]] = {}  # conversations.members / usergroups.users.list (triage, S2)
-        self.members: dict[str, list[str]] = {}  # conversations.members / usergroups.users.list (triage, S2)
         self._failures: dict[str, list[tuple[int, str | None, float]]] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -366,13 +365,6 @@ class FakeSlack:
             user = str(args.get("users") or "").split(",")[0]
             return {"ok": True, "channel": {"id": self.dm_of(user), "created": 0, "is_im": True,
                                             "is_open": True, "user": user}}
-        if method == "chat.update":  # the spec's success schema also requires a top-level text
-            return {"ok": True, "channel": args["channel"], "ts": str(args["ts"]), "text": args.get("text", ""),
-                    "message": {"type": "message", "text": args.get("text", ""), "user": self.BOT_USER}}
-        if method in ("conversations.members", "usergroups.users.list"):
-            found = self.members.get(str(args.get("channel") or args.get("usergroup")), [])
-            return ({"ok": True, "members": found, "response_metadata": {"next_cursor": ""}}
-                    if method == "conversations.members" else {"ok": True, "users": found})
         if method == "chat.update":  # the spec's success schema also requires a top-level text
             return {"ok": True, "channel": args["channel"], "ts": str(args["ts"]), "text": args.get("text", ""),
                     "message": {"type": "message", "text": args.get("text", ""), "user": self.BOT_USER}}

@@ -43,10 +43,6 @@ from bot.channels.slack.logs import bolt_logger
 from bot.channels.slack.modals import TICKET_CALLBACK
 from bot.channels.slack.recovery import Recovery
 from bot.channels.slack.sharing import SharedReplies
-from bot.channels.slack.triage import TriageDesk
-from bot.channels.slack.triage_access import ItStaff
-from bot.channels.slack.triage_intake import REPLY_CALLBACK, TriageIntake
-from bot.channels.slack.triage_send import TriageSender
 from bot.channels.slack.shortcuts_intake import EmployeeSurfaces
 from bot.channels.slack.triage import TriageDesk
 from bot.channels.slack.triage_access import ItStaff
@@ -100,14 +96,6 @@ class SlackAdapter:
             "submission": lambda job, live: self.interactions.on_ticket_submitted(job),
         })
         self.recovery = Recovery(self.ledger, self.work, interval=settings.recovery_interval_seconds)
-        # IT triage in Slack (cards, Reply, two-way relay): needs the ticket notices to act on tickets
-        self.triage: TriageDesk | None = None
-        if notices is not None:
-            self.triage = TriageDesk(client=client, db=db, notices=notices, users=self.users,
-                                     staff=ItStaff(client, settings), turns=self.turns, delivery=delivery,
-                                     secrets=secrets, sync_seconds=settings.triage_sync_seconds)
-            self.work.handlers.update(self.triage.handlers())
-        self.sender = TriageSender(client, db, delivery, cards=settings.triage_cards)
         # the employee surfaces: the assistant panel (its threads are DMs), message shortcuts, the ticket emoji
         self.surfaces = EmployeeSurfaces(settings, client=client, db=db, turns=self.turns, delivery=delivery,
                                          secrets=secrets)
@@ -133,8 +121,6 @@ class SlackAdapter:
         )
         self.intake = Intake(self.ledger, self.work, self.interactions, self.executor,
                              command=settings.slash_command, turns_per_minute=settings.turns_per_minute)
-        if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
-            self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply))
         if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
             self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply))
         self.app.use(self.intake)
@@ -179,8 +165,6 @@ class SlackAdapter:
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(_ack)
         app.view(TICKET_CALLBACK)(_ack)
         app.view_closed(TICKET_CALLBACK)(_ack)
-        app.view(REPLY_CALLBACK)(_ack)
-        app.view_closed(REPLY_CALLBACK)(_ack)
         app.view(REPLY_CALLBACK)(_ack)
         app.view_closed(REPLY_CALLBACK)(_ack)
 
