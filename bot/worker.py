@@ -29,12 +29,15 @@ def build_jobs(services: Services) -> list[Job]:
     """Every background job, wired with exactly what it uses."""
     from bot.notify import deliver_pending
     from integrations.directory import watch
+    from integrations.ticketing import followups
     from integrations.ticketing import worker as ticket_outbox
 
     return [
         Job("notifications", lambda: deliver_pending(services)),
         Job("ticket outbox", lambda: ticket_outbox.run_once(services.db, services.ticketing,
                                                             services.settings.ticketing, services.notices)),
+        Job("ticket reminders", lambda: followups.remind_due(services.db, services.settings.ticketing,
+                                                             services.notices)),
         Job("lockout watch", lambda: watch.run_once(services.db, lambda: services.directory,
                                                     services.settings.directory, services.notices)),
     ]

@@ -2,9 +2,60 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import base64
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 
 from bot.settings_base import Credential, Section, SharedSecret
+
+
+def _fernet_key(value: SecretStr) -> SecretStr:
+    """A Fernet key: URL-safe base64 of 32 random bytes (``helpdesk``'s docs show how to make one)."""
+    try:
+        raw = base64.urlsafe_b64decode(value.get_secret_value().encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("must be a Fernet key: URL-safe base64 of 32 random bytes "
+                         "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
+    return value
+
+
+TokenKey = Annotated[SharedSecret, AfterValidator(_fernet_key)]
+
+
+class SlackOAuthSettings(Section):
+    """``[slack.oauth]``: install the app through Slack's OAuth flow (several workspaces, Enterprise Grid).
+
+    Off unless ``client_id``, ``client_secret`` and ``token_key`` are all set; then each request
+    is answered with the token of the workspace (or organisation) it came from, and
+    ``slack.bot_token`` is only the fallback for posts that name no user (the triage channel).
+    Tokens are stored encrypted with ``token_key``; ``old_token_key`` still decrypts during a
+    key rotation (rows are re-encrypted with ``token_key`` at start-up).
+    """
+
+    client_id: str | None = None
+    client_secret: SharedSecret | None = None
+    token_key: TokenKey | None = None
+    old_token_key: TokenKey | None = None
+    scopes: list[str] = Field(default_factory=list)  # empty: the bot scopes of the shipped manifest.yml
+    user_scopes: list[str] = Field(default_factory=list)
+    redirect_uri: str | None = None  # empty: server.public_url + /slack/oauth_redirect
+    authorization_url: str = "https://slack.com/oauth/v2/authorize"
+    state_expiration_seconds: int = Field(default=600, ge=60, le=3600)
+    token_cache_seconds: float = Field(default=60.0, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id) and self.client_secret is not None and self.token_key is not None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlackOAuthSettings:
+        partial = [bool(self.client_id), self.client_secret is not None, self.token_key is not None]
+        if any(partial) and not all(partial):
+            raise ValueError("slack.oauth needs client_id, client_secret and token_key together")
+        return self
 
 
 class SlackSettings(Section):
@@ -40,6 +91,8 @@ class SlackSettings(Section):
     ticket_emoji: str = Field(default="ticket", min_length=1, max_length=100, pattern=r"^[a-z0-9_+'-]+$")
     # answers in the assistant panel carry Slack's native 👍/👎 (off: the Helpful / Not helpful buttons)
     native_feedback: bool = True
+    # --- org-wide / multi-workspace install (OAuth); off: the single bot_token above -----------
+    oauth: SlackOAuthSettings = Field(default_factory=SlackOAuthSettings)
     # --- IT triage in Slack (cards in triage_channel, two-way relay) ---------------------------
     # each new ticket is a card with Claim / Reply / Resolve (off: the plain one-line notice)
     triage_cards: bool = True
@@ -53,11 +106,11 @@ class SlackSettings(Section):
 
     @property
     def configured(self) -> bool:
-        return self.bot_token is not None
+        return self.bot_token is not None or self.oauth.enabled
 
     @property
     def http_enabled(self) -> bool:
-        return self.bot_token is not None and self.signing_secret is not None
+        return self.configured and self.signing_secret is not None
 
     @property
     def socket_mode_enabled(self) -> bool:

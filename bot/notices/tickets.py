@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from bot.messages import Button, Outcome, Reply
+from bot.notices import followups
+from integrations.ticketing.followups import TicketReminder
 from integrations.ticketing.notices import (
     NewTicketForTriage,
     TicketCommented,
@@ -80,12 +82,18 @@ def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing] |
                              intent=IT_REPLY_INTENT)
     if isinstance(notice, TicketResolved):
         resolution = f" ({notice.resolution})" if notice.resolution else ""
+        fix = followups.fix_buttons(notice.key, notice.requester_user_key)  # "Did this fix it?" Yes / Reopen
         return _to_requester(notice, f"ticket:{notice.key}:resolved:{notice.occurrence}",
                              f"Your ticket {notice.key} (“{_quote(notice.summary, 120)}”) is resolved"
-                             f"{resolution}. How did IT do?",
-                             buttons=[Button(label=label, action_id=RATE_ACTION,
-                                             value={"key": notice.key, "rating": score})
-                                      for score, label in RATINGS])
+                             f"{resolution}. How did IT do?" + (f" {followups.FIX_QUESTION}" if fix else ""),
+                             buttons=[*(Button(label=label, action_id=RATE_ACTION,
+                                               value={"key": notice.key, "rating": score})
+                                        for score, label in RATINGS), *fix])
+    if isinstance(notice, TicketReminder):
+        return _to_requester(notice, f"ticket:{notice.key}:reminder:{notice.occurrence}",
+                             followups.reminder_text(notice.key, _quote(notice.summary, 120), notice.working_days),
+                             buttons=[Button(label="Reply to IT", action_id="ticket.add_comment",
+                                             value={"key": notice.key})])
     if isinstance(notice, TicketReopened):
         return _to_requester(notice, f"ticket:{notice.key}:reopened:{notice.occurrence}",
                              f"IT reopened your ticket {notice.key} (“{_quote(notice.summary, 120)}”): "

@@ -6,7 +6,8 @@ read up to that size, the signature over the raw bytes (401; a timestamp that is
 not a number is a bad signature, not an error), and only then parsing (400 for
 a body that is not what Slack sends). Request bodies are never logged.
 
-Also starts Socket Mode alongside the server when ``slack.app_token`` is set.
+Also starts Socket Mode alongside the server when ``slack.app_token`` is set, and in the OAuth
+install mode (``slack.oauth``) serves ``/slack/install`` and ``/slack/oauth_redirect``.
 Returns no router when Slack is not configured. The running adapter is kept on
 the app, ``app.state.slack`` (read it with :func:`slack_adapter`).
 """
@@ -19,7 +20,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -98,6 +99,8 @@ def build_router(services: Services) -> APIRouter | None:
             await run_in_threadpool(adapter.shutdown)
 
     router = APIRouter(lifespan=lifespan)
+    if adapter.installations is not None:
+        _install_routes(router, adapter)
     if not settings.http_enabled or settings.signing_secret is None:
         return router
     secret = settings.signing_secret.get_secret_value()
@@ -123,6 +126,43 @@ def build_router(services: Services) -> APIRouter | None:
         return Response(content=bolt_response.body, status_code=bolt_response.status, headers=headers)
 
     return router
+
+
+def _install_routes(router: APIRouter, adapter: SlackAdapter) -> None:
+    """``GET /slack/install`` (redirect to Slack with a one-time state) and ``GET /slack/oauth_redirect``.
+
+    Both are bolt's OAuth flow: the state is issued into our database and a browser cookie, and the
+    redirect is refused (400/401) unless that browser brings back that unused, unexpired state.
+    The success and failure pages are bolt's; they show no token.
+    """
+    from slack_bolt.request import BoltRequest
+
+    from bot.channels.slack.oauth import INSTALL_PATH, REDIRECT_PATH
+
+    flow = adapter.app.oauth_flow
+    assert flow is not None  # the adapter runs in OAuth mode
+
+    def respond(bolt_response: Any) -> Response:
+        response = Response(content=bolt_response.body, status_code=bolt_response.status)
+        for key, values in bolt_response.headers.items():
+            if key.lower() != "content-length":
+                for value in values:
+                    response.headers.append(key, value)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def bolt_request(request: Request) -> Any:
+        return BoltRequest(body="", query=request.url.query, headers=dict(request.headers))
+
+    @router.get(INSTALL_PATH, include_in_schema=False)
+    async def slack_install(request: Request) -> Response:
+        return respond(await run_in_threadpool(flow.handle_installation, bolt_request(request)))
+
+    @router.get(REDIRECT_PATH, include_in_schema=False)
+    async def slack_oauth_redirect(request: Request) -> Response:
+        if len(request.url.query) > 4096:
+            return _refused(400, "request too large")
+        return respond(await run_in_threadpool(flow.handle_callback, bolt_request(request)))
 
 
 def slack_adapter(app: FastAPI) -> SlackAdapter:

@@ -116,3 +116,23 @@ class JiraWebhookDelivery(Base):
     event: Mapped[str] = mapped_column(String(64))
     issue_key: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class TicketFollowUp(Base):
+    """A follow-up already done for a ticket: one reminder per waiting period, one answer per resolution.
+
+    The unique key is the claim: two workers (or replicas) that find the same reminder due, or two
+    clicks on the same "Did this fix it?" message, insert one row between them; the other does nothing.
+    ``kind`` is ``reminder`` (``occurrence``: the waiting period), ``fixed`` or ``reopened``
+    (``occurrence``: the resolution the employee answered).
+    """
+
+    __tablename__ = "ticket_followup"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "occurrence", name="uq_ticket_followup_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    occurrence: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

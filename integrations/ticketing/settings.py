@@ -48,6 +48,8 @@ class JiraSettings(Section):
     internal_note_role: str = "Administrators"
     link_type_duplicate: str = "Duplicate"
     link_type_related: str = "Relates"
+    # an employee's *Reopen* from Slack moves the Jira issue with this transition (the name your workflow uses)
+    reopen_transition: str = "Reopen"
 
     @property
     def deployment(self) -> Literal["cloud", "server"]:
@@ -71,3 +73,5 @@ class TicketingSettings(Section):
     duplicate_token_threshold: float = Field(default=0.5, ge=0, le=1)
     transcript_lines: int = Field(default=20, ge=0, le=200)
     notify_triage: bool = True  # post new tickets to slack.triage_channel when it is set
+    # follow-ups: a ticket waiting on the employee gets one reminder after this many working days (Mon-Fri)
+    reminder_working_days: int = Field(default=2, ge=1, le=60)

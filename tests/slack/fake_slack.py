@@ -22,6 +22,10 @@ documented in ../shared/specs/PROVENANCE.md:
   comment at ``HAND_WRITTEN`` and listed in tests/slack/OVERRIDES.md): the assistant panel's
   ``assistant.threads.setStatus`` / ``setSuggestedPrompts`` (≤ 4 prompts, each a title and a
   message) / ``setTitle``; empty ids and malformed prompt lists are violations.
+* ``oauth.*`` methods the spec marks ``security: slackAuth ["none"]`` (``oauth.v2.access``) take no
+  token: they need the app's client credentials, as HTTP Basic auth or ``client_id`` + ``client_secret``
+  (docs.slack.dev/reference/methods/oauth.v2.access); the spec has no response fields for it, so
+  tests script the answer per ``code`` in ``oauth_grants`` (shaped like the spec's example), used once.
 
 Violations are recorded in ``.violations`` (the test fixture fails the test on any)
 and answered with HTTP 400 ``invalid_arguments``. ``fail_next`` scripts 429s and ok:false.
@@ -29,6 +33,7 @@ and answered with HTTP 400 ``invalid_arguments``. ``fail_next`` scripts 429s and
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -160,7 +165,9 @@ class SpecValidator:
         params = {p["name"]: p for p in op.get("parameters", []) if p["name"] != "token"}
         params.setdefault("team_id", {"name": "team_id", "type": "string", "required": False})
         verbs = {"post"} if method in POST_OVERRIDE else {verb, "post"}
-        return verbs, params, "xox"
+        no_token = method.startswith("oauth.") and any(  # auth.test also says "none", but needs a token
+            "none" in (scheme.get("slackAuth") or []) for scheme in op.get("security", []))
+        return verbs, params, "basic:" if no_token else "xox"
 
     def check_request(self, method: str, verb: str, args: dict[str, Any], token: str | None,
                       json_body: bool) -> list[str]:
@@ -173,7 +180,10 @@ class SpecValidator:
             problems.append(f"{method}: HTTP {verb.upper()} not allowed ({', '.join(sorted(verbs))})")
         if json_body and method not in JSON_METHODS:
             problems.append(f"{method}: JSON body not accepted (send form fields)")
-        if not token or not token.startswith(prefix):
+        if prefix == "basic:":  # client credentials instead of a token
+            if not (token or "").startswith(prefix) and not {"client_id", "client_secret"} <= set(args):
+                problems.append(f"{method}: client credentials missing (HTTP Basic or client_id + client_secret)")
+        elif not token or not token.startswith(prefix):
             problems.append(f"{method}: missing or wrong token (needs {prefix}…)")
         for name, value in args.items():
             param = params.get(name)
@@ -238,6 +248,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message (conversations.replies)
         self.socket_url: str | None = None
+        self.oauth_grants: dict[str, dict[str, Any]] = {}  # oauth.v2.access: code → answer (used once)
         self.members: dict[str, list[str]] = {}  # conversations.members / usergroups.users.list (triage, S2)
         self._failures: dict[str, list[tuple[int, str | None, float]]] = {}
         self._ts = itertools.count(1)
@@ -385,6 +396,10 @@ class FakeSlack:
             view = self._parsed(args.get("view"))
             return {"ok": True, "view": {"id": "V" + str(next(self._ts)), "team_id": self.TEAM,
                                          "type": view.get("type"), "blocks": view.get("blocks", [])}}
+        if method == "oauth.v2.access":
+            with self._lock:
+                granted = self.oauth_grants.pop(str(args.get("code")), None)
+            return granted or {"ok": False, "error": "invalid_code"}
         if method == "chat.getPermalink":
             channel, ts = str(args.get("channel")), str(args.get("message_ts"))
             return {"ok": True, "channel": channel, "permalink": self.permalink_of(channel, ts)}
@@ -415,6 +430,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization") or ""
             if auth.startswith("Bearer "):
                 return auth[len("Bearer "):]
+            if auth.startswith("Basic "):  # oauth.v2.access: client_id:client_secret
+                return "basic:" + base64.b64decode(auth[len("Basic "):]).decode().split(":", 1)[0]
             return query.pop("token", None)
 
         def _respond(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:

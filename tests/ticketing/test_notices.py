@@ -40,7 +40,8 @@ def test_resolution_offers_ratings_and_the_link():
                             resolution="Fixed", occurrence=1, **WHO)
     [out] = render(notice)
     assert "is resolved (Fixed). How did IT do?" in out.reply.text
-    assert [b.action_id for b in out.reply.buttons] == ["ticket.rate"] * 3 + ["ticket.link"]
+    assert [b.action_id for b in out.reply.buttons] == (["ticket.rate"] * 3 + ["followup.fixed", "followup.reopen"]
+                                                        + ["ticket.link"])  # Slack requester: "Did this fix it?"
     assert [b.value["rating"] for b in out.reply.buttons[:3]] == [5, 3, 1]
 
 

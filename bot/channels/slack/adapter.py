@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
@@ -35,12 +36,14 @@ from bot.channels.slack.dedupe import EventLedger
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.events import EventListeners
 from bot.channels.slack.executor import PerKeyQueue, TrackingExecutor
+from bot.channels.slack.followups import REOPEN_CALLBACK, FollowUps
 from bot.channels.slack.home import HomeTab, TicketLister, ticket_lister
 from bot.channels.slack.identity import UserResolver
 from bot.channels.slack.intake import Intake
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.logs import bolt_logger
 from bot.channels.slack.modals import TICKET_CALLBACK
+from bot.channels.slack.oauth import ContextTrackingExecutor, Installations
 from bot.channels.slack.recovery import Recovery
 from bot.channels.slack.sharing import SharedReplies
 from bot.channels.slack.shortcuts_intake import EmployeeSurfaces
@@ -67,14 +70,17 @@ class SlackAdapter:
 
     def __init__(self, settings: SlackSettings, *, client: WebClient, engine: TurnHandler, db: Database,
                  delivery: Delivery, open_tickets: TicketLister, executor: TrackingExecutor | None = None,
-                 secrets: tuple[str, ...] = (), notices: TicketNoticeSink | None = None) -> None:
+                 secrets: tuple[str, ...] = (), notices: TicketNoticeSink | None = None,
+                 installations: Installations | None = None,
+                 followups: Callable[[UserResolver], FollowUps] | None = None) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
         self.delivery = delivery
         # Two pools: ``executor`` (bolt's listeners, modals to open at once, short notices: always quick)
         # and ``work`` (the turns themselves: encoder, LDAP, Jira), one user at a time.
-        self.executor = executor or TrackingExecutor(max(4, settings.listener_threads))
+        pool = TrackingExecutor if installations is None else ContextTrackingExecutor  # OAuth: token goes along
+        self.executor = executor or pool(max(4, settings.listener_threads))
         self.work_pool = TrackingExecutor(settings.listener_threads)
         self.per_user = PerKeyQueue(self.work_pool)
         self.users = UserResolver(client, settings.user_cache_seconds)
@@ -118,7 +124,12 @@ class SlackAdapter:
             process_before_response=False,
             listener_executor=self.executor,
             logger=bolt_logger(),
+            # OAuth install mode: bolt's OAuth flow + authorize on our installation store
+            oauth_settings=installations.oauth_settings() if installations is not None else None,
         )
+        self.installations = installations
+        self.followups = followups(self.users) if followups is not None else None
+        self._wire_installs_and_followups()
         self.intake = Intake(self.ledger, self.work, self.interactions, self.executor,
                              command=settings.slash_command, turns_per_minute=settings.turns_per_minute)
         if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
@@ -127,6 +138,18 @@ class SlackAdapter:
         self.surfaces.register(self.app, ledger=self.ledger, work=self.work, fast=self.executor,
                                limiter=self.intake.limiter)
         self._register()
+
+    def _wire_installs_and_followups(self) -> None:
+        """Follow-up buttons go to :class:`FollowUps`; in OAuth mode every job runs with its user's token."""
+        handlers = self.work.handlers
+        if self.followups is not None:
+            followups, other = self.followups, handlers["action"]
+            handlers["action"] = lambda job, live: (followups.on_action(job, live=live) if followups.handles(job)
+                                                    else other(job, live))
+        if self.installations is not None:
+            for kind, handle in list(handlers.items()):
+                handlers[kind] = self.installations.handler(handle)
+            self.app.use(self.installations.middleware())  # first of ours: remembers the user, binds the token
 
     def start(self) -> None:
         """Answer what a dead replica left, now and periodically (``serve`` and ``slack socket`` call this)."""
@@ -164,6 +187,8 @@ class SlackAdapter:
         app.command(self.settings.slash_command)(_ack)
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(_ack)
         app.view(TICKET_CALLBACK)(_ack)
+        if self.followups is not None:
+            app.view(REOPEN_CALLBACK)(self.followups.on_submit)
         app.view_closed(TICKET_CALLBACK)(_ack)
         app.view(REPLY_CALLBACK)(_ack)
         app.view_closed(REPLY_CALLBACK)(_ack)
@@ -178,11 +203,32 @@ def build_slack_adapter(services: Services, *, client: WebClient | None = None,
     """The adapter wired from the composition root; registers the ``slack`` notification sender."""
     settings = services.settings.slack
     if not settings.configured:
-        raise ConfigError("The Slack channel needs slack.bot_token (HELPDESK_SLACK__BOT_TOKEN=xoxb-…).")
-    client = client or build_client(settings)
+        raise ConfigError("The Slack channel needs slack.bot_token (HELPDESK_SLACK__BOT_TOKEN=xoxb-…), "
+                          "or slack.oauth (client_id, client_secret, token_key) to be installed with OAuth.")
+    installations = None
+    if settings.oauth.enabled:  # several workspaces / org-wide: tokens from our installation store
+        installations = Installations(settings.oauth, services.db, public_url=services.settings.server.public_url)
+        installations.store.reencrypt()  # rows sealed with old_token_key move to token_key
+    client = client or build_client(settings, per_installation=installations is not None)
     delivery = Delivery(client, services.db)
     adapter = SlackAdapter(settings, client=client, engine=Engine(services), db=services.db, delivery=delivery,
                            open_tickets=ticket_lister(lambda: services.ticketing, services.db), executor=executor,
-                           secrets=services.secrets, notices=services.notices)
-    services.register_sender("slack", adapter.sender.send)
+                           secrets=services.secrets, notices=services.notices, installations=installations,
+                           followups=lambda users: _followups(services, client, delivery, users, installations))
+    send = adapter.sender.send
+    services.register_sender("slack", installations.sender(send) if installations is not None else send)
     return adapter
+
+
+def _followups(services: Services, client: WebClient, delivery: Delivery, users: UserResolver,
+               installations: Installations | None) -> FollowUps:
+    """The "Did this fix it?" answers, wired with the ticketing settings, notices and Jira (when used)."""
+    from integrations.ticketing.jira_backend import JiraBackend
+
+    def tracker() -> JiraBackend | None:
+        backend = services.ticketing
+        return backend if isinstance(backend, JiraBackend) else None
+
+    return FollowUps(client, delivery, services.db, users, settings=services.settings.ticketing,
+                     sink=services.notices, tracker=tracker, secrets=services.secrets,
+                     bind=installations.for_user if installations is not None else None)

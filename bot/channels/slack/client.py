@@ -52,10 +52,16 @@ def base_url(settings: SlackSettings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def build_client(settings: SlackSettings) -> WebClient:
-    """A WebClient for the bot token that survives rate limits and dropped connections."""
+def build_client(settings: SlackSettings, *, per_installation: bool = False) -> WebClient:
+    """A WebClient for the bot token that survives rate limits and dropped connections.
+
+    ``per_installation`` (OAuth mode): the token is the one bound to the current work (the
+    installation of the request or user), falling back to ``slack.bot_token``.
+    """
+    from bot.channels.slack.oauth import InstallationClient
+
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
-    return WebClient(
+    return (InstallationClient if per_installation else WebClient)(
         token=token,
         base_url=base_url(settings),
         timeout=settings.request_timeout_seconds,
