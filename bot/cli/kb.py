@@ -15,11 +15,7 @@ from bot.cli.common import console, print_json, user_errors
 from bot.errors import DataError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from bot.services import Services
-    from knowledge_base.gaps import AnsweredQuestion
-    from knowledge_base.gaps import RemitRule as gaps_RemitRule
     from knowledge_base.service import KnowledgeBase
 
 app = typer.Typer(help="Manage knowledge-base articles: import, export, lint, gaps, eval, curate.",
@@ -34,12 +30,10 @@ def _add_curate() -> None:
 
 def gap_questions(services: Services, number: int, days: int) -> list[str]:
     """Every question of topic ``number`` (1-based) of `kb gaps` over the last ``days`` days."""
-    from knowledge_base import gaps as gapmod
+    from bot.kb_gaps import find_gaps
 
-    since = gapmod.days_ago(days)
     with services.db.session() as session:
-        found = gapmod.find_gaps(session, _asked_since(session, since), lambda: services.encoder, kb=services.kb,
-                                 since=since, remit=_remit_rule(services))
+        found = find_gaps(services, session, days)
     if not 1 <= number <= len(found):
         raise DataError(f"There is no gaps topic {number}; `helpdesk kb gaps` lists {len(found)}.")
     return list(dict.fromkeys(q.text for q in found[number - 1].questions))
@@ -68,18 +62,6 @@ def _kb() -> tuple[Services, KnowledgeBase]:
     return services, services.kb
 
 
-def _asked_since(session: Session, since: dt.datetime) -> list[AnsweredQuestion]:
-    """The declined questions of the engine's analytics since ``since``, as gap mining's input."""
-    from sqlalchemy import select
-
-    from bot.storage.models import AnalyticsEvent
-    from knowledge_base.gaps import DECLINED, AnsweredQuestion
-
-    stmt = select(AnalyticsEvent).where(AnalyticsEvent.outcome == DECLINED, AnalyticsEvent.created_at >= since)
-    return [AnsweredQuestion(e.question or "", e.outcome or "", e.created_at, e.top_article_id, e.kb_score)
-            for e in session.scalars(stmt)]
-
-
 def _live_ids() -> set[str]:
     """Ids of the live imported articles (empty when the database cannot be opened)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -91,23 +73,6 @@ def _live_ids() -> set[str]:
         return {a["id"] for a in kb.list_articles()}
     except (HelpdeskError, SQLAlchemyError):
         return set()
-
-
-def _remit_rule(services: Services) -> gaps_RemitRule | None:
-    """The intent model's "within the helpdesk's remit" rule; gibberish-only until a model is trained.
-
-    `kb gaps` never trains a model itself, and a remote Rasa backend leaves the list unfiltered.
-    """
-    from intents.remit import RemitRule
-    from intents.store import ModelStore
-
-    if services.settings.nlu.backend != "builtin":
-        return None
-    try:
-        model = ModelStore(services.settings.paths.models_dir).load()
-    except DataError:
-        model = None
-    return RemitRule(model)
 
 
 @app.command("import")
@@ -271,14 +236,13 @@ def gaps_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Group declined and thumbs-down questions into topics: the to-do list for new articles."""
+    from bot.kb_gaps import find_gaps
     from knowledge_base import gaps as gapmod
     from knowledge_base.ratings import rating_summary
 
-    services, kb = _kb()
-    since = gapmod.days_ago(days)
+    services, _ = _kb()
     with services.db.session() as session:
-        found = gapmod.find_gaps(session, _asked_since(session, since), lambda: services.encoder, kb=kb,
-                                 since=since, remit=_remit_rule(services))
+        found = find_gaps(services, session, days)
         ratings = rating_summary(session)
     if chart is not None and found:
         gapmod.chart(found, chart, top=min(top, 15))

@@ -12,10 +12,10 @@ MODEL_MODULES = [
     "integrations.ticketing.models",
     "integrations.directory.models",
     "bot.channels.slack.models",
-    "bot.channels.slack.installations_models",
     "bot.channels.slack.assistant_models",
     "bot.channels.slack.triage_models",
     "bot.console.models",
+    "knowledge_base.gap_actions",
 ]
 
 for _name in MODEL_MODULES:

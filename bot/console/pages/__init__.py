@@ -10,5 +10,6 @@ PAGE_MODULES: list[str] = [
     "accounts",
     "health",
     "analytics",
+    "gaps", "intents",
     "articles", "tryit",
 ]

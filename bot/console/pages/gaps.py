@@ -1,0 +1,177 @@
+"""Trainers: the gaps inbox — what employees asked that no article answered, and what to do about each topic.
+
+The topics are `helpdesk kb gaps`'s (``bot.kb_gaps``). Actions (answer with an
+existing article = a curated link, write a new article, add the questions as
+intent examples, dismiss with a reason) are stored by
+``knowledge_base.gap_actions`` with who did them, recorded in the console's
+action log, and undone from the "Recent actions" table; an acted-on topic
+leaves the inbox until new questions join it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from bot.console import audit
+from bot.console.context import ConsoleContext
+from bot.console.deps import ConsoleUser, flash, require_role
+from bot.console.pages import gaps_view as view
+from bot.console.pages.intents_data import editor_for
+from bot.errors import DataError
+from bot.kb_gaps import DEFAULT_DAYS
+from knowledge_base import gap_actions as ga
+
+NAV = ("Gaps", "/console/gaps", "trainer")
+ROLE = "trainer"
+log = logging.getLogger(__name__)
+
+
+def _inbox_url(days: int, sort: str = "size") -> str:
+    query = {k: v for k, v in (("days", days), ("sort", sort)) if v not in (DEFAULT_DAYS, "size")}
+    return "/console/gaps" + (f"?{urlencode(query)}" if query else "")
+
+
+def _text(form: FormData, name: str, limit: int = 2000) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def build_router(ctx: ConsoleContext) -> APIRouter:
+    """The gaps inbox (all routes relative to /console)."""
+    router = APIRouter()
+    services = ctx.services
+    trainer = Depends(require_role(ROLE))
+
+    @router.get("/gaps", response_class=HTMLResponse)
+    def inbox(request: Request, user: ConsoleUser = trainer) -> Response:
+        days = view.parse_days(request.query_params.get("days"))
+        sort = request.query_params.get("sort", "size")
+        sort = sort if sort in view.SORTS else "size"
+        services.kb.bootstrap()
+        with services.db.session() as s:
+            rows = view.inbox_rows(s, view.current_gaps(services, s, days), sort)
+            actions = view.action_rows(s)
+        try:
+            intents = list(editor_for(services).view().examples)
+        except DataError:
+            intents = []
+        return ctx.render(request, "gaps/inbox.html", {
+            "rows": rows, "actions": actions, "days": days, "sort": sort, "sorts": view.SORTS,
+            "day_choices": view.DAY_CHOICES, "articles": view.article_choices(services), "intents": intents,
+        }, user=user)
+
+    def act(request: Request, user: ConsoleUser, form: FormData,
+            do: Callable[[Any, Any], tuple[ga.KbGapAction, str]]) -> Response:
+        """Find the posted topic, run ``do(session, gap)``, log it; flash the outcome; back to the inbox."""
+        days = view.parse_days(_text(form, "days", 10))
+        key = request.path_params["key"]
+        target = _inbox_url(days)
+        try:
+            with services.db.session() as s:
+                gap = ga.find_topic(view.current_gaps(services, s, days), key)
+                row, message = do(s, gap)
+                entry = audit.record(s, actor=user.email, action=f"gap.{row.kind}", target=f"gap-action/{row.id}",
+                                     details={"topic": row.label, **row.details})
+                row.details = {**row.details, "audit_id": entry.id}
+                if row.kind == ga.ARTICLE:
+                    target = view.editor_url(gap)
+        except DataError as exc:
+            flash(request, exc.user_message, "error")
+            return RedirectResponse(_inbox_url(days), status_code=303)
+        flash(request, message)
+        return RedirectResponse(target, status_code=303)
+
+    async def handle(request: Request, user: ConsoleUser,
+                     do: Callable[[FormData], Callable[[Any, Any], tuple[ga.KbGapAction, str]]]) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(act, request, user, form, do(form))
+
+    @router.post("/gaps/{key}/curate")
+    async def curate(key: str, request: Request, user: ConsoleUser = trainer) -> Response:
+        def do(form: FormData) -> Callable[[Any, Any], tuple[ga.KbGapAction, str]]:
+            def run(s: Any, gap: Any) -> tuple[ga.KbGapAction, str]:
+                article = _text(form, "article_id", 300)
+                if not article:
+                    raise DataError("Pick the article that answers these questions (the article field).")
+                row = ga.curate(s, gap, article_id=article, created_by=user.email)
+                return row, (f"Paraphrases of these {gap.count} question(s) now get article {article}, "
+                             "marked as curated.")
+            return run
+        return await handle(request, user, do)
+
+    @router.post("/gaps/{key}/article")
+    async def new_article(key: str, request: Request, user: ConsoleUser = trainer) -> Response:
+        def do(form: FormData) -> Callable[[Any, Any], tuple[ga.KbGapAction, str]]:
+            def run(s: Any, gap: Any) -> tuple[ga.KbGapAction, str]:
+                row = ga.record_action(s, gap, kind=ga.ARTICLE, created_by=user.email,
+                                       details={"title": view.suggested_title(gap)})
+                return row, "The editor is filled with the topic's questions; the topic left the inbox."
+            return run
+        return await handle(request, user, do)
+
+    @router.post("/gaps/{key}/examples")
+    async def examples(key: str, request: Request, user: ConsoleUser = trainer) -> Response:
+        def do(form: FormData) -> Callable[[Any, Any], tuple[ga.KbGapAction, str]]:
+            def run(s: Any, gap: Any) -> tuple[ga.KbGapAction, str]:
+                intent = _text(form, "intent", 100)
+                offered = set(ga.unique_questions(gap))
+                picked = [q for q in form.getlist("question") if isinstance(q, str) and q in offered]
+                if not intent:
+                    raise DataError("Pick the intent these questions belong to (the intent field).")
+                if not picked:
+                    raise DataError("Tick at least one question to add as an example.")
+                editor = editor_for(services)
+                written = editor.add(intent, picked)
+                try:
+                    row = ga.record_action(s, gap, kind=ga.EXAMPLES, created_by=user.email,
+                                           details={"intent": intent, "examples": written})
+                    s.flush()
+                except Exception:
+                    editor.remove_texts(intent, written)  # nothing half-done: the files go back as they were
+                    raise
+                return row, (f"Added {len(written)} example(s) to intent {intent}; retrain on the Intents page "
+                             "to use them.")
+            return run
+        return await handle(request, user, do)
+
+    @router.post("/gaps/{key}/dismiss")
+    async def dismiss(key: str, request: Request, user: ConsoleUser = trainer) -> Response:
+        def do(form: FormData) -> Callable[[Any, Any], tuple[ga.KbGapAction, str]]:
+            def run(s: Any, gap: Any) -> tuple[ga.KbGapAction, str]:
+                row = ga.dismiss(s, gap, reason=_text(form, "reason", ga.MAX_REASON + 100), created_by=user.email)
+                return row, "Dismissed: the topic stays hidden until new questions join it."
+            return run
+        return await handle(request, user, do)
+
+    def _undo(request: Request, user: ConsoleUser, action_id: int, days: int) -> Response:
+        try:
+            with services.db.session() as s:
+                row = ga.undo_action(s, action_id, undone_by=user.email)
+                if row.kind == ga.EXAMPLES:
+                    d = row.details
+                    editor_for(services).remove_texts(str(d.get("intent")), list(d.get("examples", [])))
+                if row.details.get("audit_id"):
+                    audit.mark_undone(s, int(row.details["audit_id"]), by=user.email)
+                audit.record(s, actor=user.email, action="gap.undo", target=f"gap-action/{row.id}",
+                             details={"topic": row.label, "kind": row.kind})
+                message = f"Undone: {ga.describe(row)}. The topic is back in the inbox."
+        except DataError as exc:
+            flash(request, exc.user_message, "error")
+            return RedirectResponse(_inbox_url(days), status_code=303)
+        flash(request, message)
+        return RedirectResponse(_inbox_url(days), status_code=303)
+
+    @router.post("/gaps/actions/{action_id}/undo")
+    async def undo(action_id: int, request: Request, user: ConsoleUser = trainer) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(_undo, request, user, action_id, view.parse_days(_text(form, "days", 10)))
+
+    return router

@@ -1,0 +1,243 @@
+"""Trainers edit intents in the console: examples added, moved and removed in the Rasa files (which stay valid and
+keep their formatting), validation problems with file:line, retrain with progress, the evaluation report's plots."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from html import unescape
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.console.conftest import NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
+
+pytestmark = pytest.mark.slow  # serves the bot and drives Chromium
+
+# A small Rasa data set (fast to train): comments and layout must survive every edit.
+SMALL_INTENTS = {
+    "smalltalk.yml": """\
+        # Small talk.
+        version: "3.1"
+        nlu:
+        - intent: greet
+          examples: |
+            - hello
+            - hi there
+            - good morning
+            - hey
+            - hello bot
+            - hi
+        """,
+    "it.yml": """\
+        # Knowledge questions (the knowledge base answers them).
+        version: "3.1"
+        nlu:
+        - intent: printer_issue
+          examples: |
+            - the printer is not working
+            - I can't print
+            - printer jammed
+            - how do I add a printer
+            - my print job is stuck
+            - printing fails
+        - intent: vpn_issue
+          examples: |
+            - the vpn does not connect
+            - vpn keeps dropping
+            - how do I connect to the vpn
+            - globalprotect error
+            - cannot reach intranet from home
+            - vpn is slow
+        """,
+}
+
+
+def write_small_intents(data_dir: Path) -> Path:
+    """``data_dir/intents`` with the small data set; returns ``data_dir``."""
+    folder = data_dir / "intents"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in SMALL_INTENTS.items():
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def nlu_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
+    """The console over its own copy of a small intent data set (the tests write to it)."""
+    tmp = tmp_path_factory.mktemp("intents-console")
+    data = write_small_intents(tmp / "data")
+    with build_console_stack(tmp, import_kb=False, sections={"paths": {"data_dir": str(data)}}) as stack:
+        yield stack
+
+
+def intents_folder(stack: ConsoleStack) -> Path:
+    return Path(stack.settings.paths.data_dir) / "intents"
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def flashes(html: str) -> list[tuple[str, str]]:
+    return [(kind, unescape(text)) for kind, text in re.findall(r'class="flash flash-(\w+)">([^<]*)<', html)]
+
+
+def post(client: httpx.Client, path: str, **form: str) -> httpx.Response:
+    """A form post with the page's CSRF token; follows the redirect to the page it lands on."""
+    page = client.get("/console/intents")
+    sent = client.post(path, data={"csrf_token": csrf(page.text), **form})
+    assert sent.status_code == 303, sent.text
+    return client.get(sent.headers["location"])
+
+
+def test_examples_add_move_remove_round_trip_keeps_the_files_valid(nlu_stack: ConsoleStack) -> None:
+    from intents.data import load_training_data
+
+    folder = intents_folder(nlu_stack)
+    before = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.yml")}
+    with closing(nlu_stack.client(TRAINER)) as client:
+        shown = post(client, "/console/intents/intent/printer_issue/add",
+                     examples="the printer on floor 3 prints blank pages\nprinter jammed")
+        assert ("ok", "Added 1 example(s) (1 already there).") in flashes(shown.text)
+        assert "the printer on floor 3 prints blank pages" in shown.text
+        assert "# Knowledge questions" in (folder / "it.yml").read_text()  # comments survive
+        data = load_training_data(folder)
+        (added,) = [e for e in data.examples if e.text == "the printer on floor 3 prints blank pages"]
+        assert added.intent == "printer_issue" and added.path.endswith("it.yml")
+
+        # the same text under another intent is refused, naming where it already is
+        refused = post(client, "/console/intents/intent/vpn_issue/add", examples="printer jammed")
+        assert any(kind == "error" and "already an example of intent 'printer_issue'" in text
+                   for kind, text in flashes(refused.text))
+
+        moved = post(client, "/console/intents/intent/printer_issue/move", file="it.yml", line=str(added.line),
+                     text=added.text, to="vpn_issue")
+        assert ("ok", "Moved “the printer on floor 3 prints blank pages” to intent vpn_issue.") in flashes(moved.text)
+        data = load_training_data(folder)
+        (now,) = [e for e in data.examples if e.text == added.text]
+        assert now.intent == "vpn_issue"
+
+        # a stale page (wrong line) cannot remove the wrong example
+        stale = post(client, "/console/intents/intent/vpn_issue/remove", file="it.yml", line="1", text=now.text)
+        assert any(kind == "error" and "no longer at" in text for kind, text in flashes(stale.text))
+        removed = post(client, "/console/intents/intent/vpn_issue/remove", file="it.yml", line=str(now.line),
+                       text=now.text)
+        assert ("ok", f"Removed “{now.text}”.") in flashes(removed.text)
+    after = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.yml")}
+    assert after == before  # added, moved, removed: the files are byte for byte what they were
+    from bot.console.models import ConsoleAction
+
+    with nlu_stack.db.session() as s:
+        logged = [(a.actor, a.action, a.target) for a in s.query(ConsoleAction).filter(
+            ConsoleAction.action.startswith("intents."))]
+    assert (TRAINER, "intents.add", "intent/printer_issue") in logged
+    assert (TRAINER, "intents.move", "intent/printer_issue") in logged
+    assert (TRAINER, "intents.remove", "intent/vpn_issue") in logged
+
+
+def test_a_validation_problem_shows_its_file_and_line(nlu_stack: ConsoleStack) -> None:
+    broken = intents_folder(nlu_stack) / "zz_broken.yml"
+    broken.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello there\n    oops no dash\n',
+                      encoding="utf-8")
+    try:
+        with closing(nlu_stack.client(TRAINER)) as client:
+            page = client.get("/console/intents")
+        assert page.status_code == 200
+        assert re.search(r'<code class="loc">zz_broken\.yml:6</code>\s*examples must be lines starting with', page.text)
+    finally:
+        broken.unlink()
+    with closing(nlu_stack.client(TRAINER)) as client:
+        assert 'id="no-problems"' in client.get("/console/intents").text
+
+
+def test_only_trainers_see_the_intents_pages(nlu_stack: ConsoleStack) -> None:
+    with closing(nlu_stack.client(STAFF)) as staff, closing(nlu_stack.client(NOBODY)) as nobody, \
+            closing(nlu_stack.client()) as anon:
+        for client in (staff, nobody):
+            assert client.get("/console/intents").status_code == 403
+            assert client.get("/console/intents/report/intent_f1.png").status_code == 403
+            assert client.get("/console/intents/retrain/status").status_code == 403
+        assert anon.get("/console/intents/report/intent_f1.png").status_code == 303  # to sign-in
+        assert anon.post("/console/intents/retrain").status_code in (401, 403)
+
+
+def test_retrain_shows_progress_to_done_swaps_the_model_and_serves_the_plots(nlu_stack: ConsoleStack, page,
+                                                                             screenshot) -> None:
+    services = nlu_stack.services
+    before = services.nlu.model.meta.get("version")  # the parser in use (trained at first use)
+    sign_in(nlu_stack, page, TRAINER)
+    page.goto(nlu_stack.url("/console/intents"))
+    page.get_by_role("button", name="Retrain").click()
+    # the page polls the JSON status (static JS) and reloads when the run ends
+    page.get_by_text("is in use").wait_for(timeout=120_000)
+    status = page.request.get(nlu_stack.url("/console/intents/retrain/status")).json()
+    assert status["state"] == "done" and status["percent"] == 100 and status["started_by"] == TRAINER
+    assert services.nlu.model.meta.get("version") == status["version"] != before  # the new model is serving
+    assert services.nlu.parse("hello there").intent.name == "greet"
+    screenshot(page, "intents")
+
+    page.get_by_role("link", name="Latest evaluation report").click()
+    page.get_by_role("heading", name="F1 per intent").wait_for()
+    for alt in ("cross-validated F1", "true intents against predicted", "correct and wrong predictions"):
+        img = page.locator(f'img[alt*="{alt}"]')
+        assert img.evaluate("i => i.complete && i.naturalWidth > 0"), alt  # served through the signed-in route
+    png = page.request.get(nlu_stack.url("/console/intents/report/intent_confusion.png"))
+    assert png.status == 200 and png.headers["content-type"] == "image/png" and png.body()[:4] == b"\x89PNG"
+    assert page.request.get(nlu_stack.url("/console/intents/report/report.json")).status == 404
+    screenshot(page, "intents-report")
+
+
+class BlockingEncoder:
+    """The real encoder, held at its next call until ``release`` (a retraining that is visibly running)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.dim = inner, inner.dim
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def encode(self, texts, **kw):
+        self.entered.set()
+        assert self.release.wait(60), "the test never released the encoder"
+        return self.inner.encode(texts, **kw)
+
+    def encode_one(self, text):
+        return self.encode([text])[0]
+
+
+def test_retraining_runs_off_the_event_loop_one_at_a_time(nlu_stack: ConsoleStack) -> None:
+    """While the training thread is busy, the server answers (status: running) and a second start is refused."""
+    services = nlu_stack.services
+    real = services.encoder
+    blocking = BlockingEncoder(real)
+    services.__dict__["encoder"] = blocking
+    folder = intents_folder(nlu_stack)
+    original = (folder / "smalltalk.yml").read_text(encoding="utf-8")
+    try:
+        with closing(nlu_stack.client(TRAINER)) as client:
+            post(client, "/console/intents/intent/greet/add", examples="good afternoon, bot")  # a text to encode
+            token = csrf(client.get("/console/intents").text)
+            assert client.post("/console/intents/retrain", data={"csrf_token": token}).status_code == 303
+            assert blocking.entered.wait(60)
+            status = client.get("/console/intents/retrain/status").json()
+            assert status["state"] == "running" and status["phase"] == "Training the model"
+            page = client.get("/console/intents")
+            assert '<progress id="retrain-progress"' in page.text and "Retrain</button>" in page.text
+            again = client.post("/console/intents/retrain", data={"csrf_token": csrf(page.text)})
+            assert ("info", "A retraining is already running.") in flashes(client.get(again.headers["location"]).text)
+            blocking.release.set()
+            deadline = time.monotonic() + 120
+            while client.get("/console/intents/retrain/status").json()["state"] == "running":
+                assert time.monotonic() < deadline, "the retraining never finished"
+                time.sleep(0.2)
+            assert client.get("/console/intents/retrain/status").json()["state"] == "done"
+    finally:
+        blocking.release.set()
+        services.__dict__["encoder"] = real
+        (folder / "smalltalk.yml").write_text(original, encoding="utf-8")
