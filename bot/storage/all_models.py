@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "integrations.ticketing.models",
     "integrations.directory.models",
     "bot.channels.slack.models",
+    "bot.channels.slack.installations_models",
     "bot.channels.slack.assistant_models",
     "bot.channels.slack.triage_models",
     "bot.console.models",
