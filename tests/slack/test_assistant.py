@@ -161,3 +161,18 @@ def test_fake_rejects_malformed_assistant_calls(slack_stack: SlackStack) -> None
     assert any("prompts must be a list of 1..4" in v for v in found)
     assert any("missing required argument 'thread_ts'" in v for v in found)
     assert any("thread_ts is empty" in v for v in found)
+
+
+def test_manifest_has_the_panel_shortcuts_and_reaction_event() -> None:
+    from bot.channels.slack.shortcuts import ASK_CALLBACK, TICKET_CALLBACK
+    from bot.cli.slack import manifest
+
+    data = manifest("https://helpdesk.acme.test")
+    scopes = set(data["oauth_config"]["scopes"]["bot"])
+    assert {"assistant:write", "reactions:read", "chat:write", "im:history", "channels:history"} <= scopes
+    events = set(data["settings"]["event_subscriptions"]["bot_events"])
+    assert {"assistant_thread_started", "assistant_thread_context_changed", "message.im", "reaction_added"} <= events
+    assert data["features"]["assistant_view"]["assistant_description"]
+    shortcuts = {s["callback_id"]: s for s in data["features"]["shortcuts"]}
+    assert set(shortcuts) == {ASK_CALLBACK, TICKET_CALLBACK}
+    assert all(s["type"] == "message" and len(s["name"]) <= 24 for s in shortcuts.values())
