@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -54,8 +54,13 @@ class SecurityHeaders:
 
 def build_context(services: Services) -> ConsoleContext:
     """The context handed to every page module."""
-    return ConsoleContext(services=services, templates=make_templates(), settings=services.settings.console,
-                          secure=services.settings.server.public_url.startswith("https://"))
+    from bot.console.oidc import OidcClient
+
+    ctx = ConsoleContext(services=services, templates=make_templates(), settings=services.settings.console,
+                         secure=services.settings.server.public_url.startswith("https://"))
+    for provider in ctx.settings.providers():
+        ctx.oidc[provider.name] = OidcClient(provider, f"{ctx.public_url}/console/login/callback/{provider.name}")
+    return ctx
 
 
 def build_app(ctx: ConsoleContext) -> FastAPI:
@@ -130,13 +135,34 @@ def build_router(services: Services) -> APIRouter | None:
     return router
 
 
+def _flatten(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(full path, route) for every route, looking inside included routers (FastAPI wraps them)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _flatten(inner.routes, prefix + str(getattr(context, "prefix", "") or ""))
+        else:
+            yield prefix + str(getattr(route, "path", "")), route
+
+
 def console_app(app: FastAPI) -> FastAPI | None:
-    """The console's own app inside the server's app (tests iterate its routes), or None."""
-    for route in app.routes:
+    """The console's own app inside the server's app, or None."""
+    for path, route in _flatten(list(app.routes)):
         inner = getattr(route, "app", None)
-        if getattr(route, "path", None) == PREFIX and isinstance(inner, FastAPI):
+        if path == PREFIX and isinstance(inner, FastAPI):
             return inner
     return None
 
 
-__all__ = ["build_router", "build_app", "console_app", "ConsoleContext"]
+def console_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, full path) of every console route (sign-in routes and static files included)."""
+    inner = console_app(app)
+    found: list[tuple[str, str]] = []
+    for path, route in _flatten(list(inner.routes) if inner is not None else []):
+        for method in sorted(getattr(route, "methods", None) or ()):
+            found.append((method, PREFIX + path))
+    return found
+
+
+__all__ = ["build_router", "build_app", "console_app", "console_routes", "ConsoleContext"]

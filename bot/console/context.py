@@ -51,6 +51,7 @@ class ConsoleContext:
     settings: ConsoleSettings
     secure: bool = False  # the public URL is https: Secure cookies with the __Host- prefix, HSTS
     nav: list[NavEntry] = field(default_factory=list)
+    oidc: dict[str, Any] = field(default_factory=dict)  # provider name → bot.console.oidc.OidcClient
 
     @property
     def public_url(self) -> str:

@@ -152,14 +152,14 @@ def remember_oidc(session: Session, *, state: str, browser: str, provider: str, 
 
 
 def take_oidc(session: Session, *, state: str | None, browser: str | None, provider: str) -> ConsoleOidcState | None:
-    """The pending sign-in for this state from this browser, removed (single use); None if absent/expired."""
-    if not state or not browser or len(state) > 200:
+    """The pending sign-in for this state from this browser; it is removed whoever presents it (single use)."""
+    if not state or len(state) > 200:
         return None
     row = session.scalars(select(ConsoleOidcState).where(ConsoleOidcState.state_hash == digest(state))).first()
     if row is None:
         return None
     session.delete(row)
     session.flush()
-    ok = (row.provider == provider and row.expires_at > utcnow()
+    ok = (row.provider == provider and row.expires_at > utcnow() and browser is not None
           and hmac.compare_digest(row.browser_hash, digest(browser)))
     return row if ok else None

@@ -7,7 +7,9 @@ form by a double-submit value (cookie + form field). Sign-out is an ordinary CSR
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.console import audit, sessions
 from bot.console.context import ConsoleContext
 from bot.console.deps import csrf_guard, current_user
+from bot.console.oidc import SignInError
 from bot.console.roles import roles_for
 
 log = logging.getLogger(__name__)
@@ -108,7 +111,7 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         form = await request.form()
         submitted = form.get("form_token")
         pre = request.cookies.get(ctx.pre_cookie_name)
-        if not isinstance(submitted, str) or not pre or not sessions.hmac.compare_digest(submitted, pre):
+        if not isinstance(submitted, str) or not pre or not hmac.compare_digest(submitted, pre):
             return message_page(request, 403, "Please try again",
                                 "This sign-in form has expired. Open the link again.")
         return await _claim(request, token)
@@ -130,6 +133,54 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
             return message_page(request, 410, "Link not valid", LINK_INVALID)
         return await run_in_threadpool(finish_sign_in, ctx, request, email=email, name="", via="link",
                                        next_url="/console/")
+
+    @router.get("/login/oidc/{name}")
+    def oidc_start(name: str, request: Request, next: str | None = None) -> Response:  # noqa: A002
+        client = ctx.oidc.get(name)
+        if client is None:
+            return message_page(request, 404, "Not found", "There is no such sign-in provider.")
+        state, nonce, verifier, browser = (sessions.new_token(), sessions.new_token(),
+                                           secrets.token_urlsafe(48), sessions.new_token())
+        try:
+            url = client.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
+        except SignInError as exc:
+            log.warning("console sign-in via %s unavailable: %s", name, exc.detail or exc.user_message)
+            return message_page(request, 502, "Sign-in unavailable", exc.user_message)
+        with ctx.services.db.session() as db:
+            sessions.remember_oidc(db, state=state, browser=browser, provider=name, nonce=nonce,
+                                   code_verifier=verifier, next_url=safe_next(next))
+        response = RedirectResponse(url, status_code=303, headers=ctx.headers)
+        set_pre_cookie(ctx, response, browser)
+        return response
+
+    @router.get("/login/callback/{name}")
+    def oidc_callback(name: str, request: Request, code: str | None = None, state: str | None = None,
+                      error: str | None = None) -> Response:
+        client = ctx.oidc.get(name)
+        if client is None:
+            return message_page(request, 404, "Not found", "There is no such sign-in provider.")
+        with ctx.services.db.session() as db:
+            pending = sessions.take_oidc(db, state=state, browser=request.cookies.get(ctx.pre_cookie_name),
+                                         provider=name)
+            saved = (pending.nonce, pending.code_verifier, pending.next_url) if pending is not None else None
+        if error is not None:
+            log.info("console sign-in via %s: the provider answered %s", name, error[:60])
+            return message_page(request, 401, "Not signed in",
+                                "The sign-in was cancelled or refused at the identity provider.")
+        if saved is None or not code:
+            return message_page(request, 400, "Please try again",
+                                "This sign-in expired or was not started in this browser. Start again from the "
+                                "sign-in page.")
+        nonce, verifier, next_url = saved
+        try:
+            who = client.identity(code=code, code_verifier=verifier, nonce=nonce)
+        except SignInError as exc:
+            log.warning("console sign-in via %s refused: %s", name, exc.detail or exc.user_message)
+            with ctx.services.db.session() as db:
+                audit.record(db, actor="unknown", action="signin.refused", target=name,
+                             details={"via": f"oidc:{name}", "reason": (exc.detail or exc.user_message)[:200]})
+            return message_page(request, 401, "Not signed in", exc.user_message)
+        return finish_sign_in(ctx, request, email=who.email, name=who.name, via=f"oidc:{name}", next_url=next_url)
 
     @router.post("/logout", dependencies=[Depends(csrf_guard)])
     def logout(request: Request) -> Response:

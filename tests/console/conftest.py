@@ -47,6 +47,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class ConsoleClient(httpx.Client):
+    """An httpx client that may already have been used (signed in) when a ``with`` block takes it."""
+
+    def __enter__(self) -> ConsoleClient:
+        return self
+
+
 @dataclass
 class ConsoleStack:
     """A bot served on loopback with the console on."""
@@ -71,9 +78,9 @@ class ConsoleStack:
         register_secret(link.url.rsplit("/", 1)[-1], kind="token")
         return link.url
 
-    def client(self, email: str | None = None) -> httpx.Client:
+    def client(self, email: str | None = None) -> ConsoleClient:
         """An httpx client on this stack (signed in as ``email`` when given). Close it (or use ``with``)."""
-        client = httpx.Client(base_url=self.base_url, timeout=20, follow_redirects=False)
+        client = ConsoleClient(base_url=self.base_url, timeout=20, follow_redirects=False)
         if email is not None:
             sign_in(self, client, email)
         return client
