@@ -155,4 +155,4 @@ def test_a_pull_channel_shows_its_oldest_waiting_notification(stack: ConsoleStac
     assert row, "no row for the terminal channel"
     cells = dict(re.findall(r'<td data-label="(\w+)">([^<]*)</td>', row.group(1)))
     assert (cells["Pending"], cells["Failed"], cells["Oldest"]) == ("1", "0", "5 h")
-    assert html_unescape(cells["How"]) == "delivered at the user's next chat message"
+    assert html_unescape(cells["How"]) == "no sender pushes this channel: the user gets them at their next message"

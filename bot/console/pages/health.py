@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.cli.tickets import PULL_CHANNELS
 from bot.console import audit
 from bot.console.context import ConsoleContext
 from bot.console.deps import ConsoleUser, flash, require_role
@@ -36,7 +35,7 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         secrets = services.secrets
         with services.db.session() as session:
             outbox = ticket_outbox(session)
-            channels = notifications(session, PULL_CHANNELS)
+            channels = notifications(session, services.channel_senders)
         for summary in (outbox, *channels):
             for row in summary.rows:
                 row["last_error"] = redact(row["last_error"], secrets) if row.get("last_error") else None

@@ -9,7 +9,7 @@ The ticket outbox's rows and its requeue rule are integrations/ticketing/queue.p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,14 +56,18 @@ def ticket_outbox(session: Session) -> QueueSummary:
     return summary
 
 
-def notifications(session: Session, pull_channels: dict[str, str]) -> list[QueueSummary]:
+PUSHED = "the worker sends them, retrying with backoff"
+PULLED = "no sender pushes this channel: the user gets them at their next message"
+
+
+def notifications(session: Session, push_channels: Collection[str]) -> list[QueueSummary]:
     """Per channel: undelivered notifications (``pending_counts``), with the stuck ones listed.
 
-    ``pull_channels`` (channel → when its users get them) wait for the user instead of retrying.
+    ``push_channels`` have a registered sender (Slack); the others (terminal, HTTP API) wait for the user.
     """
     counts = pending_counts(session)
-    by_channel = {name: QueueSummary(name, note=f"delivered {pull_channels[name]}" if name in pull_channels
-                                     else "the worker retries with backoff") for name in sorted(counts)}
+    by_channel = {name: QueueSummary(name, note=PUSHED if name in push_channels else PULLED)
+                  for name in sorted(counts)}
     for summary in by_channel.values():
         summary.pending = counts[summary.name].get("pending", 0)
         summary.failed = counts[summary.name].get("failed", 0)
@@ -72,7 +76,9 @@ def notifications(session: Session, pull_channels: dict[str, str]) -> list[Queue
                    Notification.reply)
             .where(Notification.status != "sent").order_by(Notification.id))
     for row_id, user_key, status, attempts, error, due, created, reply in session.execute(stmt):
-        summary = by_channel.setdefault(channel_of(user_key), QueueSummary(channel_of(user_key)))
+        channel = channel_of(user_key)
+        summary = by_channel.setdefault(channel, QueueSummary(channel, note=PUSHED if channel in push_channels
+                                                              else PULLED))
         summary.retrying += status == "pending" and attempts > 0
         summary.oldest = created if summary.oldest is None else min(summary.oldest, created)
         if (status == "failed" or attempts > 0) and len(summary.rows) < STUCK_SHOWN:
