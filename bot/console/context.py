@@ -40,6 +40,7 @@ class NavEntry:
     label: str
     href: str
     role: str
+    description: str = ""  # the page module's optional DESCRIPTION (one sentence, for the landing page)
 
 
 @dataclass

@@ -100,10 +100,11 @@ def test_sign_in_with_an_oidc_provider_in_chromium(oidc_stack, okta, page, scree
     page.wait_for_url(re.compile(r".*/console/\?tab=mine$"))  # back where the user wanted to go
     assert page.get_by_role("heading", name="Welcome, Ada Admin").is_visible()
     assert "Administrator" in page.locator("main").inner_text()
+    screenshot(page, "home")
     button = page.get_by_role("button", name="Sign out")
     page.keyboard.press("Tab")  # the skip link comes first, and its focus is visible
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
-    screenshot(page, "home")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     cookies = {c["name"]: c for c in page.context.cookies()}
     session = cookies["helpdesk_console"]
     register_secret(session["value"], kind="token")
