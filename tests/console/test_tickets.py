@@ -164,6 +164,30 @@ def test_refusals_are_shown_on_the_page_not_as_errors(it_stack: ConsoleStack) ->
                                                              "ticket.reopen"]
 
 
+def test_link_and_merge_a_duplicate(it_stack: ConsoleStack) -> None:
+    from integrations.ticketing.queue import show
+
+    stays = submit(it_stack, DANA, "dana.lee@example.com", summary="Wi-Fi on floor 2 is down", details="no signal")
+    other = submit(it_stack, UMA, "uma.chen@example.com", summary="Projector in room B flickers", details="hdmi")
+    dup = submit(it_stack, UMA, "uma.chen@example.com", summary="No Wi-Fi near the kitchen",
+                 details="nothing connects by the kitchen since 9am")
+    with closing(it_stack.client(STAFF)) as client:
+        token = csrf(client.get(f"/console/tickets/{stays}").text)
+        linked = client.post(f"/console/tickets/{stays}/link", data={"other": other, "csrf_token": token})
+        assert flashes(client.get(linked.headers["location"]).text) == [("ok", f"{stays} and {other} are linked.")]
+        merged = client.post(f"/console/tickets/{dup}/link", data={"other": stays, "how": "merge",
+                                                                   "csrf_token": token})
+        page = client.get(merged.headers["location"]).text
+        assert flashes(page) == [("ok", f"{dup} merged into {stays}; its requester is told.")]
+        assert f'duplicate of <a href="/console/tickets/{stays}">{stays}</a>' in page
+    with it_stack.db.session() as session:
+        kept, gone = show(session, stays), show(session, dup)
+    assert {(link["key"], link["relation"]) for link in kept["links"]} == {(other, "relates_to"),
+                                                                          (dup, "duplicated_by")}
+    assert gone["status_category"] == "done" and gone["resolution"] == f"Duplicate of {stays}"
+    assert any(c["internal"] and "by the kitchen since 9am" in c["body"] for c in kept["comments"])
+
+
 def test_the_queue_pages_and_sorts(it_stack: ConsoleStack) -> None:
     for n in range(27):
         submit(it_stack, UMA, "uma.chen@example.com", summary=f"Request number {n} for the paging test",
