@@ -38,7 +38,8 @@ def adapter(services: Services) -> Any:
 
 def test_notification_sender_dms_users_and_posts_to_channels(
         adapter: SlackAdapter, services: Services, fake_slack: FakeSlack) -> None:
-    assert services.channel_senders["slack"] == adapter.delivery.send_notification
+    # the triage surface's sender: its own notifications, everything else to Delivery.send_notification
+    assert services.channel_senders["slack"] == adapter.sender.send
     with services.db.session() as session:
         enqueue(session, user_key="slack:U0123ABCD", reply=Reply(text="IT-7 was resolved.", ticket_key="IT-7"))
         enqueue(session, user_key="slack:W0123ABCD", reply=Reply(text="IT replied on IT-8."))
