@@ -5,6 +5,10 @@ same notice sink, so the employee hears a comment, a resolution or "waiting on y
 exactly as from the CLI or Jira; internal notes never reach them. Each action records a
 console audit row and ends in a flash message; a refusal from the queue (bad input, a Jira
 ticket that must be worked in Jira, reopening an open ticket) is shown on the page.
+
+A Jira ticket's page shows the bot's mirror (kept current by Jira's webhook) and its outbox rows;
+rendering never calls Jira: the Jira backend is ``live_lookup`` (every look-up is a round trip to
+a tracker that may be slow or down), and for the local queue the mirror is the ticket itself.
 """
 
 from __future__ import annotations
@@ -76,8 +80,10 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
             return ctx.render(request, "tickets/missing.html", {"key": key.upper()}, user=user, status=404)
         for row in outbox:
             row["last_error"] = redact(row["last_error"], services.secrets) if row["last_error"] else None
+        # stored redacted when the ticket was opened; masked again with today's configured secrets
+        description = redact(data["description"], services.secrets)
         return ctx.render(request, "tickets/ticket.html",
-                          {"t": data, "sections": sections(data["description"]), "outbox": outbox,
+                          {"t": data, "sections": sections(description), "outbox": outbox,
                            "comments": [c for c in data["comments"] if not c["internal"]],
                            "notes": [c for c in data["comments"] if c["internal"]],
                            "statuses": queue.STATUS_CHOICES, "urgencies": URGENCIES, "age": age,
@@ -108,7 +114,7 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         return {k: v.strip() for k, v in data.items() if isinstance(v, str)}
 
     def author(user: ConsoleUser) -> str:
-        return user.name or user.email
+        return user.display
 
     @router.post("/tickets/{key}/assign")
     async def assign(key: str, request: Request, user: ConsoleUser = staff) -> Response:
