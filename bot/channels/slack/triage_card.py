@@ -32,6 +32,12 @@ URGENCY_ICONS = {"low": ":white_circle:", "normal": ":large_blue_circle:", "high
                  "critical": ":red_circle:"}
 DIRECTORY_FIELDS = ("department", "title", "location", "manager")
 FIELD_TEXT = 2000  # a section field's limit
+# ticket events as the card's "last activity" reads them (others: the event's name)
+ACTIVITY = {"created": "opened", "queued": "queued for Jira", "commented": "IT replied", "slack_reply": "IT replied",
+            "requester_comment": "the employee answered", "assigned": "claimed", "slack_claim": "claimed",
+            "status": "status changed", "resolved": "resolved", "slack_resolve": "resolved", "reopened": "reopened",
+            "waiting_on_employee": "waiting on the employee", "note": "internal note", "rated": "rated by the employee",
+            "status_requested": "status change asked in Jira"}
 
 
 @dataclass(frozen=True)
@@ -124,8 +130,9 @@ def render_card(ticket: Ticket, activity: Activity | None) -> tuple[str, list[di
     if details:
         blocks.append(context(" · ".join(f"{label}: {escape(value)}" for label, value in details.items())))
     if activity is not None:
-        who = f" by {escape(activity.actor)}" if activity.actor and not activity.actor.startswith("slack:") else ""
-        blocks.append(context(f"Last activity: {escape(activity.kind.replace('_', ' '))}{who} · "
+        who = f" by {escape(activity.actor)}" if activity.actor and ":" not in activity.actor else ""
+        what = ACTIVITY.get(activity.kind, activity.kind.replace("_", " "))
+        blocks.append(context(f"Last activity: {escape(what)}{who} · "
                               f"{_when(activity.at)} · reply in this thread to write to the employee"))
     blocks.append({"type": "actions", "block_id": "triage_actions", "elements": card_buttons(ticket)})
     fallback = truncate(f"{key}: {ticket.summary} ({status}, urgency {urgency})", 3000)
