@@ -77,7 +77,8 @@ def build_app(ctx: ConsoleContext) -> FastAPI:
         module = importlib.import_module(f"bot.console.pages.{name}")
         nav = getattr(module, "NAV", None)
         if nav is not None:
-            ctx.nav.append(NavEntry(*nav, description=str(getattr(module, "DESCRIPTION", ""))))
+            label, href, role = nav
+            ctx.nav.append(NavEntry(label, href, role, str(getattr(module, "DESCRIPTION", ""))))
         app.include_router(module.build_router(ctx), dependencies=[Depends(csrf_guard)])
     return app
 

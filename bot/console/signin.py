@@ -7,6 +7,7 @@ form by a double-submit value (cookie + form field). Sign-out is an ordinary CSR
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import secrets
@@ -15,15 +16,18 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bot.console import audit, sessions
 from bot.console.context import ConsoleContext
 from bot.console.deps import csrf_guard, current_user
 from bot.console.oidc import SignInError
 from bot.console.roles import roles_for
+from integrations.directory import audit as rate  # the shared, race-free rate counters
 
 log = logging.getLogger(__name__)
 PRE_COOKIE_SECONDS = sessions.OIDC_STATE_MINUTES * 60
+HOUR = dt.timedelta(hours=1)
 LINK_INVALID = ("This sign-in link is not valid any more. Links work once, for a few minutes; "
                 "ask an administrator for a new one.")
 
@@ -64,6 +68,7 @@ def finish_sign_in(ctx: ConsoleContext, request: Request, *, email: str, name: s
     """Resolve roles, start the session, record it, set the cookie and go on."""
     roles = roles_for(ctx.services, email)
     with ctx.services.db.session() as db:
+        sessions.end(db, request.cookies.get(ctx.cookie_name))  # a sign-in replaces this browser's old session
         cookie = sessions.start(db, ctx.settings, email=email, name=name, roles=roles, via=via)
         audit.record(db, actor=email.lower(), action="signin", target=email.lower(),
                      details={"via": via, "roles": sorted(roles)})
@@ -80,6 +85,18 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
 
     def message_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return ctx.render(request, "message.html", {"title": title, "message": message}, status=status)
+
+    def too_many(request: Request) -> HTMLResponse | None:
+        """The 429 page when this address started too many sign-ins this hour (None: go ahead)."""
+        client = request.client.host if request.client else "unknown"
+        with ctx.services.db.session() as db:
+            ok = rate.hit(db, f"console_signin:{client}", ctx.settings.sign_ins_per_hour, HOUR)
+        if ok:
+            return None
+        page = message_page(request, 429, "Too many sign-ins", "Too many sign-in attempts from your address. "
+                            "Please wait an hour and try again.")
+        page.headers["Retry-After"] = "3600"
+        return page
 
     @router.get("/login", response_class=HTMLResponse)
     def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
@@ -114,11 +131,12 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         if not isinstance(submitted, str) or not pre or not hmac.compare_digest(submitted, pre):
             return message_page(request, 403, "Please try again",
                                 "This sign-in form has expired. Open the link again.")
+        refused = await run_in_threadpool(too_many, request)
+        if refused is not None:
+            return refused
         return await _claim(request, token)
 
     async def _claim(request: Request, token: str) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         def claim() -> tuple[str | None, Any]:
             with ctx.services.db.session() as db:
                 link = sessions.claim_link(db, token)
@@ -139,6 +157,9 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         client = ctx.oidc.get(name)
         if client is None:
             return message_page(request, 404, "Not found", "There is no such sign-in provider.")
+        refused = too_many(request)
+        if refused is not None:
+            return refused
         state, nonce, verifier, browser = (sessions.new_token(), sessions.new_token(),
                                            secrets.token_urlsafe(48), sessions.new_token())
         try:

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from bot.console import console_app, console_routes, sessions
 from bot.console.models import ConsoleAction, ConsoleLoginLink, ConsoleSession
 from bot.storage.base import utcnow
-from tests.console.conftest import ADMIN, NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack
+from tests.console.conftest import ADMIN, NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
 from tests.console.fake_oidc import FakeOidc, FakeOidcServer
 from tests.leakcheck import register_secret
 
@@ -387,3 +387,31 @@ def test_no_secret_is_rendered(oidc_stack, okta) -> None:
     with oidc_stack.db.session() as db:  # the database holds only the cookie's hash
         row = db.scalars(select(ConsoleSession).where(ConsoleSession.token_hash == sessions.digest(cookie))).one()
         assert row.token_hash != cookie
+
+
+def test_too_many_sign_in_attempts_from_one_address_are_slowed_down(oidc_stack, okta, monkeypatch) -> None:
+    from sqlalchemy import delete
+
+    from integrations.directory.models import RateCounter
+
+    with oidc_stack.db.session() as db:
+        db.execute(delete(RateCounter).where(RateCounter.key.startswith("console_signin:")))
+    monkeypatch.setattr(oidc_stack.settings.console, "sign_ins_per_hour", 2)
+    with oidc_stack.client() as client:
+        answers = [client.get("/console/login/oidc/okta") for _ in range(3)]
+        link = oidc_stack.login_link(TRAINER)
+        client.get(link)
+        link_submit = client.post(link, data={"form_token": client.cookies["helpdesk_console_pre"]})
+    assert [a.status_code for a in answers] == [303, 303, 429]
+    assert answers[2].headers["retry-after"] == "3600" and "Too many sign-in attempts" in answers[2].text
+    assert link_submit.status_code == 429
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(oidc_stack) -> None:
+    with oidc_stack.client(TRAINER) as client:
+        first = client.cookies["helpdesk_console"]
+        sign_in(oidc_stack, client, ADMIN)
+        assert client.cookies["helpdesk_console"] != first
+    with oidc_stack.db.session() as db:
+        old = db.scalars(select(ConsoleSession).where(ConsoleSession.token_hash == sessions.digest(first))).one()
+        assert old.ended_at is not None
