@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def button_actions(call: Any) -> list[str]:
 def click(stack: SlackStack, action_id: str, value: dict[str, Any], *, user: str = CLICKER) -> Any:
     payload = json.loads(json.dumps(example("block_actions.json")))
     payload["actions"][0].update(action_id=f"hd.3.{action_id}", value=encode_value(action_id, value),
-                                 action_ts=str(threading.get_ident()) + str(len(stack.fake.calls)))
+                                 action_ts=f"{uuid.uuid4().int % 10**9}.000100")  # a new click each time
     payload["user"]["id"] = user
     payload["container"] = {"type": "message", "message_ts": "111.222", "channel_id": FakeSlack.dm_of(user),
                             "is_ephemeral": False}
@@ -97,6 +98,31 @@ def open_reopen_modal(stack: SlackStack, key: str) -> dict[str, Any]:
     [opened] = stack.fake.calls_to("views.open", ok_only=True)
     assert opened.args["view"]["callback_id"] == "helpdesk.followup_reopen"
     return dict(opened.args["view"])
+
+
+def bare_stack(tmp: Path, fake: FakeSlack, models: Path, *, ticketing: dict[str, Any] | None = None,
+               **slack: Any) -> Iterator[SlackStack]:
+    """The server on a fresh SQLite database, without importing the knowledge base (no test here asks it)."""
+    from starlette.testclient import TestClient
+
+    from bot.server import create_app
+    from bot.services import Services
+    from bot.storage import migrate
+    from bot.web.slack import slack_adapter
+
+    settings = build_settings(tmp, f"sqlite:///{tmp / 'helpdesk.db'}", fake, models=models, **slack)
+    if ticketing is not None:
+        settings = settings.model_copy(update={"ticketing": type(settings.ticketing).model_validate(ticketing)})
+    services = Services(settings)
+    migrate.upgrade(services.db)
+    with TestClient(create_app(services, start_workers=False)) as client:
+        yield SlackStack(fake=fake, services=services, adapter=slack_adapter(client.app), client=client)
+    services.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def stack(fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[SlackStack]:
+    yield from bare_stack(tmp_path_factory.mktemp("slack-followups"), fake_slack, models_dir)
 
 
 # --- delivered once: two workers, then a restart ----------------------------------
@@ -145,11 +171,11 @@ def rounds_at_once(*replicas: Replica, rounds: int = 2) -> None:
     for _ in range(rounds):
         barrier = threading.Barrier(len(replicas))
 
-        def run(replica: Replica) -> None:
+        def run(replica: Replica, barrier: threading.Barrier) -> None:
             barrier.wait(10)
             replica.worker.run_once()
 
-        threads = [threading.Thread(target=run, args=(r,)) for r in replicas]
+        threads = [threading.Thread(target=run, args=(r, barrier)) for r in replicas]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -224,55 +250,55 @@ def test_working_days_skip_the_weekend() -> None:
 
 
 # --- the answers, through /slack/events ----------------------------------------------
-def test_yes_records_the_confirmation_once_as_a_positive_rating(slack_stack: SlackStack) -> None:
-    s = slack_stack.services
+def test_yes_records_the_confirmation_once_as_a_positive_rating(stack: SlackStack) -> None:
+    s = stack.services
     new_ticket(s, "IT-911")
     resolve(s, "IT-911")
-    click(slack_stack, "followup.fixed", {"key": "IT-911"})
-    click(slack_stack, "followup.fixed", {"key": "IT-911"})  # pressed twice
+    click(stack, "followup.fixed", {"key": "IT-911"})
+    click(stack, "followup.fixed", {"key": "IT-911"})  # pressed twice
     assert ticket(s, "IT-911").rating == 5
     from integrations.ticketing.models import TicketFollowUp
 
     with s.db.session() as session:
         assert [f.kind for f in session.scalars(select(TicketFollowUp))].count("fixed") == 1
-    assert len(posts_saying(slack_stack.fake, "glad IT-911 is fixed")) == 1
-    assert len(posts_saying(slack_stack.fake, "already told IT that IT-911 is fixed")) == 1
+    assert len(posts_saying(stack.fake, "glad IT-911 is fixed")) == 1
+    assert len(posts_saying(stack.fake, "already told IT that IT-911 is fixed")) == 1
 
 
-def test_reopen_from_slack_asks_for_words_and_reopens_the_local_ticket(slack_stack: SlackStack) -> None:
-    s = slack_stack.services
+def test_reopen_from_slack_asks_for_words_and_reopens_the_local_ticket(stack: SlackStack) -> None:
+    s = stack.services
     new_ticket(s, "IT-912")
     resolve(s, "IT-912")
-    view = open_reopen_modal(slack_stack, "IT-912")
-    empty = submit_reopen(slack_stack, view, "   ")
+    view = open_reopen_modal(stack, "IT-912")
+    empty = submit_reopen(stack, view, "   ")
     assert empty.json()["response_action"] == "errors" and "words" in empty.json()["errors"]
     assert ticket(s, "IT-912").status_category == "done"
 
-    response = submit_reopen(slack_stack, view, "Still drops every hour, even on the office wifi")
+    response = submit_reopen(stack, view, "Still drops every hour, even on the office wifi")
     assert response.status_code == 200 and response.text in ("", "null")  # the modal closes
     t = ticket(s, "IT-912")
     assert (t.status, t.status_category, t.resolution) == ("Reopened", "open", None)
     assert requester_comments(s, "IT-912") == ["Still drops every hour, even on the office wifi"]
-    assert len(posts_saying(slack_stack.fake, "I've reopened IT-912")) == 1
-    again = submit_reopen(slack_stack, view, "and again")  # the same modal submitted twice
+    assert len(posts_saying(stack.fake, "I've reopened IT-912")) == 1
+    again = submit_reopen(stack, view, "and again")  # the same modal submitted twice
     assert again.json()["response_action"] == "errors"
     assert len(requester_comments(s, "IT-912")) == 1
 
 
-def test_someone_else_cannot_reopen_or_confirm(slack_stack: SlackStack) -> None:
-    s = slack_stack.services
+def test_someone_else_cannot_reopen_or_confirm(stack: SlackStack) -> None:
+    s = stack.services
     new_ticket(s, "IT-913")
     resolve(s, "IT-913")
-    view = open_reopen_modal(slack_stack, "IT-913")  # the requester's modal, replayed by someone else
-    slack_stack.fake.reset()
-    click(slack_stack, "followup.reopen", {"key": "IT-913"}, user=STRANGER)
-    assert slack_stack.fake.calls_to("views.open") == []
-    [refusal] = posts_saying(slack_stack.fake, "can't find a ticket IT-913 of yours")
+    view = open_reopen_modal(stack, "IT-913")  # the requester's modal, replayed by someone else
+    stack.fake.reset()
+    click(stack, "followup.reopen", {"key": "IT-913"}, user=STRANGER)
+    assert stack.fake.calls_to("views.open") == []
+    [refusal] = posts_saying(stack.fake, "can't find a ticket IT-913 of yours")
     assert refusal.args["channel"] == FakeSlack.dm_of(STRANGER)
-    refused = submit_reopen(slack_stack, view, "reopen it please", user=STRANGER)
+    refused = submit_reopen(stack, view, "reopen it please", user=STRANGER)
     assert refused.json()["response_action"] == "errors"
     assert "of yours" in refused.json()["errors"]["words"]
-    click(slack_stack, "followup.fixed", {"key": "IT-913"}, user=STRANGER)
+    click(stack, "followup.fixed", {"key": "IT-913"}, user=STRANGER)
     t = ticket(s, "IT-913")
     assert (t.status_category, t.rating, requester_comments(s, "IT-913")) == ("done", None, [])
 
@@ -281,25 +307,12 @@ def test_someone_else_cannot_reopen_or_confirm(slack_stack: SlackStack) -> None:
 @pytest.fixture(scope="module")
 def jira_stack(fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory,
                models_dir: Path) -> Iterator[tuple[SlackStack, Any]]:
-    from starlette.testclient import TestClient
-
-    from bot.server import create_app
-    from bot.services import Services
-    from bot.storage import migrate
-    from bot.web.slack import slack_adapter
     from tests.ticketing.conftest import jira_section, start_fake
 
     fake_jira = start_fake("cloud")
-    tmp = tmp_path_factory.mktemp("slack-jira")
-    base = build_settings(tmp, f"sqlite:///{tmp / 'helpdesk.db'}", fake_slack, models=models_dir)
-    ticketing = jira_section(fake_jira, reopen_transition="To Do")
-    settings = base.model_copy(update={"ticketing": type(base.ticketing).model_validate(ticketing)})
-    services = Services(settings)
-    migrate.upgrade(services.db)
-    with TestClient(create_app(services, start_workers=False)) as client:
-        yield SlackStack(fake=fake_slack, services=services, adapter=slack_adapter(client.app), client=client), \
-            fake_jira
-    services.db.dispose()
+    for opened in bare_stack(tmp_path_factory.mktemp("slack-jira"), fake_slack, models_dir,
+                             ticketing=jira_section(fake_jira, reopen_transition="To Do")):
+        yield opened, fake_jira
     fake_jira.stop()
     assert fake_jira.state.violations == [], "requests the real Jira would reject"
 

@@ -4,8 +4,8 @@ Bot and user tokens are encrypted at rest with Fernet (``slack.oauth.token_key``
 rotation ``old_token_key`` still decrypts, and :meth:`SqlInstallationStore.reencrypt` (run at
 start-up) moves every row to the current key. An OAuth ``state`` is consumed by deleting its row,
 so it works once, on one replica, and only before it expires. The store also remembers which
-installation each user was last seen through (:class:`UserInstallations`), for messages the bot
-sends outside a request (reminders, ticket updates).
+installation each user was last seen through, for messages the bot
+sends outside a request (:mod:`.installations_users`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
-import time
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -24,7 +22,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.slack.installations_models import SlackInstallation, SlackInstallationUser, SlackOAuthState
+from bot.channels.slack.installations_models import SlackInstallation, SlackOAuthState
 from bot.errors import ConfigError
 from bot.storage.base import utcnow
 from bot.storage.session import Database
@@ -258,59 +256,3 @@ class SqlOAuthStateStore(OAuthStateStore):
             gone = session.execute(delete(SlackOAuthState).where(  # type: ignore[attr-defined]
                 SlackOAuthState.state == state, SlackOAuthState.created_at >= cutoff)).rowcount
         return gone == 1
-
-
-class UserInstallations:
-    """Which installation serves each user (learned from signed requests), and its bot token."""
-
-    def __init__(self, db: Database, store: SqlInstallationStore, ttl: float) -> None:
-        self.db = db
-        self.store = store
-        self.ttl = ttl
-        self._seen: dict[str, tuple[str | None, str | None, bool]] = {}
-        self._tokens: dict[str, tuple[float, str | None]] = {}
-        self._lock = threading.Lock()
-
-    def remember(self, user_id: str, enterprise_id: str | None, team_id: str | None,
-                 is_enterprise_install: bool) -> None:
-        """Note where ``user_id`` was seen (written only when it changed)."""
-        where = (enterprise_id, team_id, is_enterprise_install)
-        with self._lock:
-            if self._seen.get(user_id) == where:
-                return
-        for _attempt in range(2):
-            try:
-                with self.db.session() as session:
-                    row = session.get(SlackInstallationUser, user_id)
-                    if row is None:
-                        session.add(SlackInstallationUser(user_id=user_id, enterprise_id=enterprise_id,
-                                                          team_id=team_id, is_enterprise_install=is_enterprise_install))
-                    else:
-                        row.enterprise_id, row.team_id = enterprise_id, team_id
-                        row.is_enterprise_install, row.seen_at = is_enterprise_install, utcnow()
-                break
-            except IntegrityError:
-                continue
-        with self._lock:
-            self._seen[user_id] = where
-            self._tokens.pop(user_id, None)
-
-    def bot_token(self, user_id: str) -> str | None:
-        """The bot token of the installation ``user_id`` was last seen through (None: unknown user)."""
-        now = time.monotonic()
-        with self._lock:
-            hit = self._tokens.get(user_id)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        with self.db.session() as session:
-            row = session.get(SlackInstallationUser, user_id)
-            where = None if row is None else (row.enterprise_id, row.team_id, row.is_enterprise_install)
-        token = None
-        if where is not None:
-            found = self.store.find_installation(enterprise_id=where[0], team_id=where[1],
-                                                 is_enterprise_install=where[2])
-            token = found.bot_token if found is not None else None
-        if self.ttl > 0:
-            with self._lock:
-                self._tokens[user_id] = (now + self.ttl, token)
-        return token

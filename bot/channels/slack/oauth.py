@@ -29,7 +29,8 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.channels.slack.executor import TrackingExecutor
-from bot.channels.slack.installations import SqlInstallationStore, SqlOAuthStateStore, TokenCipher, UserInstallations
+from bot.channels.slack.installations import SqlInstallationStore, SqlOAuthStateStore, TokenCipher
+from bot.channels.slack.installations_users import UserInstallations
 from bot.config.slack import SlackOAuthSettings
 from bot.messages import Reply
 from bot.storage.session import Database
