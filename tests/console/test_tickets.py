@@ -3,6 +3,7 @@ the employee hearing comments and resolutions in Slack, Jira tickets' mirror, an
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.errors import InvalidInputError
 from tests.conftest import shared_path
 from tests.console.conftest import ADMIN, NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
 from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET
@@ -245,3 +247,36 @@ def test_people_without_the_it_staff_role_are_refused_the_it_pages(it_stack: Con
         refused = client.post(f"/console/tickets/{key}/comment", data={"text": "sneaky", "csrf_token": token})
         assert refused.status_code == 403
     assert audit_actions(it_stack, key) == []
+
+
+def test_the_queue_filters_and_sorts_on_every_database(migrated_db: Any) -> None:
+    """``queue.search`` (the console queue's query) on SQLite and, when configured, PostgreSQL."""
+    from integrations.ticketing import queue
+    from integrations.ticketing.models import Ticket
+    from integrations.ticketing.service import new_idem_key
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = [("IT-1", "low", "vpn_issue", None, 0), ("IT-2", "critical", "printer", "ann@example.com", 2),
+            ("IT-3", "high", "vpn_issue", "ann@example.com", 10), ("IT-4", "normal", "vpn_issue", None, 40)]
+    with migrated_db.session() as session:
+        for key, urgency, category, assignee, days in rows:
+            session.add(Ticket(key=key, idem_key=new_idem_key(), backend="local", requester_user_key="slack:W1",
+                               summary=key, description="", urgency=urgency, category=category, assignee=assignee,
+                               created_at=now - dt.timedelta(days=days, minutes=1), participants=[],
+                               components=[], labels=[], extra={}))
+    with migrated_db.session() as session:
+        def keys(**kw: Any) -> list[str]:
+            found, total = queue.search(session, **kw)
+            assert total >= len(found)
+            return [t["key"] for t in found]
+
+        assert keys() == ["IT-1", "IT-2", "IT-3", "IT-4"]
+        assert keys(sort="oldest") == ["IT-4", "IT-3", "IT-2", "IT-1"]
+        assert keys(sort="urgency") == ["IT-2", "IT-3", "IT-4", "IT-1"]
+        assert keys(category="vpn_issue", assignee="-") == ["IT-1", "IT-4"]
+        assert keys(assignee="ann@example.com", urgency="high") == ["IT-3"]
+        assert keys(min_age_days=3) == ["IT-3", "IT-4"] and keys(max_age_days=3) == ["IT-1", "IT-2"]
+        assert keys(limit=2, offset=2) == ["IT-3", "IT-4"] and queue.search(session, limit=1)[1] == 4
+        for bad in ({"status": "closed"}, {"urgency": "meh"}, {"sort": "random"}, {"min_age_days": -1}):
+            with pytest.raises(InvalidInputError):
+                queue.search(session, **bad)
