@@ -215,13 +215,31 @@ def test_a_jira_ticket_shows_its_jira_link_state_and_outbox(tmp_path: Path) -> N
 
             with stack.db.session() as session:
                 ticket = session.scalars(select(Ticket)).one()
-                key, url = ticket.key, ticket.url
+                key, url, ticket_id = ticket.key, ticket.url, ticket.id
             assert key and url
+            # the employee adds a comment in chat; Jira answers 500 to its delivery: it waits for a retry
+            press(stack.services, "alice", "ticket.comment_existing",
+                  {"ticket_id": ticket_id, "key": key, "details": "Still dropping after the restart"})
+            fake.fail("500")
+            try:
+                assert deliver_outbox(stack.services).retried == 1
+            finally:
+                fake.fail(None)
             with closing(stack.client(STAFF)) as client:
                 html = client.get(f"/console/tickets/{key}").text
                 assert f'href="{url}"' in html and "state in Jira (as last reported): <strong>Open</strong>" in html
                 outbox = re.search(r'<table class="tk-table" id="tk-outbox">.*?</table>', html, re.S)
-                assert outbox and ">create<" in outbox.group(0) and ">delivered<" in outbox.group(0)
+                assert outbox
+                rows = [dict(re.findall(r'<td data-label="([\w ]+)">(?:<span[^>]*>)?([^<]*)', row))
+                        for row in re.findall(r"<tr>(.*?)</tr>", outbox.group(0), re.S) if "<td" in row]
+                assert [(r["Kind"], r["State"], r["Attempts"]) for r in rows] == [
+                    ("create", "delivered", "1"), ("comment", "pending", "1")]
+                assert rows[0]["Next retry"] == "-" and re.fullmatch(r"\d\d:\d\d:\d\d UTC", rows[1]["Next retry"])
+                assert "Still dropping after the restart" in html  # the employee's comment, in the mirror
+                moved = client.post(f"/console/tickets/{key}/status", data={"status": "in-progress",
+                                                                             "csrf_token": csrf(html)})
+                assert flashes(client.get(moved.headers["location"]).text) == [
+                    ("ok", f"Asked Jira to move {key} to In Progress.")]
                 # comments and resolving happen in Jira; an internal note goes to Jira as an internal comment
                 assert "Send comment" not in html and "Resolve</button>" not in html
                 done = client.post(f"/console/tickets/{key}/note", data={"text": "Checked the gateway logs",
