@@ -70,6 +70,7 @@ class FakeOidc:
     requests: list[str] = field(default_factory=list)
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issued: list[str] = field(default_factory=list)  # verifiers, access and ID tokens seen (for the leak check)
 
     def __post_init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig", "alg": "RS256"},
@@ -313,10 +314,12 @@ class _Handler(BaseHTTPRequestHandler):
         if computed != grant.challenge:
             return self._oauth_error(400, "invalid_grant", "code_verifier does not match the code_challenge")
         access = secrets.token_urlsafe(24)
+        id_token = fake.id_token(grant)
         with fake.lock:
             fake.access_tokens[access] = {"sub": fake.user["sub"]}
+            fake.issued.extend((verifier, access, id_token))
         self._json(200, {"access_token": access, "token_type": "Bearer", "expires_in": 300,
-                         "scope": " ".join(grant.scope), "id_token": fake.id_token(grant)})
+                         "scope": " ".join(grant.scope), "id_token": id_token})
 
 
 class FakeOidcServer:
