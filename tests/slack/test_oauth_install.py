@@ -32,9 +32,14 @@ SECOND_USER, ORG_USER = "U0SECOND1", "W0ORGUSER"
 @pytest.fixture(scope="module")
 def oauth_stack(fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory,
                 models_dir: Path) -> Iterator[SlackStack]:
+    from tests.leakcheck import register_file, register_secret
+
     fake_slack.add_user(SECOND_USER, "sasha.novak@second.example.com", "Sasha Novak")
     fake_slack.add_user(ORG_USER, "olu.ade@org.example.com", "Olu Ade")
-    yield from bare_stack(tmp_path_factory.mktemp("slack-oauth"), fake_slack, models_dir,
+    register_secret(SECOND_TOKEN, ORG_TOKEN, CLIENT_SECRET, TOKEN_KEY)  # in no log of the session
+    tmp = tmp_path_factory.mktemp("slack-oauth")
+    register_file(tmp / "helpdesk.db", "the OAuth test database")  # nor in the database file
+    yield from bare_stack(tmp, fake_slack, models_dir,
                           oauth={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token_key": TOKEN_KEY})
 
 
@@ -170,6 +175,21 @@ def test_an_org_wide_install_answers_every_workspace_of_the_organisation(oauth_s
     home_opened(oauth_stack, ORG_USER, team="T0WORKSPACE9", enterprise="E0ORG", org_wide=True)
     [published] = oauth_stack.fake.calls_to("views.publish", ok_only=True)
     assert published.token == ORG_TOKEN
+
+
+def test_uninstalling_the_app_forgets_the_workspace_tokens(oauth_stack: SlackStack) -> None:
+    from bot.channels.slack.installations_models import SlackInstallation
+
+    install(oauth_stack, "code-second-last", SECOND_TOKEN, team="T0SECOND")
+    payload = unique_event(example("app_mention.json"), type="app_uninstalled")
+    payload["event"] = {"type": "app_uninstalled"}
+    payload.update(team_id="T0SECOND", enterprise_id=None)
+    assert oauth_stack.event(payload).status_code == 200
+    with oauth_stack.services.db.session() as session:
+        assert session.scalars(select(SlackInstallation).where(SlackInstallation.team_id == "T0SECOND")).all() == []
+    oauth_stack.fake.reset()
+    home_opened(oauth_stack, SECOND_USER, team="T0SECOND")
+    assert oauth_stack.fake.calls_to("views.publish") == []
 
 
 def test_token_key_rotation_keeps_installations_readable() -> None:

@@ -150,6 +150,7 @@ class SlackAdapter:
             for kind, handle in list(handlers.items()):
                 handlers[kind] = self.installations.handler(handle)
             self.app.use(self.installations.middleware())  # first of ours: remembers the user, binds the token
+            self.app.enable_token_revocation_listeners()  # app_uninstalled / tokens_revoked forget the tokens
 
     def start(self) -> None:
         """Answer what a dead replica left, now and periodically (``serve`` and ``slack socket`` call this)."""

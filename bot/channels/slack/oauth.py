@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -31,6 +32,7 @@ from slack_sdk import WebClient
 from bot.channels.slack.executor import TrackingExecutor
 from bot.channels.slack.installations import SqlInstallationStore, SqlOAuthStateStore, TokenCipher
 from bot.channels.slack.installations_users import UserInstallations
+from bot.channels.slack.logs import bolt_logger
 from bot.config.slack import SlackOAuthSettings
 from bot.messages import Reply
 from bot.storage.session import Database
@@ -96,13 +98,20 @@ class Installations:
         """bolt's OAuth settings: our stores, a redirect (no install page) from ``/slack/install``."""
         secret = self.settings.client_secret
         assert secret is not None
-        return OAuthSettings(
+        settings = OAuthSettings(
             client_id=self.settings.client_id, client_secret=secret.get_secret_value(),
             scopes=self.settings.scopes or manifest_scopes(), user_scopes=self.settings.user_scopes,
             redirect_uri=self.redirect_uri, install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
             install_page_rendering_enabled=False, authorization_url=self.settings.authorization_url,
-            installation_store=self.store, state_store=self.states,
+            installation_store=self.store, installation_store_bot_only=True, state_store=self.states,
             state_expiration_seconds=self.settings.state_expiration_seconds)
+        # bolt's authorize on our store, bot tokens only (the bot never acts as a user); auth.test once
+        # per token, not on every request (an uninstalled workspace has no token left to find)
+        settings.authorize = InstallationStoreAuthorize(
+            logger=bolt_logger(), installation_store=self.store, client_id=settings.client_id,
+            client_secret=settings.client_secret, bot_only=True, cache_enabled=True,
+            token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes)
+        return settings
 
     @contextmanager
     def for_user(self, user_id: str | None) -> Iterator[None]:
