@@ -80,6 +80,8 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
             return ctx.render(request, "tickets/missing.html", {"key": key.upper()}, user=user, status=404)
         for row in outbox:
             row["last_error"] = redact(row["last_error"], services.secrets) if row["last_error"] else None
+        for event in data["events"]:  # e.g. a delivery error's text
+            event["data"] = {k: redact(str(v), services.secrets) for k, v in (event["data"] or {}).items()}
         # stored redacted when the ticket was opened; masked again with today's configured secrets
         description = redact(data["description"], services.secrets)
         return ctx.render(request, "tickets/ticket.html",
