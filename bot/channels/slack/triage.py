@@ -10,41 +10,37 @@ the agent as actor, and a console audit entry where the console is installed.
 
 The employee's answer in the ticket's DM thread is run as their own turn
 (``ticket.comment_existing``: the ticket flow's rule for adding to a ticket), then
-shown in the card's thread. A card shows the ticket as it is now:
-:meth:`TriageDesk.sync_once` queues an update for every card whose ticket changed
-anywhere (console, CLI, Jira webhook, another replica).
+shown in the card's thread. A card shows the ticket as it is now
+(:mod:`.triage_sync` queues an update for every card whose ticket changed anywhere).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import threading
 import uuid
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.channels.slack import texts
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.identity import SlackUser, UserResolver
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.triage_access import ItStaff
-from bot.channels.slack.triage_card import CLAIM, REPLY, RESOLVE
-from bot.channels.slack.triage_intake import REPLY_CALLBACK
+from bot.channels.slack.triage_card import CLAIM, REPLY, RESOLVE, reply_modal
 from bot.channels.slack.triage_models import SlackRelayedMessage, SlackTicketThread
 from bot.channels.slack.triage_send import queue_card_thread, queue_card_update
+from bot.channels.slack.triage_sync import CardSync
 from bot.channels.slack.turns import Turns
 from bot.errors import HelpdeskError
 from bot.messages import Action
 from bot.redact import redact
 from bot.storage.session import Database
 from integrations.ticketing import queue
-from integrations.ticketing.models import Ticket, TicketEvent, TicketOutbox
+from integrations.ticketing.models import Ticket, TicketOutbox
 from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.service import find_ticket
 from integrations.ticketing.updates import apply_comment, record_event
@@ -54,7 +50,6 @@ NOT_IT = ("Sorry, only IT staff can {what} tickets here. If you need help yourse
           "send me a direct message and I'll open a ticket for you.")
 USE_THREAD = "To write to the employee about {key}, reply in this card's thread (the Reply form has expired)."
 EMPTY_REPLY = "The reply is empty: nothing was sent."
-MAX_SYNC = 200  # cards looked at per sync round
 
 
 class TriageDesk:
@@ -71,9 +66,7 @@ class TriageDesk:
         self.turns = turns
         self.delivery = delivery
         self.secrets = secrets
-        self.sync_seconds = sync_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.sync = CardSync(db, interval=sync_seconds)
 
     def handlers(self) -> dict[str, Any]:
         """The :class:`~.work.Work` handlers of the triage job kinds (``(job, live)``)."""
@@ -97,7 +90,7 @@ class TriageDesk:
             card_channel = row.card_channel if row is not None else None
         if self.staff.is_member(user_id, card_channel=card_channel):
             return self.users.resolve(user_id)
-        log.info("triage: %s refused to a non-IT user", what)
+        log.info("triage: %s %s refused to %s (not IT staff)", what, key or "a ticket", user_id)
         self._ephemeral(job, NOT_IT.format(what=what))
         return None
 
@@ -256,56 +249,15 @@ class TriageDesk:
                                   dedupe_key=f"slack-relay:{source}")
                 queue_card_update(session, ticket)
 
-    # --- keeping the cards current --------------------------------------------------------------
+    # --- keeping the cards current (see :class:`~.triage_sync.CardSync`) -------------------------
     def sync_once(self) -> int:
         """Queue an update for each card whose ticket changed since it was drawn; how many were queued."""
-        queued = 0
-        with self.db.session() as session:
-            changed = session.scalars(
-                select(SlackTicketThread.ticket_id)
-                .join(TicketEvent, TicketEvent.ticket_id == SlackTicketThread.ticket_id)
-                .where(SlackTicketThread.card_ts.is_not(None), TicketEvent.id > SlackTicketThread.shown_event_id)
-                .group_by(SlackTicketThread.ticket_id).order_by(func.max(TicketEvent.id)).limit(MAX_SYNC)).all()
-            for ticket_id in changed:
-                ticket = session.get(Ticket, ticket_id)
-                if ticket is not None and queue_card_update(session, ticket):
-                    queued += 1
-        return queued
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.sync_seconds):
-            try:
-                self.sync_once()
-            except Exception as exc:  # the database is away: the next round tries again
-                log.warning("triage card sync failed: %s", type(exc).__name__)
+        return self.sync.run_once()
 
     def start(self) -> None:
         """Keep the cards current in the background (``serve`` and ``slack socket``)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="slack-triage-sync", daemon=True)
-            self._thread.start()
+        self.sync.start()
 
     def stop(self) -> None:
         """Stop the background sync."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-
-def reply_modal(key: str, channel: str) -> dict[str, Any]:
-    """The Reply modal: one text field; ``private_metadata`` names the ticket and the card's channel."""
-    return {
-        "type": "modal", "callback_id": REPLY_CALLBACK,
-        "title": {"type": "plain_text", "text": "Reply to the employee"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": texts.TICKET_FORM_CANCEL},
-        "private_metadata": f"{key}|{channel}"[:200],
-        "blocks": [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-                f"Your reply goes to the employee's direct messages, marked as from IT with your name, "
-                f"and is added to {key} as a comment.")}]},
-            {"type": "input", "block_id": "reply", "label": {"type": "plain_text", "text": "Your reply"},
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
-                         "max_length": 3000}},
-        ],
-    }
+        self.sync.stop()

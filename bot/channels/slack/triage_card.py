@@ -1,4 +1,5 @@
-"""A ticket as a triage card in IT's channel: what it is, who asked, where it stands, and what IT can do.
+"""A ticket as a triage card in IT's channel (what it is, who asked, where it stands, what IT can do), and the
+Reply modal.
 
 Pure rendering (ticket row → Block Kit); posting and updating the card is
 :mod:`.triage_send`. The card is always rendered from the ticket as it is *now*,
@@ -27,6 +28,7 @@ from integrations.ticketing.drafting import category_label
 from integrations.ticketing.models import Ticket
 
 CLAIM, REPLY, RESOLVE, OPEN = "triage.claim", "triage.reply", "triage.resolve", "triage.open"
+REPLY_CALLBACK = "helpdesk.triage_reply"  # the Reply modal
 CARD_ACTIONS = (CLAIM, REPLY, RESOLVE)
 URGENCY_ICONS = {"low": ":white_circle:", "normal": ":large_blue_circle:", "high": ":large_orange_circle:",
                  "critical": ":red_circle:"}
@@ -137,3 +139,22 @@ def render_card(ticket: Ticket, activity: Activity | None) -> tuple[str, list[di
     blocks.append({"type": "actions", "block_id": "triage_actions", "elements": card_buttons(ticket)})
     fallback = truncate(f"{key}: {ticket.summary} ({status}, urgency {urgency})", 3000)
     return fallback, blocks[:MAX_BLOCKS_MESSAGE]
+
+
+def reply_modal(key: str, channel: str) -> dict[str, Any]:
+    """The Reply modal: one text field; ``private_metadata`` names the ticket and the card's channel."""
+    return {
+        "type": "modal", "callback_id": REPLY_CALLBACK,
+        "title": {"type": "plain_text", "text": "Reply to the employee"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": f"{key}|{channel}"[:200],
+        "blocks": [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+                f"Your reply goes to the employee's direct messages, marked as from IT with your name, "
+                f"and is added to {key} as a comment.")}]},
+            {"type": "input", "block_id": "reply", "label": {"type": "plain_text", "text": "Your reply"},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                         "max_length": 3000}},
+        ],
+    }

@@ -28,13 +28,12 @@ from bot.channels.slack.dedupe import DONE, EventLedger
 from bot.channels.slack.intake import acked
 from bot.channels.slack.jobs import Job, action_job, digest, obj, safe_text, text_of
 from bot.channels.slack.payloads import clean_text, is_answerable
-from bot.channels.slack.triage_card import CARD_ACTIONS, OPEN, REPLY
+from bot.channels.slack.triage_card import CARD_ACTIONS, OPEN, REPLY, REPLY_CALLBACK
 from bot.channels.slack.triage_models import SlackTicketThread
 from bot.channels.slack.work import Work
 from bot.storage.session import Database
 
 log = logging.getLogger(__name__)
-REPLY_CALLBACK = "helpdesk.triage_reply"
 IGNORE: Job = {"kind": "ignore"}
 
 
