@@ -31,4 +31,4 @@ def reminder_text(key: str, summary: str, working_days: int) -> str:
     """The reminder DM's text."""
     days = "working day" if working_days == 1 else "working days"
     return (f"A reminder: IT has been waiting {working_days} {days} for your reply on {key} "
-            f"(“{summary}”). Tell me what they need and I'll add it to the ticket — or they can't go on.")
+            f"(“{summary}”) and can't go on without it. Tell me what they need and I'll add it to the ticket.")
