@@ -418,3 +418,15 @@ def test_signing_in_again_ends_the_browsers_previous_session(oidc_stack) -> None
     with oidc_stack.db.session() as db:
         old = db.scalars(select(ConsoleSession).where(ConsoleSession.token_hash == sessions.digest(first))).one()
         assert old.ended_at is not None
+
+
+def test_console_headers_are_the_reset_pages_apart_from_the_csp() -> None:
+    """Two copies of one rule (see bot/console/context.py): this keeps them equal until they become one."""
+    from bot.console import context
+    from bot.web import reset
+
+    def without_csp(headers: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in headers.items() if k != "Content-Security-Policy"}
+
+    assert without_csp(context.SECURITY_HEADERS) == without_csp(reset.SECURITY_HEADERS)
+    assert context.HSTS == reset.HSTS
