@@ -264,3 +264,26 @@ def test_cards_survive_a_slack_outage(stack: SlackStack) -> None:
     card_of(stack, key)
     assert deliver(stack) == 0
 
+
+
+def test_it_staff_can_be_a_user_group(stack: SlackStack) -> None:
+    """``slack.it_usergroup``: its members (usergroups.users.list) may claim; the IT channel's may not."""
+    from bot.channels.slack.triage_access import ItStaff
+
+    key = open_ticket(stack, "Docking station not charging")
+    deliver(stack)
+    card = card_of(stack, key)
+    stack.fake.members["S0ITGROUP1"] = [OUTSIDER]
+    desk = stack.adapter.triage
+    configured = desk.staff
+    slack = stack.services.settings.slack.model_copy(update={"it_channel": None, "it_usergroup": "S0ITGROUP1"})
+    desk.staff = ItStaff(stack.adapter.client, slack)
+    stack.fake.reset()
+    try:
+        click(stack, card, "Claim", user=AGENT)  # in the IT channel, but that is not the setting now
+        assert ticket(stack, key).assignee is None
+        click(stack, card, "Claim", user=OUTSIDER)
+    finally:
+        desk.staff = configured
+    assert ticket(stack, key).assignee == "Alex Kim"
+    assert [c.args["usergroup"] for c in calls(stack, "usergroups.users.list")] == ["S0ITGROUP1"]  # cached
