@@ -60,7 +60,7 @@ def _p(kind: str, required: bool = False) -> dict[str, Any]:
     return {"type": kind, "required": required}
 
 
-HAND_WRITTEN = {
+HAND_WRITTEN: dict[str, dict[str, Any]] = {
     "apps.connections.open": {"verb": "post", "params": {}, "token": "xapp-"},
     # --- the assistant panel (Agents & AI Apps): methods newer than the 2020 OpenAPI document ---------
     # docs.slack.dev/reference/methods/assistant.threads.setStatus: POST (form or JSON), bot token;
@@ -404,10 +404,10 @@ class FakeSlack:
             channel, ts = str(args.get("channel")), str(args.get("message_ts"))
             return {"ok": True, "channel": channel, "permalink": self.permalink_of(channel, ts)}
         if method == "conversations.replies":
-            found = self.messages.get((str(args.get("channel")), str(args.get("ts"))))
-            if found is None:
+            stored = self.messages.get((str(args.get("channel")), str(args.get("ts"))))
+            if stored is None:
                 return {"ok": False, "error": "thread_not_found"}
-            return {"ok": True, "messages": [dict(found)], "has_more": False}
+            return {"ok": True, "messages": [dict(stored)], "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url or "ws://127.0.0.1:9/"}
         return {"ok": True}

@@ -87,7 +87,8 @@ def test_question_in_the_thread_shows_status_gets_title_and_native_feedback(slac
     [feedback] = [b for b in blocks if b["type"] == "context_actions"]
     element = feedback["elements"][0]
     assert element["type"] == "feedback_buttons"
-    assert decode_value(element["positive_button"]["value"]).value["helpful"] is True
+    positive = decode_value(element["positive_button"]["value"])
+    assert positive is not None and positive.value["helpful"] is True
     flat = json.dumps([b for b in blocks if b["type"] == "actions"])
     assert "answer.feedback" not in flat  # the Helpful / Not helpful buttons are replaced, not doubled
     # a second question: the title stays the first one
@@ -176,3 +177,29 @@ def test_manifest_has_the_panel_shortcuts_and_reaction_event() -> None:
     shortcuts = {s["callback_id"]: s for s in data["features"]["shortcuts"]}
     assert set(shortcuts) == {ASK_CALLBACK, TICKET_CALLBACK}
     assert all(s["type"] == "message" and len(s["name"]) <= 24 for s in shortcuts.values())
+
+
+def test_thread_start_acked_before_a_crash_is_greeted_once_by_the_recovery(slack_stack: SlackStack) -> None:
+    import datetime as dt
+
+    from bot.channels.slack.models import SlackProcessedEvent
+
+    adapter = slack_stack.adapter
+    started = thread_event("assistant_thread_started", f"1729999327.{uuid.uuid4().int % 10**6:06d}")
+    adapter.work.submit = lambda *args, **kw: None  # the replica dies at once
+    try:
+        assert slack_stack.event(started).status_code == 200  # acknowledged…
+    finally:
+        del adapter.work.submit
+    assert not slack_stack.fake.calls_to("chat.postMessage")  # …but nobody greeted
+    with slack_stack.services.db.session() as session:
+        row = session.get(SlackProcessedEvent, started["event_id"])
+        assert row is not None and row.state == "pending" and row.kind == "as_start"  # recorded before the ack
+        row.claimed_at = row.claimed_at - dt.timedelta(seconds=adapter.settings.event_lease_seconds + 1)
+    assert adapter.recover_once() == 1
+    assert adapter.wait_idle(60)
+    slack_stack.event(started)  # Slack's retry of the same event
+    assert adapter.recover_once() == 0
+    [greeting] = slack_stack.fake.calls_to("chat.postMessage", ok_only=True)
+    assert greeting.args["thread_ts"] == started["event"]["assistant_thread"]["thread_ts"]
+    assert len(slack_stack.fake.calls_to("assistant.threads.setSuggestedPrompts", ok_only=True)) == 1

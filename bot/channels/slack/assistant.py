@@ -119,8 +119,11 @@ class AssistantPanel:
     def attach(self, app: App, record_first: Middleware, hand_over: Callable[..., None]) -> Assistant:
         """Register bolt's Assistant: ``record_first`` keeps each event before the ack, ``hand_over`` queues it."""
         assistant = Assistant(thread_context_store=self.store, logger=log)
-        assistant.thread_started(hand_over, middleware=[record_first])
-        assistant.thread_context_changed(hand_over, middleware=[record_first])
+        # bolt annotates ``middleware`` as one item, but its build_listener inserts into it: a list (one each)
+        started: Any = [record_first]
+        changed: Any = [record_first]
+        assistant.thread_started(hand_over, middleware=started)
+        assistant.thread_context_changed(hand_over, middleware=changed)
         app.assistant(assistant)
         return assistant
 

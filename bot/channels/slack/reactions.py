@@ -97,6 +97,8 @@ class TicketEmoji:
     def on_reaction(self, job: Job) -> None:
         """One offer per message, sent to its author's DM."""
         channel, ts, author, reactor = (str(job[k]) for k in ("channel", "message_ts", "author", "user"))
+        if self.turns.users.resolve(author).is_bot:
+            return  # another app's message: nobody to ask
         offer_id = self._new_offer(channel, ts, author=author, reactor=reactor)
         if offer_id is None:
             return  # offered already (a second reaction, a replay)
@@ -111,7 +113,7 @@ class TicketEmoji:
             lines.append("> " + escape(truncate(" ".join(text.split()), QUOTE_MAX)))
         if link:
             lines.append(f"<{link}|View the message>")
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
                   {"type": "actions", "block_id": "hd_offer", "elements": [
                       {"type": "button", "action_id": YES, "text": plain(YES_LABEL, 75), "value": str(offer_id),
                        "style": "primary"},
@@ -166,7 +168,7 @@ class TicketEmoji:
             return
         self._settle(job, OPENING_TEXT)
         reply = self.turns.run(user_id=user, text="", channel_id=None, thread_ts=None, private=True,
-                               action=Action("ticket.submit", ticket_fields(offer["text"], offer["permalink"])))
+                               action=Action("ticket.submit", ticket_fields(offer["text"] or "", offer["permalink"])))
         self._move(offer_id, OPENING, OPENED, user=user, ticket_key=reply.ticket_key)
         self.delivery.privately(reply, user)
 
