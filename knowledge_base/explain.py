@@ -20,7 +20,7 @@ class RankedArticle:
     rank: int
     article_id: str
     title: str
-    section: str | None
+    section: str | None  # the best-matching section (None: the title/aliases/tags card matched best)
     lexical: float
     dense: float
     fused: float        # the ranking score, ratings included
@@ -62,7 +62,8 @@ def explain(result: SearchResult) -> SearchExplanation:
     """The scores behind ``result``, rounded for people (4 places)."""
     curated = result.curated
     curated_id = curated.article_id if curated is not None else None
-    ranked = [RankedArticle(rank=i, article_id=h.info.id, title=h.info.title, section=h.best.section,
+    ranked = [RankedArticle(rank=i, article_id=h.info.id, title=h.info.title,
+                            section=None if h.best.is_card else h.best.section,
                             lexical=round(h.lexical, 4), dense=round(h.dense, 4), fused=round(h.score, 4),
                             feedback=round(h.feedback, 4), confidence=round(confidence_of(h), 4),
                             curated=h.info.id == curated_id)

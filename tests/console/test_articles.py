@@ -67,13 +67,27 @@ def post_editor(c: httpx.Client, article_id: str, **changes: str) -> httpx.Respo
 
 def test_trainer_edits_sees_the_lint_line_fixes_publishes_and_the_bot_answers_from_it(
         stack: ConsoleStack, page: Any, login: Any, screenshot: Any, tmp_path: Path) -> None:
+    from knowledge_base import drafts
     from knowledge_base.article_file import compose, form_from_text
+    from knowledge_base.ratings import record_rating
 
     before = text_of(stack, "network/vpn")
-    assert "vpn-zebra" not in said(ask(stack, ZEBRA_Q))
+    replies = [ask(stack, ZEBRA_Q), ask(stack, "How do I connect to the VPN from home?")]
+    assert "vpn-zebra" not in said(replies[0])
+    views = sum(1 for r in replies if r.outcome.value == "answered" and r.sources[0].article_id == "network/vpn")
+    with stack.db.session() as s:  # employees' ratings: two not helpful, one helpful
+        for helpful, who in ((False, "a"), (False, "b"), (True, "c")):
+            record_rating(s, question="vpn from home", article_id="network/vpn", helpful=helpful, user_key=who)
+    wifi = text_of(stack, "network/wifi")  # a review date that has passed
+    drafts.publish(stack.services.kb, path=wifi["path"], base_version=wifi["version"],
+                   text=re.sub(r"(?m)^review_by: .*$", "review_by: 2020-01-31", wifi["text"]))
     login(page, TRAINER, stack)
     page.goto(stack.url("/console/articles"))
-    assert page.locator('tr[data-article="network/vpn"]').count() == 1
+    row = page.locator('tr[data-article="network/vpn"]')
+    assert row.locator(".ar-views").inner_text() == str(views) and views >= 1
+    assert (row.locator(".ar-helpful").inner_text(), row.locator(".ar-not-helpful").inner_text()) == ("1", "2")
+    assert "overdue" in page.locator('tr[data-article="network/wifi"] .ar-overdue').inner_text()
+    assert page.locator('tr[data-article="network/vpn"] .ar-overdue').count() == 0
     screenshot(page, "articles-list")
     page.get_by_label("Search title, id, owner or tag").fill("vpn")
     page.get_by_role("button", name="Filter").click()
@@ -163,6 +177,10 @@ def test_a_draft_is_never_served_and_publishing_it_is(stack: ConsoleStack) -> No
         assert published.status_code == 303
         assert "room 4.12" in said(ask(stack, question))
         assert "unpublished changes" not in c.get("/console/articles?q=printing").text
+        # and the new article, once published, is searchable at once
+        assert post_editor(c, "help/okapi-room", action="publish").status_code == 303
+        assert stack.services.kb.search("where is the okapi room?").hits[0].info.id == "help/okapi-room"
+        assert text_of(stack, "help/okapi-room")["version"] == 1
     finally:
         c.close()
 

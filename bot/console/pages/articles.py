@@ -34,6 +34,7 @@ from knowledge_base import catalog, drafts
 from knowledge_base.article_file import normalise_body
 
 NAV = ("Articles", "/console/articles", "trainer")
+DESCRIPTION = "Write, check, publish and retire knowledge articles; compare versions."
 ROLE = "trainer"
 MAX_BODY = 200_000
 log = logging.getLogger(__name__)

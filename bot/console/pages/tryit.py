@@ -17,6 +17,7 @@ from bot.console.deps import ConsoleUser, require_role
 from bot.console.pages.tryit_run import run_trial
 
 NAV = ("Try it", "/console/tryit", "trainer")
+DESCRIPTION = "Ask as an employee would and see why the bot answers that way."
 ROLE = "trainer"
 EVERYONE = "everyone"
 MAX_QUESTION = 1000
