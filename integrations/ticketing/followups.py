@@ -140,6 +140,13 @@ def _resolved(session: Session, ticket: Ticket) -> int:
     return max(_count(session, ticket, "resolved"), 1)
 
 
+def resolved_ticket_of(session: Session, key: str, user_key: str) -> Ticket:
+    """The requester's ticket ``key`` when it is resolved (a clear error otherwise): what they may answer."""
+    ticket = requester_ticket(session, key, user_key)
+    _resolved(session, ticket)
+    return ticket
+
+
 def confirm_fixed(session: Session, key: str, *, user_key: str) -> tuple[Ticket, bool]:
     """The requester says the resolution fixed it: recorded once, and a positive rating if none was given.
 

@@ -283,6 +283,10 @@ def test_reopen_from_slack_asks_for_words_and_reopens_the_local_ticket(stack: Sl
     again = submit_reopen(stack, view, "and again")  # the same modal submitted twice
     assert again.json()["response_action"] == "errors"
     assert len(requester_comments(s, "IT-912")) == 1
+    stack.fake.reset()
+    click(stack, "followup.reopen", {"key": "IT-912"})  # the old message's button, once it is open again
+    assert stack.fake.calls_to("views.open") == []
+    assert len(posts_saying(stack.fake, "IT-912 is open again")) == 1
 
 
 def test_someone_else_cannot_reopen_or_confirm(stack: SlackStack) -> None:

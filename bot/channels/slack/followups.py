@@ -95,7 +95,8 @@ class FollowUps:
                 self._tell(user, text, Outcome.FEEDBACK)
                 return
             with self.db.session() as session:  # refuse before asking: not theirs, or not resolved
-                followups.requester_ticket(session, key, f"slack:{user}")
+                followups.resolved_ticket_of(session, key, f"slack:{user}")
+            self.users.resolve(user)  # cached now: the submission must be acknowledged within 3 s
             trigger = text_of(job.get("trigger_id"))
             if not (live and trigger and self._open(trigger, key.strip().upper())):
                 self._tell(user, f"I couldn't open the form in time. Press *Reopen* on {key} again, please.",
