@@ -430,3 +430,33 @@ def test_console_headers_are_the_reset_pages_apart_from_the_csp() -> None:
 
     assert without_csp(context.SECURITY_HEADERS) == without_csp(reset.SECURITY_HEADERS)
     assert context.HSTS == reset.HSTS
+
+
+@pytest.mark.ldap
+def test_roles_from_directory_groups(tmp_path_factory, make_settings, sqlite_url) -> None:
+    """With a directory, group members get the group's role; a directory that cannot be asked adds none."""
+    import shutil
+
+    from bot.console.roles import roles_for
+    from bot.services import Services
+    from integrations.directory import testing
+
+    if shutil.which("slapd") is None or shutil.which("slapadd") is None:
+        pytest.skip("slapd is not installed (apt-get install slapd ldap-utils)")
+    register_secret(testing.ROOT_PASSWORD, testing.BOT_PASSWORD)
+    slapd = testing.Slapd(tmp_path_factory.mktemp("console-slapd"))
+    slapd.start()
+    try:
+        settings = make_settings(sqlite_url, directory=slapd.settings(), console={
+            "trainers": ["tina@example.com"],
+            "trainer_groups": [f"cn=staff,ou=groups,{testing.BASE_DN}"],
+            "it_staff_groups": [f"cn=it-admins,ou=groups,{testing.BASE_DN}"]})
+        services = Services(settings)
+        assert roles_for(services, "carol@example.com") == {"trainer", "it-staff"}  # in both groups
+        assert roles_for(services, "alice@example.com") == {"trainer"}
+        assert roles_for(services, "nobody-here@example.com") == set()
+    finally:
+        slapd.stop()
+    down = Services(settings)
+    assert roles_for(down, "carol@example.com") == set()  # directory unreachable: no group roles
+    assert roles_for(down, "tina@example.com") == {"trainer"}  # e-mail roles still apply
