@@ -306,3 +306,19 @@ def _tickets(stack: SlackStack) -> list[Any]:
         for row in rows:
             session.expunge(row)
         return rows
+
+
+def test_a_flood_of_thread_answers_is_limited_like_any_turn(local: SlackStack) -> None:
+    """The employee's DM-thread answers count against the per-user turn rate (told once to slow down)."""
+    key, card = new_ticket_with_card(local, "Calendar invites vanish")
+    dm = it_replies_in_the_card_thread(local, key, card, "Which calendar app?")
+    limiter = local.adapter.intake.limiter
+    limit, limiter.limit = limiter.limit, 2
+    try:
+        for i in range(4):
+            employee_answers(local, dm, f"answer number {i}")
+    finally:
+        limiter.limit = limit
+    relayed = [body for _author, body, mine in comments(local, key) if mine]
+    assert len(relayed) <= 2 and "answer number 3" not in relayed
+    assert any("faster than I can answer" in str(c.args.get("text")) for c in dm_posts(local))

@@ -133,7 +133,8 @@ class SlackAdapter:
         self.intake = Intake(self.ledger, self.work, self.interactions, self.executor,
                              command=settings.slash_command, turns_per_minute=settings.turns_per_minute)
         if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
-            self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply))
+            self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply,
+                                      limiter=self.intake.limiter))
         self.app.use(self.intake)
         self.surfaces.register(self.app, ledger=self.ledger, work=self.work, fast=self.executor,
                                limiter=self.intake.limiter)

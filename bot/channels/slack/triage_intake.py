@@ -24,7 +24,8 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from sqlalchemy import select
 
-from bot.channels.slack.dedupe import DONE, EventLedger
+from bot.channels.slack import texts
+from bot.channels.slack.dedupe import DONE, REFUSED, EventLedger
 from bot.channels.slack.intake import acked
 from bot.channels.slack.jobs import Job, action_job, digest, obj, safe_text, text_of
 from bot.channels.slack.payloads import clean_text, is_answerable
@@ -32,6 +33,7 @@ from bot.channels.slack.triage_card import CARD_ACTIONS, OPEN, REPLY, REPLY_CALL
 from bot.channels.slack.triage_models import SlackTicketThread
 from bot.channels.slack.work import Work
 from bot.storage.session import Database
+from bot.web.limits import RateLimiter
 
 log = logging.getLogger(__name__)
 IGNORE: Job = {"kind": "ignore"}
@@ -56,7 +58,8 @@ class TriageIntake(Middleware):
     """Takes the triage surface's payloads out of the regular intake, recorded the same way."""
 
     def __init__(self, ledger: EventLedger, work: Work, db: Database, fast: Executor,
-                 open_reply: Callable[[Job], None]) -> None:
+                 open_reply: Callable[[Job], None], limiter: RateLimiter | None = None) -> None:
+        self.limiter = limiter  # the employees' turn rate (their DM-thread answers count as turns)
         self.ledger = ledger
         self.work = work
         self.db = db
@@ -76,12 +79,16 @@ class TriageIntake(Middleware):
         if job is IGNORE:
             return acked()
         key = str(job["key"])
+        wait = self.limiter.hit(str(job["user"])) if self.limiter is not None and job["kind"] == "relay_in" else None
         try:
-            fresh = self.ledger.record(key, job)
+            fresh = self.ledger.record(key, job, **({"state": REFUSED} if wait is not None else {}))
         except Exception as exc:
             log.warning("Slack inbox unavailable for a triage payload (%s)", type(exc).__name__)
             return acked()
         if not fresh:
+            return acked()
+        if wait is not None:
+            self.fast.submit(self.work.tell, job, texts.SLOW_DOWN.format(seconds=max(1, round(wait))))
             return acked()
         if job["kind"] == "triage_action" and job.get("action_id") == REPLY and job.get("trigger_id"):
             self.fast.submit(self._reply_now, key, job)
