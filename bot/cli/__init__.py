@@ -178,7 +178,7 @@ def _register_capabilities() -> None:
     from bot.cli import slack as slack_cli
 
     app.add_typer(slack_cli.app, name="slack")
-    from bot.cli.console import app as console_app  # (bot.cli.console the module, not the rich console)
+    from bot.cli.web_console import app as console_app
 
     app.add_typer(console_app, name="console")
     nlu.register(app)

@@ -1,4 +1,7 @@
-"""`helpdesk console …`: the web console from the command line (one-time sign-in links)."""
+"""`helpdesk console …`: the web console from the command line (one-time sign-in links).
+
+Named web_console, not console: a submodule `bot.cli.console` would replace the package's rich `console`.
+"""
 
 from __future__ import annotations
 
