@@ -54,6 +54,14 @@ SMALL_INTENTS = {
             - globalprotect error
             - cannot reach intranet from home
             - vpn is slow
+        - intent: equipment_request
+          examples: |
+            - I need a new monitor
+            - can I get a docking station
+            - request a keyboard and mouse
+            - I need a headset for calls
+            - order a laptop stand
+            - can I have a second screen
         """,
 }
 

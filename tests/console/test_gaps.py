@@ -1,0 +1,215 @@
+"""Trainers work the gaps inbox: employees' declined and not-helpful questions, grouped as `helpdesk kb gaps` groups
+them; a curated link makes the bot answer paraphrases with the chosen article (marked curated) until undone;
+dismissed topics hide until new questions arrive; questions become intent examples (valid YAML); a new article
+starts in the editor pre-filled with the questions. Every action is logged with who did it and can be undone."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tests.console.conftest import NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
+from tests.console.test_intents import csrf, flashes, write_small_intents
+
+pytestmark = pytest.mark.slow  # serves the bot with the real encoder and drives Chromium
+
+PARKING = ["how do I book a parking space at the office", "can I reserve a parking spot for tomorrow",
+           "where do I get a parking permit for the office garage"]
+PARKING_PARAPHRASE = "How do I book a parking place at the office?"
+COFFEE = ["is the coffee machine on floor 2 broken", "the coffee machine in the kitchen is leaking"]
+COFFEE_LATER = "the coffee machine on floor 3 shows an error"
+CARDS = ["how do I order business cards", "who do I ask for business cards with my new title"]
+DESK = ["can I expense a standing desk for working from home",
+        "is there a budget for a standing desk when working from home"]
+CURATED_ARTICLE = "help/contact-it"
+_users = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def gaps_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
+    """The console with the bundled articles and a small intent data set of its own (the tests write to it)."""
+    tmp = tmp_path_factory.mktemp("gaps-console")
+    data = write_small_intents(tmp / "data")
+    with build_console_stack(tmp, sections={"paths": {"data_dir": str(data)}}) as stack:
+        yield stack
+
+
+def ask(stack: ConsoleStack, text: str):
+    """An employee asks the bot (the real engine, a fresh conversation each time)."""
+    from bot.engine import Engine
+    from bot.messages import Message
+
+    return Engine(stack.services).handle(Message(text=text, user_key=f"terminal:employee{next(_users)}"))
+
+
+def declined(stack: ConsoleStack, questions: list[str]) -> None:
+    for q in questions:
+        reply = ask(stack, q)
+        assert reply.outcome.value == "declined", (q, reply.text)
+
+
+def rate_not_helpful(stack: ConsoleStack, question: str) -> None:
+    """Ask, get an answer, press "Not helpful" (the rating lands in the gaps as not helpful)."""
+    from bot.engine import Engine
+    from bot.messages import Action, Message
+
+    user = f"terminal:employee{next(_users)}"
+    engine = Engine(stack.services)
+    reply = engine.handle(Message(text=question, user_key=user))
+    assert reply.outcome.value == "answered", (question, reply.text)
+    (button,) = [b for b in reply.buttons if b.label == "Not helpful"]
+    engine.handle(Message(text="", user_key=user, action=Action(button.action_id, button.value)))
+
+
+def inbox(client: httpx.Client) -> str:
+    page = client.get("/console/gaps")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def topic_key(html: str, question: str) -> str | None:
+    """The key of the inbox topic listing ``question`` (None when no topic lists it)."""
+    for match in re.finditer(r'<li class="card gap" id="gap-(\w+)".*?</li>\s*(?=<li class="card gap"|</ol>)', html,
+                             re.S):
+        if question in match.group(0):
+            return match.group(1)
+    return None
+
+
+def post(client: httpx.Client, path: str, **form: str | list[str]) -> httpx.Response:
+    token = csrf(inbox(client))
+    return client.post(path, data={"csrf_token": token, **form})
+
+
+def follow(client: httpx.Client, sent: httpx.Response) -> str:
+    assert sent.status_code == 303, sent.text
+    return client.get(sent.headers["location"]).text
+
+
+def latest_action_id(stack: ConsoleStack) -> int:
+    from knowledge_base.gap_actions import KbGapAction
+
+    with stack.db.session() as s:
+        return max(s.scalars(select(KbGapAction.id)))
+
+
+def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStack, page, screenshot) -> None:
+    from bot.console.models import ConsoleAction
+    from bot.flows.answer import CURATED_NOTE
+
+    declined(gaps_stack, PARKING)
+    before = gaps_stack.services.kb.search(PARKING_PARAPHRASE, groups=frozenset({"*"}))  # asked, not recorded
+    assert before.curated is None and not before.answerable  # before: the bot does not know
+    sign_in(gaps_stack, page, TRAINER)
+    page.goto(gaps_stack.url("/console/gaps"))
+    card = page.locator("li.gap", has_text=PARKING[0])
+    card.get_by_text("3 questions").wait_for()
+    screenshot(page, "gaps")
+
+    card.get_by_text("Answer with an existing article").click()
+    card.get_by_label("Article").select_option(CURATED_ARTICLE)
+    card.get_by_role("button", name="Answer with this article").click()
+    page.get_by_text(f"now get article {CURATED_ARTICLE}, marked as curated").wait_for()
+    assert page.locator("li.gap", has_text=PARKING[0]).count() == 0  # dealt with: it left the inbox
+
+    reply = ask(gaps_stack, PARKING_PARAPHRASE)  # a paraphrase nobody curated word for word
+    assert reply.outcome.value == "answered" and reply.sources[0].article_id == CURATED_ARTICLE
+    assert CURATED_NOTE in reply.text
+
+    page.get_by_role("button", name=f"Undo: answered with article {CURATED_ARTICLE}").click()
+    page.get_by_text("The topic is back in the inbox.").wait_for()
+    assert page.locator("li.gap", has_text=PARKING[0]).count() == 1
+    assert ask(gaps_stack, PARKING_PARAPHRASE).outcome.value == "declined"  # the old behaviour again
+    with gaps_stack.db.session() as s:
+        log = [(a.actor, a.action, a.undone_by) for a in s.scalars(
+            select(ConsoleAction).where(ConsoleAction.action.startswith("gap.")).order_by(ConsoleAction.id))]
+    assert (TRAINER, "gap.curate", TRAINER) in log and (TRAINER, "gap.undo", None) in log
+
+
+def test_dismissed_topics_hide_until_new_questions_arrive(gaps_stack: ConsoleStack) -> None:
+    declined(gaps_stack, COFFEE)
+    with closing(gaps_stack.client(TRAINER)) as client:
+        key = topic_key(inbox(client), COFFEE[0])
+        assert key is not None
+        refused = follow(client, post(client, f"/console/gaps/{key}/dismiss", reason="  "))
+        assert ("error", "Say why the topic is dismissed (the reason field).") in flashes(refused)
+        assert topic_key(refused, COFFEE[0]) == key  # nothing happened
+
+        done = follow(client, post(client, f"/console/gaps/{key}/dismiss", reason="Facilities, not IT"))
+        assert ("ok", "Dismissed: the topic stays hidden until new questions join it.") in flashes(done)
+        assert topic_key(done, COFFEE[0]) is None
+        assert "dismissed: Facilities, not IT" in done and TRAINER in done  # the log says who and why
+
+        declined(gaps_stack, [COFFEE_LATER])  # a new question joins the topic: it is back, with its history
+        again = inbox(client)
+        key = topic_key(again, COFFEE[0])
+        assert key is not None
+        card = again[again.index(f'id="gap-{key}"'):]
+        assert re.search(r"Dealt with before:\s*dismissed: Facilities, not IT \(trainer@example.com", card)
+        assert "1 new question since" in card
+
+
+def test_questions_become_intent_examples_in_valid_yaml_until_undone(gaps_stack: ConsoleStack) -> None:
+    from intents.editing import read_view
+
+    rate_not_helpful(gaps_stack, DESK[0])
+    declined(gaps_stack, DESK[1:])  # the article rated not helpful is demoted for close paraphrases
+    folder = Path(gaps_stack.settings.paths.data_dir) / "intents"
+    before = (folder / "it.yml").read_text(encoding="utf-8")
+    with closing(gaps_stack.client(TRAINER)) as client:
+        html = inbox(client)
+        key = topic_key(html, DESK[0])
+        card = html[html.index(f'id="gap-{key}"'):]
+        assert "1 not helpful" in card and "1 declined" in card
+        done = follow(client, post(client, f"/console/gaps/{key}/examples", intent="equipment_request", question=DESK))
+        assert ("ok", "Added 2 example(s) to intent equipment_request; retrain on the Intents page to use them.") \
+            in flashes(done)
+        assert topic_key(done, DESK[0]) is None
+        view = read_view(folder)
+        assert view.problems == []  # valid YAML, valid training data
+        assert {e.text for e in view.examples["equipment_request"]} >= set(DESK)
+        assert "# Knowledge questions" in (folder / "it.yml").read_text(encoding="utf-8")
+        intents_page = client.get("/console/intents").text
+        assert 'id="no-problems"' in intents_page
+
+        undone = follow(client, post(client, f"/console/gaps/actions/{latest_action_id(gaps_stack)}/undo"))
+        assert topic_key(undone, DESK[0]) is not None
+    assert (folder / "it.yml").read_text(encoding="utf-8") == before  # the examples are gone again
+
+
+def test_write_a_new_article_opens_the_editor_with_the_questions(gaps_stack: ConsoleStack) -> None:
+    declined(gaps_stack, CARDS)
+    with closing(gaps_stack.client(TRAINER)) as client:
+        key = topic_key(inbox(client), CARDS[0])
+        assert key is not None
+        sent = post(client, f"/console/gaps/{key}/article")
+        assert sent.status_code == 303
+        target = urlsplit(sent.headers["location"])
+        query = parse_qs(target.query)
+        assert target.path == "/console/articles/new"
+        assert set(query["questions"]) == set(CARDS) and query["title"][0].lower().startswith(
+            ("how do i order business cards", "who do i ask for business cards"))
+        editor = client.get(sent.headers["location"])
+        assert editor.status_code == 200 and all(q in editor.text for q in CARDS)
+        assert topic_key(inbox(client), CARDS[0]) is None
+        back = follow(client, post(client, f"/console/gaps/actions/{latest_action_id(gaps_stack)}/undo"))
+        assert topic_key(back, CARDS[0]) is not None
+
+
+def test_only_trainers_work_the_gaps_and_every_form_needs_the_csrf_token(gaps_stack: ConsoleStack) -> None:
+    with closing(gaps_stack.client(STAFF)) as staff, closing(gaps_stack.client(NOBODY)) as nobody:
+        for client in (staff, nobody):
+            assert client.get("/console/gaps").status_code == 403
+    with closing(gaps_stack.client(TRAINER)) as trainer:
+        assert trainer.post("/console/gaps/actions/1/undo", data={"days": "90"}).status_code == 403  # no token
+        stale = follow(trainer, post(trainer, "/console/gaps/0000deadbeef/dismiss", reason="gone"))
+        assert ("error", "That topic changed since the page was shown (new questions arrived); look at it again.") \
+            in flashes(stale)
