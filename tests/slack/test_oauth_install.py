@@ -217,3 +217,41 @@ def test_oauth_settings_refuse_a_short_secret_or_a_bad_key(tmp_path: Path) -> No
     with pytest.raises(ValidationError, match="together"):
         SlackOAuthSettings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     assert not SlackOAuthSettings().enabled
+
+
+def test_a_state_is_consumed_once_even_by_replicas_racing(migrated_db: Any) -> None:
+    import threading
+
+    from bot.channels.slack.installations import SqlOAuthStateStore
+
+    replicas = [SqlOAuthStateStore(migrated_db, 600) for _ in range(4)]
+    state = replicas[0].issue()
+    results: list[bool] = []
+    barrier = threading.Barrier(len(replicas))
+
+    def consume(store: SqlOAuthStateStore) -> None:
+        barrier.wait(10)
+        results.append(store.consume(state))
+
+    threads = [threading.Thread(target=consume, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False, False, False, True]
+    assert not SqlOAuthStateStore(migrated_db, 600).consume("not-issued-here")
+
+
+def test_an_expired_state_is_refused(migrated_db: Any) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from bot.channels.slack.installations import SqlOAuthStateStore
+    from bot.channels.slack.installations_models import SlackOAuthState
+
+    store = SqlOAuthStateStore(migrated_db, 600)
+    state = store.issue()
+    with migrated_db.session() as session:
+        session.execute(update(SlackOAuthState).values(created_at=dt.datetime(2020, 1, 1)))
+    assert not store.consume(state)
