@@ -203,3 +203,22 @@ def test_thread_start_acked_before_a_crash_is_greeted_once_by_the_recovery(slack
     [greeting] = slack_stack.fake.calls_to("chat.postMessage", ok_only=True)
     assert greeting.args["thread_ts"] == started["event"]["assistant_thread"]["thread_ts"]
     assert len(slack_stack.fake.calls_to("assistant.threads.setSuggestedPrompts", ok_only=True)) == 1
+
+
+def test_feedback_pair_renders_as_native_buttons_or_falls_back() -> None:
+    from bot.channels.slack.blocks import render_reply
+    from bot.messages import Button, Outcome, Reply
+    from tests.slack.blockkit import check_message
+
+    value = {"article_id": "vpn-setup", "question": "vpn?"}
+    reply = Reply(text="Open the VPN client.", outcome=Outcome.ANSWERED,
+                  buttons=[Button("Helpful", "answer.feedback", {**value, "helpful": True}),
+                           Button("Not helpful", "answer.feedback", {**value, "helpful": False}),
+                           Button("Open a ticket", "ticket.open", {"summary": "vpn?"})])
+    text, native = render_reply(reply, native_feedback=True)
+    _, classic = render_reply(reply)
+    assert check_message({"text": text, "blocks": native}) == [] == check_message({"text": text, "blocks": classic})
+    assert [b["type"] for b in native][-2:] == ["actions", "context_actions"]
+    assert len(native[-2]["elements"]) == 1  # only "Open a ticket" stays a button
+    assert not any(b["type"] == "context_actions" for b in classic)
+    assert len([e for b in classic if b["type"] == "actions" for e in b["elements"]]) == 3

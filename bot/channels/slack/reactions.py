@@ -134,7 +134,8 @@ class TicketEmoji:
     def _message_text(self, channel: str, ts: str) -> str:
         """The reacted-to message's text (conversations.replies finds it in or out of a thread)."""
         try:
-            found = self.client.conversations_replies(channel=channel, ts=ts, limit=1, inclusive=True)
+            found = self.client.conversations_replies(channel=channel, ts=ts, oldest=ts, latest=ts, inclusive=True,
+                                                      limit=2)  # just that message (and a thread's parent)
         except SlackApiError as exc:
             log.info("could not read the reacted-to message: %s", exc.response.get("error"))
             return ""
