@@ -11,16 +11,20 @@ custom keys) are kept as they were.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import yaml
 
+from bot.errors import DataError
 from knowledge_base.parser import split_front_matter
 
 LIST_FIELDS = ("audience", "tags", "aliases", "questions")
 FLOW_STYLE = ("audience", "tags")  # short lists written inline: ``tags: [vpn, remote]``
 REVIEW_KEYS = ("review_by", "review-by", "reviewBy")
+_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 
 
 @dataclass
@@ -105,24 +109,77 @@ def _dump(meta: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _patch(block: str, changes: dict[str, Any]) -> str | None:
+    """The YAML front-matter ``block`` with only the changed keys' lines rewritten (None: not a plain YAML block)."""
+    lines = block.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None
+    close = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
+    if close is None:
+        return None
+    inner = lines[1:close]
+    starts = [(i, m.group(1)) for i, line in enumerate(inner) if (m := _TOP_KEY.match(line))]
+    spans: dict[str, tuple[int, int]] = {}
+    for n, (i, key) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(inner)
+        while end > i + 1 and (not inner[end - 1].strip() or inner[end - 1].lstrip().startswith("#")):
+            end -= 1  # blank lines and comments after a value stay where they are
+        spans[key] = (i, end)
+    replace: dict[int, tuple[int, list[str]]] = {}
+    added: list[str] = []
+    for key, value in changes.items():
+        new_lines = [] if value in ("", []) else _dump({key: value}).splitlines(keepends=True)
+        if key in spans:
+            start, end = spans[key]
+            replace[start] = (end, new_lines)
+        else:
+            added += new_lines
+    out: list[str] = []
+    i = 0
+    while i < len(inner):
+        if i in replace:
+            end, new_lines = replace[i]
+            out += new_lines
+            i = end
+        else:
+            out.append(inner[i])
+            i += 1
+    if out and not out[-1].endswith("\n"):
+        out[-1] += "\n"
+    return lines[0] + "".join(out + added) + "".join(lines[close:])
+
+
 def compose(form: ArticleForm, base_text: str | None = None, path: str = "article.md") -> str:
-    """The file text for ``form``; ``base_text`` (the version being edited) supplies what the form does not show."""
+    """The file text for ``form``; ``base_text`` (the version being edited) supplies what the form does not show.
+
+    Only the lines of changed fields are rewritten, so a diff (and ``git diff``) shows just the edit;
+    front matter that cannot be patched line by line (TOML, unusual YAML) is written anew as YAML.
+    """
     body = normalise_body(form.body)
-    if base_text is None:
-        meta: dict[str, Any] = {}
-        block = None
-    else:
+    meta: dict[str, Any] = {}
+    block = ""
+    base = ArticleForm().front()
+    if base_text is not None:
         meta, base_body, _ = split_front_matter(base_text, path)
         block = base_text[: len(base_text) - len(base_body)] if base_body else base_text
-        if form_from_meta(meta, base_body).front() == form.front():
-            return block + body
-    new = dict(meta)
-    values = form.front()
+        base = form_from_meta(meta, base_body).front()
+    target = form.front()
+    if target["status"] == "published" and "status" not in meta:
+        target["status"] = ""  # published is the default: no need to add the key
     review_key = _review_key(meta)
-    for name, value in values.items():
-        key = review_key if name == "review_by" else name
-        if name == "status" and value == "published" and "status" not in meta:
-            value = ""  # published is the default: no need to add the key
+    changes = {(review_key if name == "review_by" else name): value
+               for name, value in target.items() if value != base[name]}
+    if not changes:
+        return block + body
+    patched = _patch(block, changes) if block else None
+    if patched is not None:
+        try:
+            if form_from_meta(split_front_matter(patched + body, path)[0], body).front() == target:
+                return patched + body
+        except DataError:
+            pass
+    new = dict(meta)
+    for key, value in changes.items():
         if value in ("", []):
             new.pop(key, None)
         else:

@@ -232,3 +232,22 @@ def test_it_staff_cannot_edit_and_a_post_without_the_csrf_token_is_refused(stack
     finally:
         staff.close()
         trainer.close()
+
+
+def test_unpublish_takes_it_out_of_answers_until_it_is_published_again(stack: ConsoleStack) -> None:
+    question = "the meeting room screen doesn't work"
+    assert ask(stack, question).sources[0].article_id == "collaboration/meetings"
+    c = client(stack)
+    try:
+        token = CSRF.search(c.get("/console/articles/edit/collaboration/meetings").text).group(1)  # type: ignore[union-attr]
+        assert c.post("/console/articles/state/collaboration/meetings",
+                      data={"csrf_token": token, "action": "unpublish"}).status_code == 303
+        stored = text_of(stack, "collaboration/meetings")
+        assert stored["status"] == "draft" and "\nstatus: draft\n" in stored["text"]
+        assert all(s.article_id != "collaboration/meetings" for s in ask(stack, question).sources)
+        assert 'data-article="collaboration/meetings"' in c.get("/console/articles?state=draft").text
+        assert post_editor(c, "collaboration/meetings", action="publish").status_code == 303
+        assert text_of(stack, "collaboration/meetings")["status"] == "published"
+        assert ask(stack, question).sources[0].article_id == "collaboration/meetings"
+    finally:
+        c.close()
