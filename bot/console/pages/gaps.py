@@ -26,7 +26,7 @@ from bot.console.deps import ConsoleUser, flash, require_role
 from bot.console.pages import gaps_view as view
 from bot.console.pages.intents_data import editor_for
 from bot.errors import DataError
-from bot.kb_gaps import DEFAULT_DAYS
+from bot.kb_gaps import DEFAULT_DAYS, GapsCache
 from knowledge_base import gap_actions as ga
 
 NAV = ("Gaps", "/console/gaps", "trainer")
@@ -49,22 +49,26 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
     router = APIRouter()
     services = ctx.services
     trainer = Depends(require_role(ROLE))
+    gaps = GapsCache()  # the topics exactly as `helpdesk kb gaps` computes them, reused while nothing was added
 
     @router.get("/gaps", response_class=HTMLResponse)
     def inbox(request: Request, user: ConsoleUser = trainer) -> Response:
         days = view.parse_days(request.query_params.get("days"))
         sort = request.query_params.get("sort", "size")
         sort = sort if sort in view.SORTS else "size"
+        top = view.parse_top(request.query_params.get("top"))
         services.kb.bootstrap()
         with services.db.session() as s:
-            rows = view.inbox_rows(s, view.current_gaps(services, s, days), sort)
+            rows = view.inbox_rows(s, gaps.find_gaps(services, s, days), sort)
             actions = view.action_rows(s)
         try:
             intents = list(editor_for(services).view().examples)
         except DataError:
             intents = []
+        more = f"/console/gaps?{urlencode({'days': days, 'sort': sort, 'top': top + view.PAGE_TOPICS})}"
         return ctx.render(request, "gaps/inbox.html", {
-            "rows": rows, "actions": actions, "days": days, "sort": sort, "sorts": view.SORTS,
+            "rows": rows[:top], "total": len(rows), "more": more if len(rows) > top else None, "actions": actions,
+            "days": days, "sort": sort, "sorts": view.SORTS,
             "day_choices": view.DAY_CHOICES, "articles": view.article_choices(services), "intents": intents,
         }, user=user)
 
@@ -76,7 +80,7 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         target = _inbox_url(days)
         try:
             with services.db.session() as s:
-                gap = ga.find_topic(view.current_gaps(services, s, days), key)
+                gap = ga.find_topic(gaps.find_gaps(services, s, days), key)
                 row, message = do(s, gap)
                 entry = audit.record(s, actor=user.email, action=f"gap.{row.kind}", target=f"gap-action/{row.id}",
                                      details={"topic": row.label, **row.details})

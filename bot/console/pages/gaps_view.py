@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from bot.kb_gaps import DEFAULT_DAYS, find_gaps
+from bot.kb_gaps import DEFAULT_DAYS
 from bot.services import Services
 from knowledge_base import gap_actions as ga
 from knowledge_base.gaps import Gap, shorten
@@ -15,6 +15,8 @@ from knowledge_base.gaps import Gap, shorten
 SORTS = {"size": "largest first", "newest": "newest first"}
 DAY_CHOICES = (7, 30, 90, 365)
 SHOWN_EXAMPLES = 5
+PAGE_TOPICS = 25  # topics per page ("Show more" adds as many)
+MAX_TOPICS = 500
 PICKABLE = 20  # questions offered as intent examples, newest first
 MAX_EXAMPLE = 300
 # the article editor's query parameters for the questions (the contract says "questions"; the editor reads
@@ -32,9 +34,13 @@ def parse_days(raw: str | None) -> int:
     return days if days in DAY_CHOICES else DEFAULT_DAYS
 
 
-def current_gaps(services: Services, session: Session, days: int) -> list[Gap]:
-    """The topics of the last ``days`` days, exactly as `helpdesk kb gaps --days` lists them."""
-    return find_gaps(services, session, days)
+def parse_top(raw: str | None) -> int:
+    """How many topics to show (a multiple of :data:`PAGE_TOPICS`, at most :data:`MAX_TOPICS`)."""
+    try:
+        top = int(raw or PAGE_TOPICS)
+    except ValueError:
+        return PAGE_TOPICS
+    return min(max(PAGE_TOPICS, top - top % PAGE_TOPICS), MAX_TOPICS)
 
 
 def inbox_rows(session: Session, gaps: list[Gap], sort: str) -> list[dict[str, Any]]:
@@ -89,5 +95,5 @@ def suggested_title(gap: Gap) -> str:
     return label[:1].upper() + label[1:]
 
 
-__all__ = ["DAY_CHOICES", "QUESTION_PARAMS", "SORTS", "action_rows", "article_choices", "current_gaps",
-           "editor_url", "inbox_rows", "parse_days", "suggested_title"]
+__all__ = ["DAY_CHOICES", "QUESTION_PARAMS", "SORTS", "action_rows", "article_choices", "editor_url", "inbox_rows",
+           "parse_days", "parse_top", "suggested_title"]
