@@ -72,7 +72,7 @@ def offer_click_job(body: dict[str, Any]) -> Job | None:
     user = text_of(obj(body.get("user")).get("id"))
     value = text_of(first.get("value"))
     if body.get("type") != "block_actions" or first.get("action_id") not in (YES, NO) or user is None \
-            or value is None or not value.isdigit() or len(value) > 12:
+            or value is None or not (value.isascii() and value.isdigit()) or len(value) > 9:
         return None
     container, message = obj(body.get("container")), obj(body.get("message"))
     key = "ia:" + digest(user, first.get("action_ts"), first.get("action_id"), value, container.get("message_ts"))
