@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.analytics.period import Period
-from bot.analytics.sql import bucket, seconds_between
+from bot.analytics.sql import at_most, bucket, longer_than
 from bot.storage.models import AnalyticsEvent
 from integrations.directory.models import DirectoryAudit
 from integrations.ticketing.models import Ticket, TicketEvent
@@ -65,7 +65,7 @@ def conversations(session: Session, period: Period) -> dict[str, int]:
     b = bucket(turns.c.at, period.by)
     return _per_bucket(session, select(b, func.count()).where(
         turns.c.at >= period.since,
-        or_(turns.c.prev.is_(None), seconds_between(turns.c.prev, turns.c.at) > idle.total_seconds()))
+        or_(turns.c.prev.is_(None), longer_than(turns.c.prev, turns.c.at, idle.total_seconds())))
         .group_by(b))
 
 
@@ -81,20 +81,25 @@ def outcomes(session: Session, period: Period) -> dict[str, dict[str, int]]:
     return out
 
 
-def _unhelpful_after() -> ColumnElement[bool]:
-    """A "Not helpful" rating of the answer's article (or of an article-less answer) by the same
-    employee within the window after the answer."""
-    same_article = or_(R.article_id == A.top_article_id, and_(R.article_id.is_(None), A.top_article_id.is_(None)))
-    return (select(R.id).where(R.user_key == A.user_key, R.helpful.is_(False), same_article,
-                               R.created_at >= A.created_at,
-                               seconds_between(A.created_at, R.created_at) <= WINDOW_HOURS * 3600)
-            .exists())
+def _rated_unhelpful(period: Period) -> Select[tuple[int]]:
+    """Ids of the period's answers that the same employee rated "Not helpful" (that article, or an article-less
+    answer) within the window after them. The few unhelpful ratings drive the join (a DISTINCT subquery
+    is not flattened), each finding its employee's answers by index, instead of a lookup per answer."""
+    window = dt.timedelta(hours=WINDOW_HOURS)
+    rated = (select(R.user_key, func.coalesce(R.article_id, "").label("article"), R.created_at)
+             .where(R.helpful.is_(False), R.created_at >= period.since, R.created_at <= period.until + window)
+             .distinct().subquery())
+    return (select(A.id).join(rated, and_(rated.c.user_key == A.user_key,
+                                          rated.c.article == func.coalesce(A.top_article_id, ""),
+                                          rated.c.created_at >= A.created_at,
+                                          at_most(A.created_at, rated.c.created_at, window.total_seconds())))
+            .where(_real(period), A.outcome == "answered"))
 
 
 def _ticket_after() -> ColumnElement[bool]:
     """A ticket opened by the same employee within the window after the answer."""
     return (select(T.id).where(T.requester_user_key == A.user_key, T.created_at >= A.created_at,
-                               seconds_between(A.created_at, T.created_at) <= WINDOW_HOURS * 3600)
+                               at_most(A.created_at, T.created_at, WINDOW_HOURS * 3600))
             .exists())
 
 
@@ -102,7 +107,8 @@ def deflected(session: Session, period: Period) -> dict[str, int]:
     """Answered turns per bucket with no "Not helpful" rating and no ticket within the window after them."""
     b = bucket(A.created_at, period.by)
     return _per_bucket(session, select(b, func.count()).where(
-        _real(period), A.outcome == "answered", ~_unhelpful_after(), ~_ticket_after()).group_by(b))
+        _real(period), A.outcome == "answered", A.id.not_in(_rated_unhelpful(period)), ~_ticket_after())
+        .group_by(b))
 
 
 def escalated(session: Session, period: Period) -> dict[str, int]:

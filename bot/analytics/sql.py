@@ -67,6 +67,21 @@ def bucket(column: Any, by: str) -> ColumnElement[str]:
     return week_of(column) if by == "week" else day_of(column)
 
 
+# SQLite's julianday() arithmetic is exact to about a millisecond: a gap of exactly 30 minutes must read
+# the same on both databases, so the comparisons below allow one millisecond
+TOLERANCE = 0.001
+
+
 def seconds_between(earlier: Any, later: Any) -> ColumnElement[float]:
     """``later - earlier`` in seconds, on either database."""
     return epoch(later) - epoch(earlier)
+
+
+def longer_than(earlier: Any, later: Any, seconds: float) -> ColumnElement[bool]:
+    """More than ``seconds`` passed from ``earlier`` to ``later`` (to the millisecond)."""
+    return seconds_between(earlier, later) > seconds + TOLERANCE
+
+
+def at_most(earlier: Any, later: Any, seconds: float) -> ColumnElement[bool]:
+    """At most ``seconds`` passed from ``earlier`` to ``later`` (to the millisecond)."""
+    return seconds_between(earlier, later) <= seconds + TOLERANCE

@@ -40,6 +40,8 @@ EVENTS = [
     ("u6", "12-14 00:00:00", "answered", "vpn_setup", VPN, "vpn again", "slack"),  # just after: left out
     ("u7", "11-29 23:50", "smalltalk", "greet", None, "hey", "slack"),        # before the period ...
     ("u7", "11-30 00:05", "info", "ticket_status", None, "my tickets", "slack"),  # ... its conversation goes on
+    ("u10", "12-09 10:00", "smalltalk", "greet", None, "hello", "slack"),
+    ("u10", "12-09 10:30", "info", "ticket_status", None, "my tickets", "slack"),  # exactly 30 min: the same one
     ("u8", "12-06 12:00", "answered", "vpn_setup", VPN, "vpn on sunday", "slack"),   # Sunday: week of 11-30
     ("u8", "12-07 12:00", "answered", "vpn_setup", VPN, "vpn on monday", "slack"),   # Monday: week of 12-07
     ("trainer@example.com", "12-02 10:00", "answered", "vpn_setup", VPN, "trial question", "console-trial"),

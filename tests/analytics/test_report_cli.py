@@ -48,7 +48,7 @@ def test_text_report_reads_at_80_columns(helpdesk):
     assert "\x1b[" not in out
     assert "Helpdesk report 2026-11-30 to 2026-12-13 (UTC), per day" in out
     flat = " ".join(out.split())
-    assert "Conversations 10 13 turns" in flat
+    assert "Conversations 11 15 turns" in flat
     assert "Deflection 67% 4 of 6 answers" in flat
     assert "Escalated 5 tickets opened" in flat
     assert "CSAT 67% 2 of 3 ticket ratings 4–5" in flat
@@ -64,7 +64,7 @@ def test_json_has_stable_keys_and_the_figures(helpdesk):
     assert set(data["summary"]) == {"conversations", "turns", "answered", "deflected", "deflection_rate", "declined",
                                     "escalated", "account_actions", "account_actions_ok", "ticket_ratings", "csat",
                                     "helpful", "not_helpful", "helpful_rate"}
-    assert [(r["bucket"], r["conversations"]) for r in data["trend"]] == [("2026-11-30", 8), ("2026-12-07", 2)]
+    assert [(r["bucket"], r["conversations"]) for r in data["trend"]] == [("2026-11-30", 8), ("2026-12-07", 3)]
     assert data["summary"]["deflection_rate"] == 0.6667
 
 
@@ -78,7 +78,7 @@ def test_html_page_is_self_contained_and_csv_files_match(helpdesk, tmp_path):
     # the trend is drawn twice (wide and narrow screens)
     assert html.count("<svg") == 8 and html.count("<title id=") == 8 and html.count("<desc id=") == 8
     flat = " ".join(html.split())
-    assert '<span class="an-tile-label">Conversations</span> <span class="an-tile-value">10</span>' in flat
+    assert '<span class="an-tile-label">Conversations</span> <span class="an-tile-value">11</span>' in flat
     assert '<span class="an-tile-label">Deflection</span> <span class="an-tile-value">67%</span>' in flat
     assert "Connecting to the VPN" in html and "Reset link: ok" in html
     names = sorted(p.name for p in folder.iterdir())
@@ -86,7 +86,7 @@ def test_html_page_is_self_contained_and_csv_files_match(helpdesk, tmp_path):
                                                 "top_intents", "top_articles", "top_gaps"))
     with (folder / "summary.csv").open(newline="", encoding="utf-8") as f:
         summary = dict(csv.reader(f))
-    assert (summary["conversations"], summary["deflected"], summary["escalated"]) == ("10", "4", "5")
+    assert (summary["conversations"], summary["deflected"], summary["escalated"]) == ("11", "4", "5")
     with (folder / "account_actions.csv").open(newline="", encoding="utf-8") as f:
         assert list(csv.reader(f)) == [["action", "result", "count"], ["unlock", "ok", "2"],
                                        ["unlock", "not_locked", "1"], ["reset_link", "ok", "1"]]
