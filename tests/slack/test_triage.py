@@ -8,7 +8,6 @@ Block Kit limits included. Notifications go through the real outbox
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Iterator
@@ -176,12 +175,11 @@ def test_claim_by_it_updates_the_card_in_place_and_assigns(stack: SlackStack) ->
         actors = {(e.kind, e.actor) for e in session.scalars(select(TicketEvent)).all()}
     assert ("assigned", AGENT_NAME) in actors and ("slack_claim", AGENT_NAME) in actors  # audited
     assert "Last activity: claimed by Ivy Tran" in shown
-    if importlib.util.find_spec("bot.console.audit") is not None:  # the console's audit log, when installed
-        from bot.console.models import ConsoleAction
+    from bot.console.models import ConsoleAction  # and in the console's audit log
 
-        with stack.services.db.session() as session:
-            logged = session.scalars(select(ConsoleAction).where(ConsoleAction.target == key)).all()
-            assert [(a.actor, a.action) for a in logged] == [("ivy.tran@example.com", "ticket.claim")]
+    with stack.services.db.session() as session:
+        logged = session.scalars(select(ConsoleAction).where(ConsoleAction.target == key)).all()
+        assert [(a.actor, a.action) for a in logged] == [("ivy.tran@example.com", "ticket.claim")]
 
 
 def test_someone_outside_it_is_refused_privately_and_nothing_changes(stack: SlackStack) -> None:

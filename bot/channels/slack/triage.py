@@ -6,7 +6,7 @@ ticket outbox for Jira), so the employee hears of it exactly as from the CLI, th
 console or Jira, through the notices and the notification outbox. Only IT staff
 (:class:`~.triage_access.ItStaff`) may claim, reply or resolve; anyone else gets a
 polite ephemeral refusal and nothing changes. Every action is a ticket event with
-the agent as actor, and a console audit entry where the console is installed.
+the agent as actor, and an entry in the console's audit log.
 
 The employee's answer in the ticket's DM thread is run as their own turn
 (``ticket.comment_existing``: the ticket flow's rule for adding to a ticket), then
@@ -16,7 +16,6 @@ shown in the card's thread. A card shows the ticket as it is now
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from typing import Any
@@ -111,14 +110,11 @@ class TriageDesk:
         return agent.display_name or agent.email or agent.user_id
 
     def _audit(self, session: Session, agent: SlackUser, action: str, ticket: Ticket, **details: Any) -> None:
-        """A console audit entry (when the console is installed); the ticket events are the trail anyway."""
-        try:
-            audit = importlib.import_module("bot.console.audit")
-        except ImportError:
-            return
-        audit.record(session, actor=agent.email or f"slack:{agent.user_id}", action=f"ticket.{action}",
-                     target=ticket.key or str(ticket.id), details={"via": "slack", "slack_user": agent.user_id,
-                                                                   **details})
+        """An entry in the console's audit log (who did what to which ticket, from Slack)."""
+        from bot.console.audit import record  # lazily: the console package pulls in its web stack
+
+        record(session, actor=agent.email or f"slack:{agent.user_id}", action=f"ticket.{action}",
+               target=ticket.key or str(ticket.id), details={"via": "slack", "slack_user": agent.user_id, **details})
 
     # --- the card's buttons ------------------------------------------------------------------
     def on_action(self, job: Job, *, live: bool = True) -> None:
