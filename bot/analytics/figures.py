@@ -81,7 +81,7 @@ def outcomes(session: Session, period: Period) -> dict[str, dict[str, int]]:
     return out
 
 
-def _rated_unhelpful(period: Period) -> Select[tuple[int]]:
+def _rated_unhelpful(period: Period) -> Select[Any]:
     """Ids of the period's answers that the same employee rated "Not helpful" (that article, or an article-less
     answer) within the window after them. The few unhelpful ratings drive the join (a DISTINCT subquery
     is not flattened), each finding its employee's answers by index, instead of a lookup per answer."""

@@ -3,13 +3,15 @@ questions ``bot.kb_gaps`` gathers), limited to questions asked or rated within `
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from bot.analytics.period import Period
 from bot.encoding import EncoderProvider
-from bot.kb_gaps import asked_since, remit_rule
+from bot.kb_gaps import asked_since, data_marker, remit_rule
 from knowledge_base import gaps as gapmod
 
 if TYPE_CHECKING:
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
     from knowledge_base.service import KnowledgeBase
 
 TOP = 10
+KEEP = 16  # periods whose gaps are remembered (a dashboard is looked at again and again) ...
+REUSE_SECONDS = 300.0  # ... for at most this long (an edited article may become a gap's nearest one)
+_lock = threading.Lock()
+_recent: dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]] = {}
 
 
 def top_gaps(session: Session, period: Period, encoder_provider: EncoderProvider, *,
@@ -35,5 +41,16 @@ def top_gaps(session: Session, period: Period, encoder_provider: EncoderProvider
 
 
 def gaps_for(services: Services, session: Session, period: Period) -> list[dict[str, Any]]:
-    """The period's top gaps with the product's encoder, knowledge base and remit rule."""
-    return top_gaps(session, period, lambda: services.encoder, kb=services.kb, remit=remit_rule(services))
+    """The period's top gaps with the product's encoder, knowledge base and remit rule; remembered for the
+    period a few minutes, until a declined question or an unhelpful rating is added (``bot.kb_gaps.data_marker``)."""
+    key = (id(services), period, *data_marker(session))
+    with _lock:
+        hit = _recent.get(key)
+    if hit is not None and time.monotonic() - hit[0] < REUSE_SECONDS:
+        return hit[1]
+    found = top_gaps(session, period, lambda: services.encoder, kb=services.kb, remit=remit_rule(services))
+    with _lock:
+        _recent[key] = (time.monotonic(), found)
+        while len(_recent) > KEEP:
+            _recent.pop(next(iter(_recent)))
+    return found

@@ -120,3 +120,27 @@ def test_trials_are_excluded_by_the_channel_try_it_uses():
     from bot.console.pages.tryit_run import TRIAL_CHANNEL
 
     assert TRIAL_CHANNEL in figures.TRIAL_CHANNELS
+
+
+def test_top_gaps_are_recomputed_when_a_declined_question_arrives(stack):
+    from sqlalchemy import delete
+
+    from bot.storage.models import AnalyticsEvent
+    from tests.analytics.conftest import at
+
+    def coffee(client) -> str:
+        rows = list(csv.reader(io.StringIO(client.get(f"/console/analytics/top_gaps.csv?{QUERY}").text)))
+        return rows[1][1]
+
+    with closing(stack.client(TRAINER)) as client:
+        assert coffee(client) == "2" and coffee(client) == "2"  # the second look is remembered
+        with stack.db.session() as session:
+            session.add(AnalyticsEvent(turn_id="late-coffee", user_key="u11", channel="slack", outcome="declined",
+                                       question="coffee machine broken once more", created_at=at("12-10 09:00")))
+            session.commit()
+        try:
+            assert coffee(client) == "3"
+        finally:
+            with stack.db.session() as session:
+                session.execute(delete(AnalyticsEvent).where(AnalyticsEvent.turn_id == "late-coffee"))
+                session.commit()
