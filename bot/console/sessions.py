@@ -23,6 +23,7 @@ from bot.storage.base import utcnow
 
 OIDC_STATE_MINUTES = 10
 TOUCH_EVERY = dt.timedelta(seconds=30)  # last_seen_at is written at most this often per session
+KEEP_EXPIRED = dt.timedelta(days=1)  # ended/expired rows are deleted this long after they stop working
 
 
 def new_token() -> str:
@@ -50,12 +51,20 @@ def start(session: Session, cfg: ConsoleSettings, *, email: str, name: str, role
           via: str) -> str:
     """A new signed-in session; returns the cookie value (only its hash is stored)."""
     now = utcnow()
+    forget_old(session, now)
     token = new_token()
     session.add(ConsoleSession(token_hash=digest(token), email=email.lower(), name=name[:200],
                                roles=" ".join(sorted(roles)), via=via[:60], created_at=now, last_seen_at=now,
                                expires_at=now + dt.timedelta(hours=cfg.session_max_hours)))
     session.flush()
     return token
+
+
+def forget_old(session: Session, now: dt.datetime | None = None) -> None:
+    """Delete sessions and login links that stopped working over a day ago (their audit entries stay)."""
+    cutoff = (now or utcnow()) - KEEP_EXPIRED
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < cutoff))
+    session.execute(delete(ConsoleLoginLink).where(ConsoleLoginLink.expires_at < cutoff))
 
 
 def live(session: Session, cfg: ConsoleSettings, cookie_value: str | None,

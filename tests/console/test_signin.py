@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from bot.config.console import ConsoleSettings
 from bot.console import console_app, console_routes, sessions
 from bot.console.models import ConsoleAction, ConsoleLoginLink, ConsoleSession
 from bot.storage.base import utcnow
@@ -460,3 +461,41 @@ def test_roles_from_directory_groups(tmp_path_factory, make_settings, sqlite_url
     down = Services(settings)
     assert roles_for(down, "carol@example.com") == set()  # directory unreachable: no group roles
     assert roles_for(down, "tina@example.com") == {"trainer"}  # e-mail roles still apply
+
+
+def test_a_login_link_is_claimed_once_even_by_concurrent_submits(migrated_db) -> None:
+    """Eight threads claim the same link at once (SQLite, and PostgreSQL when configured): exactly one wins."""
+    import threading
+
+    with migrated_db.session() as db:
+        token, _ = sessions.issue_link(db, email=TRAINER, minutes=5)
+    register_secret(token, kind="token")
+    barrier = threading.Barrier(8)
+    won: list[bool] = []
+
+    def claim() -> None:
+        barrier.wait()
+        with migrated_db.session() as db:
+            won.append(sessions.claim_link(db, token) is not None)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won) == [False] * 7 + [True]
+
+
+def test_sessions_and_links_long_expired_are_forgotten(migrated_db) -> None:
+    cfg = ConsoleSettings()
+    with migrated_db.session() as db:
+        old_cookie = sessions.start(db, cfg, email=TRAINER, name="", roles={"trainer"}, via="link")
+        old_link, _ = sessions.issue_link(db, email=TRAINER, minutes=5)
+        db.execute(update(ConsoleSession).values(expires_at=utcnow() - dt.timedelta(days=2)))
+        db.execute(update(ConsoleLoginLink).values(expires_at=utcnow() - dt.timedelta(days=2)))
+    with migrated_db.session() as db:
+        sessions.start(db, cfg, email=STAFF, name="", roles={"it-staff"}, via="link")  # a sign-in tidies up
+    with migrated_db.session() as db:
+        assert sessions.find_link(db, old_link) is None
+        assert [s.email for s in db.scalars(select(ConsoleSession))] == [STAFF]
+        assert sessions.live(db, cfg, old_cookie) is None
