@@ -9,6 +9,7 @@ is refused when the settings load (leave the provider out to turn it off).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -48,8 +49,13 @@ class OidcProvider(Section):
     @field_validator("discovery_url")
     @classmethod
     def _discovery(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL of the provider's openid-configuration")
+        from bot.security import is_loopback  # (here: bot.security imports bot.config)
+
+        if not value.endswith("/.well-known/openid-configuration"):
+            raise ValueError("must be the provider's …/.well-known/openid-configuration URL")
+        if not (value.startswith("https://") or (value.startswith("http://")
+                                                   and is_loopback(urlsplit(value).hostname))):
+            raise ValueError("must be https (http only on this machine, for tests)")
         return value
 
     @field_validator("scopes")

@@ -499,3 +499,24 @@ def test_sessions_and_links_long_expired_are_forgotten(migrated_db) -> None:
         assert sessions.find_link(db, old_link) is None
         assert [s.email for s in db.scalars(select(ConsoleSession))] == [STAFF]
         assert sessions.live(db, cfg, old_cookie) is None
+
+
+@pytest.mark.parametrize("provider, field", [
+    ({"client_secret": ""}, "client_secret"),
+    ({"client_secret": "   "}, "client_secret"),
+    ({"discovery_url": "http://idp.example.com/.well-known/openid-configuration"}, "discovery_url"),
+    ({"discovery_url": "https://idp.example.com/authorize"}, "discovery_url"),
+    ({"scopes": ["email"]}, "scopes"),
+    ({"name": "Has Spaces"}, "name"),
+])
+def test_bad_provider_settings_are_refused_naming_the_field(make_settings, sqlite_url, provider, field) -> None:
+    from bot.errors import ConfigError
+
+    good = {"name": "okta", "discovery_url": "https://example.okta.com/.well-known/openid-configuration",
+            "client_id": "abc", "client_secret": "a-real-secret"}
+    with pytest.raises(ConfigError, match=rf"console\.oidc\.0\.{field}"):
+        make_settings(sqlite_url, console={"oidc": [{**good, **provider}]})
+    with pytest.raises(ConfigError, match=r"console\.slack\.client_secret"):
+        make_settings(sqlite_url, console={"slack": {"client_id": "1.2", "client_secret": ""}})
+    with pytest.raises(ConfigError, match=r"console\.admins"):
+        make_settings(sqlite_url, console={"admins": ["not-an-address"]})
