@@ -99,7 +99,8 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         return page
 
     @router.get("/login", response_class=HTMLResponse)
-    def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    def login_page(request: Request, next: str | None = None, signed_out: str | None = None  # noqa: A002
+                   ) -> Response:
         user = current_user(request)
         target = safe_next(next)
         if user is not None and user.roles:
@@ -107,7 +108,8 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         providers = [{"name": p.name, "label": p.button,
                       "href": f"/console/login/oidc/{p.name}?next={quote(target, safe='/')}"}
                      for p in ctx.settings.providers()]
-        return ctx.render(request, "login.html", {"providers": providers, "next": target}, user=user)
+        return ctx.render(request, "login.html", {"providers": providers, "next": target,
+                                                  "signed_out": signed_out is not None}, user=user)
 
     @router.get("/login/link/{token}", response_class=HTMLResponse)
     def link_page(token: str, request: Request) -> Response:
@@ -209,7 +211,7 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
             row = sessions.end(db, request.cookies.get(ctx.cookie_name))
             if row is not None:
                 audit.record(db, actor=row.email, action="signout", target=row.email)
-        response = RedirectResponse("/console/login", status_code=303, headers=ctx.headers)
+        response = RedirectResponse("/console/login?signed_out=1", status_code=303, headers=ctx.headers)
         clear_cookie(ctx, response, ctx.cookie_name)
         return response
 

@@ -112,7 +112,8 @@ def test_sign_in_with_an_oidc_provider_in_chromium(oidc_stack, okta, page, scree
     assert session["httpOnly"] and session["sameSite"] == "Lax"
     assert "helpdesk_console_pre" not in cookies  # the pre-sign-in cookie is gone
     button.click()
-    page.wait_for_url(re.compile(r".*/console/login$"))
+    page.wait_for_url(re.compile(r".*/console/login\?signed_out=1$"))
+    assert page.get_by_role("status").inner_text() == "You are signed out."
     assert okta.violations == []  # every request the console sent was valid for the provider
 
 
@@ -306,7 +307,8 @@ def test_csrf_missing_or_wrong_is_refused(oidc_stack) -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         assert token == sessions.csrf_for(cookie)
         out = client.post("/console/logout", data={"csrf_token": token})
-        assert out.status_code == 303 and out.headers["location"] == "/console/login"
+        assert out.status_code == 303 and out.headers["location"] == "/console/login?signed_out=1"
+        assert "You are signed out." in client.get(out.headers["location"]).text
     with oidc_stack.client() as replay:  # the old cookie no longer works after signing out
         replay.cookies.set("helpdesk_console", cookie, path="/console")
         assert replay.get("/console/").status_code == 303
