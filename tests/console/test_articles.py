@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.messages import Message
-from tests.console.conftest import STAFF, TRAINER, ConsoleStack, build_console_stack
+from tests.console.conftest import ROOT, STAFF, TRAINER, ConsoleStack, build_console_stack
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ZEBRA = ("\n## Zebrafish gateway\n\nWhen the usual address fails, the zebrafish gateway "
@@ -24,9 +24,28 @@ ZEBRA_Q = "what is the zebrafish gateway for the VPN?"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, console_stack: ConsoleStack) -> Iterator[ConsoleStack]:
     """This module's own stack (its tests change articles); the intent model is the shared stack's."""
+    from sqlalchemy import select
+
+    from bot.encoding import DIM
+    from bot.vector_cache import VectorFileCache
+    from knowledge_base.embeddings import from_bytes
+    from knowledge_base.models import KbChunk
+
     _ = console_stack.services.nlu  # trained once per session, then loaded from its models folder
     models = str(console_stack.settings.paths.models_dir)
-    with build_console_stack(tmp_path_factory.mktemp("articles"), sections={"paths": {"models_dir": models}}) as s:
+    cache = VectorFileCache()  # the shared stack's chunk vectors, by text hash: the same texts are not re-encoded
+    with console_stack.db.session() as shared:
+        for key, blob in shared.execute(select(KbChunk.text_hash, KbChunk.embedding)):
+            vector = from_bytes(blob, DIM)
+            if vector is not None:
+                cache.put(key, vector)
+    with build_console_stack(tmp_path_factory.mktemp("articles"), import_kb=False,
+                             sections={"paths": {"models_dir": models}}) as s:
+        kb = s.services.kb
+        kb.importer.vector_cache = cache
+        kb.import_dir(ROOT / "data" / "kb")
+        kb.mark_bootstrapped()
+        kb.importer.vector_cache = None
         yield s
 
 
@@ -214,9 +233,16 @@ def test_publishing_over_a_newer_version_is_refused_and_the_text_is_kept(stack: 
                             base_version=str(current["version"] - 1 if current["version"] > 1 else 99))
         assert stale.status_code == 400 and "changed since you opened it" in stale.text
         assert text_of(stack, "email/mailbox")["version"] == current["version"]
-        assert "Unpublished draft" in c.get("/console/articles/edit/email/mailbox").text
+        assert 'value="publish-force"' in stale.text  # "Publish anyway", after comparing
+        editor = c.get("/console/articles/edit/email/mailbox").text
+        assert "Unpublished draft" in editor and "someone-new@example.com" in editor
         post_editor(c, "email/mailbox", action="discard")
         assert "Unpublished draft" not in c.get("/console/articles/edit/email/mailbox").text
+        forced = post_editor(c, "email/mailbox", action="publish-force", owner="someone-new@example.com",
+                             base_version="99")
+        assert forced.status_code == 303
+        assert text_of(stack, "email/mailbox")["owner"] == "someone-new@example.com"
+        assert text_of(stack, "email/mailbox")["version"] == current["version"] + 1
     finally:
         c.close()
 

@@ -80,8 +80,11 @@ def load(db: Database, article_id: str) -> Editing:
         base_text = ver.raw_text if ver is not None else None
         path = row.path if row is not None else draft.path if draft is not None else ""
         text = draft.raw_text if draft is not None else base_text or ""
-        editing = Editing(article_id, path, row.current_version if row is not None else None, base_text,
-                          ArticleForm(), retired=bool(row is not None and row.retired))
+        version = row.current_version if row is not None else None
+        if draft is not None and draft.base_version is not None and version is not None:
+            version = draft.base_version  # publishing then notices a version stored since the draft began
+        editing = Editing(article_id, path, version, base_text, ArticleForm(),
+                          retired=bool(row is not None and row.retired))
         if draft is not None:
             editing.draft_by, editing.draft_at = draft.updated_by, draft.updated_at.isoformat(timespec="minutes")
     try:
