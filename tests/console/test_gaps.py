@@ -29,6 +29,7 @@ COFFEE_LATER = "the coffee machine on floor 3 shows an error"
 CARDS = ["how do I order business cards", "who do I ask for business cards with my new title"]
 DESK = ["can I expense a standing desk for working from home",
         "is there a budget for a standing desk when working from home"]
+LUNCH = ["where do I get my lunch vouchers this month", "the canteen did not accept my lunch voucher"]
 CURATED_ARTICLE = "help/contact-it"
 _users = itertools.count(1)
 
@@ -105,14 +106,13 @@ def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStac
     from bot.console.models import ConsoleAction
     from bot.flows.answer import CURATED_NOTE
 
-    declined(gaps_stack, PARKING)
+    declined(gaps_stack, PARKING + LUNCH)
     before = gaps_stack.services.kb.search(PARKING_PARAPHRASE, groups=frozenset({"*"}))  # asked, not recorded
     assert before.curated is None and not before.answerable  # before: the bot does not know
     sign_in(gaps_stack, page, TRAINER)
     page.goto(gaps_stack.url("/console/gaps"))
     card = page.locator("li.gap", has_text=PARKING[0])
     card.get_by_text("3 questions").wait_for()
-    screenshot(page, "gaps")
 
     card.get_by_text("Answer with an existing article").click()
     card.get_by_label("Article").select_option(CURATED_ARTICLE)
@@ -128,6 +128,9 @@ def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStac
     page.get_by_text("The topic is back in the inbox.").wait_for()
     assert page.locator("li.gap", has_text=PARKING[0]).count() == 1
     assert ask(gaps_stack, PARKING_PARAPHRASE).outcome.value == "declined"  # the old behaviour again
+    page.reload()
+    page.locator("li.gap", has_text=LUNCH[0]).locator("summary", has_text="Dismiss").click()  # for the picture
+    screenshot(page, "gaps")
     with gaps_stack.db.session() as s:
         log = [(a.actor, a.action, a.undone_by) for a in s.scalars(
             select(ConsoleAction).where(ConsoleAction.action.startswith("gap.")).order_by(ConsoleAction.id))]
