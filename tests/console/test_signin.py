@@ -522,3 +522,15 @@ def test_bad_provider_settings_are_refused_naming_the_field(make_settings, sqlit
         make_settings(sqlite_url, console={"slack": {"client_id": "1.2", "client_secret": ""}})
     with pytest.raises(ConfigError, match=r"console\.admins"):
         make_settings(sqlite_url, console={"admins": ["not-an-address"]})
+
+
+@pytest.mark.browser
+def test_someone_without_a_role_is_told_why_in_chromium(oidc_stack, page, screenshot) -> None:
+    sign_in(oidc_stack, page, NOBODY)
+    response = page.goto(oidc_stack.url("/console/"))
+    assert response is not None and response.status == 403
+    assert "you have no console role" in page.locator("main").inner_text()
+    assert page.get_by_role("navigation", name="Console").get_by_role("link").count() == 0  # no page offered
+    screenshot(page, "no-role")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/console/login\?signed_out=1$"))
