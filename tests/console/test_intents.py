@@ -17,7 +17,7 @@ import pytest
 
 from tests.console.conftest import NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
 
-pytestmark = pytest.mark.slow  # serves the bot and drives Chromium
+slow = pytest.mark.slow  # serves the bot (real encoder) and drives Chromium
 
 # A small Rasa data set (fast to train): comments and layout must survive every edit.
 SMALL_INTENTS = {
@@ -106,6 +106,7 @@ def post(client: httpx.Client, path: str, **form: str) -> httpx.Response:
     return client.get(sent.headers["location"])
 
 
+@slow
 def test_examples_add_move_remove_round_trip_keeps_the_files_valid(nlu_stack: ConsoleStack) -> None:
     from intents.data import load_training_data
 
@@ -151,6 +152,7 @@ def test_examples_add_move_remove_round_trip_keeps_the_files_valid(nlu_stack: Co
     assert (TRAINER, "intents.remove", "intent/vpn_issue") in logged
 
 
+@slow
 def test_a_validation_problem_shows_its_file_and_line(nlu_stack: ConsoleStack) -> None:
     broken = intents_folder(nlu_stack) / "zz_broken.yml"
     broken.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello there\n    oops no dash\n',
@@ -166,6 +168,7 @@ def test_a_validation_problem_shows_its_file_and_line(nlu_stack: ConsoleStack) -
         assert 'id="no-problems"' in client.get("/console/intents").text
 
 
+@slow
 def test_only_trainers_see_the_intents_pages(nlu_stack: ConsoleStack) -> None:
     with closing(nlu_stack.client(STAFF)) as staff, closing(nlu_stack.client(NOBODY)) as nobody, \
             closing(nlu_stack.client()) as anon:
@@ -177,6 +180,7 @@ def test_only_trainers_see_the_intents_pages(nlu_stack: ConsoleStack) -> None:
         assert anon.post("/console/intents/retrain").status_code in (401, 403)
 
 
+@slow
 def test_retrain_shows_progress_to_done_swaps_the_model_and_serves_the_plots(nlu_stack: ConsoleStack, page,
                                                                              screenshot) -> None:
     services = nlu_stack.services
@@ -219,6 +223,7 @@ class BlockingEncoder:
         return self.encode([text])[0]
 
 
+@slow
 def test_retraining_runs_off_the_event_loop_one_at_a_time(nlu_stack: ConsoleStack) -> None:
     """While the training thread is busy, the server answers (status: running) and a second start is refused."""
     services = nlu_stack.services
@@ -249,3 +254,61 @@ def test_retraining_runs_off_the_event_loop_one_at_a_time(nlu_stack: ConsoleStac
         blocking.release.set()
         services.__dict__["encoder"] = real
         (folder / "smalltalk.yml").write_text(original, encoding="utf-8")
+
+
+# -- the libraries underneath (fast: no server, no encoder) --
+
+def test_the_editor_refuses_what_it_cannot_write_safely(tmp_path: Path) -> None:
+    from bot.errors import DataError
+    from intents.editing import IntentsEditor
+
+    folder = write_small_intents(tmp_path) / "intents"
+    flow = folder / "zz_flow.yml"
+    flow.write_text('version: "3.1"\nnlu:\n- intent: deny\n  examples: ["no", "nope", "no way", "not now", "never"]\n')
+    before = {p.name: p.read_text() for p in folder.glob("*.yml")}
+    editor = IntentsEditor(folder)
+    with pytest.raises(DataError, match="not a '- example' list; edit the file by hand"):
+        editor.add("deny", ["absolutely not"])
+    with pytest.raises(DataError, match="entity 'device' .* is not defined"):
+        editor.add("printer_issue", ["my [laptop](device) cannot print"])
+    with pytest.raises(DataError, match="No intent 'nope'"):
+        editor.add("nope", ["hello"])
+    with pytest.raises(DataError, match="at most 300 characters"):
+        editor.add("greet", ["hi " * 150])
+    with pytest.raises(DataError, match="No training-data file '../secrets.yml'"):
+        editor.remove("../secrets.yml", 1, "hello")
+    assert {p.name: p.read_text() for p in folder.glob("*.yml")} == before  # nothing was touched
+
+
+def test_a_moved_example_keeps_its_entity_annotation(tmp_path: Path) -> None:
+    from intents.editing import IntentsEditor
+
+    folder = write_small_intents(tmp_path) / "intents"
+    (folder / "entities.yml").write_text('version: "3.1"\nnlu:\n- lookup: system\n  examples: |\n    - okta\n')
+    editor = IntentsEditor(folder)
+    assert editor.add("vpn_issue", ["[okta](system) asks for a code on the vpn"]) == ["okta asks for a code on the vpn"]
+    (ex,) = [e for e in editor.view().examples["vpn_issue"] if e.text.startswith("okta")]
+    editor.move("it.yml", ex.line or 0, ex.text, "printer_issue")
+    assert "    - [okta](system) asks for a code on the vpn\n" in (folder / "it.yml").read_text()
+    (moved,) = [e for e in editor.view().examples["printer_issue"] if e.text.startswith("okta")]
+    assert [(a.entity, a.value) for a in moved.entities] == [("system", "okta")]
+
+
+def test_a_retraining_on_data_with_problems_fails_naming_the_file_and_line(tmp_path: Path) -> None:
+    from intents.factory import NluPaths
+    from intents.settings import NluSettings
+    from training.retrain import Retrainer
+
+    data = write_small_intents(tmp_path / "data")
+    (data / "intents" / "zz.yml").write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n'
+                                             '    - yo\n    oops\n')
+    def no_encoder():
+        raise AssertionError("the data is checked before the encoder is loaded")
+
+    job = Retrainer(NluSettings(), NluPaths(data, tmp_path / "models", tmp_path / "var"), no_encoder)
+    assert job.start("trainer@example.com")
+    job.join(30)
+    status = job.status()
+    assert status.state == "failed" and status.version is None
+    assert "zz.yml:6: examples must be lines starting with '- '" in (status.error or "")
+    assert not (tmp_path / "models").exists()  # nothing half-written
