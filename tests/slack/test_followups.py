@@ -71,8 +71,11 @@ def button_actions(call: Any) -> list[str]:
             for e in b["elements"]]
 
 
-def click(stack: SlackStack, action_id: str, value: dict[str, Any], *, user: str = CLICKER) -> Any:
+def click(stack: SlackStack, action_id: str, value: dict[str, Any], *, user: str = CLICKER,
+          message: dict[str, Any] | None = None) -> Any:
     payload = json.loads(json.dumps(example("block_actions.json")))
+    if message is not None:  # the message the button is in (Slack sends it with the click)
+        payload["message"] = {"type": "message", "ts": "111.222", **message}
     payload["actions"][0].update(action_id=f"hd.3.{action_id}", value=encode_value(action_id, value),
                                  action_ts=f"{uuid.uuid4().int % 10**9}.000100")  # a new click each time
     payload["user"]["id"] = user
@@ -254,8 +257,18 @@ def test_yes_records_the_confirmation_once_as_a_positive_rating(stack: SlackStac
     s = stack.services
     new_ticket(s, "IT-911")
     resolve(s, "IT-911")
-    click(stack, "followup.fixed", {"key": "IT-911"})
-    click(stack, "followup.fixed", {"key": "IT-911"})  # pressed twice
+    from bot.channels.slack.blocks import render_reply
+    from bot.messages import Reply
+    from tests.ticketing.conftest import notifications
+
+    [note] = [n for n in notifications(s, REQUESTER) if "IT-911" in n.reply["text"] and "resolved" in n.reply["text"]]
+    text, blocks = render_reply(Reply.from_dict(note.reply))  # the resolution message as it was posted
+    click(stack, "followup.fixed", {"key": "IT-911"}, message={"text": text, "blocks": blocks})
+    [updated] = stack.fake.calls_to("chat.update", ok_only=True)  # Yes / Reopen give way to the answer
+    kept = [json.loads(e["value"])["a"] for b in updated.args["blocks"] if b["type"] == "actions"
+            for e in b["elements"]]
+    assert kept == ["ticket.rate"] * 3 and "You told IT it's fixed" in json.dumps(updated.args["blocks"])
+    click(stack, "followup.fixed", {"key": "IT-911"})  # pressed twice (an older copy of the message)
     assert ticket(s, "IT-911").rating == 5
     from integrations.ticketing.models import TicketFollowUp
 

@@ -19,7 +19,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.channels.slack.blocks import plain
+from bot.channels.slack.blocks import MAX_BLOCKS_MESSAGE, decode_value, plain
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.identity import UserResolver
 from bot.channels.slack.jobs import Job, obj, text_of
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 REOPEN_CALLBACK = "helpdesk.followup_reopen"
 WORDS_BLOCK = "words"
 Binder = Callable[[str], AbstractContextManager[object]]  # user id → the installation's token bound
+
+
+def _is_followup(element: Any) -> bool:
+    action = decode_value(element.get("value")) if isinstance(element, dict) else None
+    return action is not None and action.action_id in (FIXED_ACTION, REOPEN_ACTION)
 
 
 def reopen_modal(key: str) -> dict[str, Any]:
@@ -93,6 +98,7 @@ class FollowUps:
                 text = (f"Great — glad {name} is fixed. Thanks for telling IT!" if new
                         else f"You already told IT that {name} is fixed. Thanks!")
                 self._tell(user, text, Outcome.FEEDBACK)
+                self._retire_buttons(job, "✅ You told IT it's fixed.")
                 return
             with self.db.session() as session:  # refuse before asking: not theirs, or not resolved
                 followups.resolved_ticket_of(session, key, f"slack:{user}")
@@ -103,6 +109,26 @@ class FollowUps:
                            Outcome.ERROR)
         except HelpdeskError as exc:
             self._tell(user, exc.user_message, Outcome.ERROR)
+
+    def _retire_buttons(self, job: Job, note: str) -> None:
+        """In the resolution message, replace *Yes* / *Reopen* by what the employee answered (ratings stay)."""
+        channel, ts, old = text_of(job.get("channel")), text_of(job.get("message_ts")), job.get("message_blocks")
+        if not channel or not ts or not isinstance(old, list) or not old:
+            return
+        blocks: list[dict[str, Any]] = []
+        for block in old:
+            if block.get("type") == "actions":
+                kept = [e for e in block.get("elements", []) if not _is_followup(e)]
+                if not kept:
+                    continue
+                block = {**block, "elements": kept}
+            blocks.append(block)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=text_of(job.get("message_text")) or note,
+                                    blocks=blocks[:MAX_BLOCKS_MESSAGE])
+        except SlackApiError as exc:  # cosmetic: the answer itself is stored
+            log.info("could not update the resolution message: %s", exc.response.get("error"))
 
     def _open(self, trigger_id: str, key: str) -> bool:
         try:
