@@ -206,6 +206,11 @@ def test_retrain_shows_progress_to_done_swaps_the_model_and_serves_the_plots(nlu
     assert page.request.get(nlu_stack.url("/console/intents/report/report.json")).status == 404
     screenshot(page, "intents-report")
 
+    page.goto(nlu_stack.url("/console/intents"))
+    page.get_by_role("link", name="printer_issue").click()
+    page.get_by_role("heading", name="Intent printer_issue").wait_for()
+    screenshot(page, "intents-examples")
+
 
 class BlockingEncoder:
     """The real encoder, held at its next call until ``release`` (a retraining that is visibly running)."""
