@@ -180,38 +180,6 @@ def test_only_trainers_see_the_intents_pages(nlu_stack: ConsoleStack) -> None:
         assert anon.post("/console/intents/retrain").status_code in (401, 403)
 
 
-@slow
-def test_retrain_shows_progress_to_done_swaps_the_model_and_serves_the_plots(nlu_stack: ConsoleStack, page,
-                                                                             screenshot) -> None:
-    services = nlu_stack.services
-    before = services.nlu.model.meta.get("version")  # the parser in use (trained at first use)
-    sign_in(nlu_stack, page, TRAINER)
-    page.goto(nlu_stack.url("/console/intents"))
-    page.get_by_role("button", name="Retrain").click()
-    # the page polls the JSON status (static JS) and reloads when the run ends
-    page.get_by_text("is in use").wait_for(timeout=120_000)
-    status = page.request.get(nlu_stack.url("/console/intents/retrain/status")).json()
-    assert status["state"] == "done" and status["percent"] == 100 and status["started_by"] == TRAINER
-    assert services.nlu.model.meta.get("version") == status["version"] != before  # the new model is serving
-    assert services.nlu.parse("hello there").intent.name == "greet"
-    screenshot(page, "intents")
-
-    page.get_by_role("link", name="Latest evaluation report").click()
-    page.get_by_role("heading", name="F1 per intent").wait_for()
-    for alt in ("cross-validated F1", "true intents against predicted", "correct and wrong predictions"):
-        img = page.locator(f'img[alt*="{alt}"]')
-        assert img.evaluate("i => i.complete && i.naturalWidth > 0"), alt  # served through the signed-in route
-    png = page.request.get(nlu_stack.url("/console/intents/report/intent_confusion.png"))
-    assert png.status == 200 and png.headers["content-type"] == "image/png" and png.body()[:4] == b"\x89PNG"
-    assert page.request.get(nlu_stack.url("/console/intents/report/report.json")).status == 404
-    screenshot(page, "intents-report")
-
-    page.goto(nlu_stack.url("/console/intents"))
-    page.get_by_role("link", name="printer_issue").click()
-    page.get_by_role("heading", name="Intent printer_issue").wait_for()
-    screenshot(page, "intents-examples")
-
-
 class BlockingEncoder:
     """The real encoder, held at its next call until ``release`` (a retraining that is visibly running)."""
 
@@ -226,6 +194,58 @@ class BlockingEncoder:
 
     def encode_one(self, text):
         return self.encode([text])[0]
+
+
+@slow
+def test_retrain_shows_progress_to_done_swaps_the_model_and_serves_the_plots(nlu_stack: ConsoleStack, page,
+                                                                             screenshot) -> None:
+    services = nlu_stack.services
+    before = services.nlu.model.meta.get("version")  # the parser in use (trained at first use)
+    folder = intents_folder(nlu_stack)
+    original = (folder / "smalltalk.yml").read_text(encoding="utf-8")
+    real = services.encoder
+    blocking = BlockingEncoder(real)  # holds the training until the page has shown it running
+    services.__dict__["encoder"] = blocking
+    try:
+        sign_in(nlu_stack, page, TRAINER)
+        page.goto(nlu_stack.url("/console/intents/intent/greet"))
+        page.get_by_role("textbox", name="Examples").fill("good evening, bot")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_text("Added 1 example(s).").wait_for()
+        page.goto(nlu_stack.url("/console/intents"))
+        page.get_by_text("the examples changed since: retrain to use them").wait_for()
+        page.get_by_role("button", name="Retrain").click()
+        page.locator("progress#retrain-progress").wait_for()  # running: the bar, and Retrain disabled
+        assert page.get_by_role("button", name="Retrain").is_disabled()
+        screenshot(page, "intents-retraining")
+        blocking.release.set()
+        # the page polls the JSON status (static JS) and reloads itself when the run ends
+        page.get_by_text("is in use").wait_for(timeout=120_000)
+        status = page.request.get(nlu_stack.url("/console/intents/retrain/status")).json()
+        assert status["state"] == "done" and status["percent"] == 100 and status["started_by"] == TRAINER
+        assert services.nlu.model.meta.get("version") == status["version"] != before  # the new model is serving
+        assert services.nlu.parse("good evening, bot").intent.name == "greet"
+        assert page.get_by_text("up to date").is_visible()
+        screenshot(page, "intents")
+
+        page.get_by_role("link", name="Latest evaluation report").click()
+        page.get_by_role("heading", name="F1 per intent").wait_for()
+        for alt in ("cross-validated F1", "true intents against predicted", "correct and wrong predictions"):
+            img = page.locator(f'img[alt*="{alt}"]')
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0"), alt  # served through the signed-in route
+        png = page.request.get(nlu_stack.url("/console/intents/report/intent_confusion.png"))
+        assert png.status == 200 and png.headers["content-type"] == "image/png" and png.body()[:4] == b"\x89PNG"
+        assert page.request.get(nlu_stack.url("/console/intents/report/report.json")).status == 404
+        screenshot(page, "intents-report")
+
+        page.goto(nlu_stack.url("/console/intents"))
+        page.get_by_role("link", name="printer_issue").click()
+        page.get_by_role("heading", name="Intent printer_issue").wait_for()
+        screenshot(page, "intents-examples")
+    finally:
+        blocking.release.set()
+        services.__dict__["encoder"] = real
+        (folder / "smalltalk.yml").write_text(original, encoding="utf-8")
 
 
 @slow

@@ -77,7 +77,8 @@ def action_rows(session: Session) -> list[dict[str, Any]]:
 def article_choices(services: Services) -> list[tuple[str, str]]:
     """Live articles as (id, "title (id)") for the "answer with an existing article" picker."""
     rows = [r for r in services.kb.list_articles() if not r.get("retired")]
-    return sorted(((r["id"], f"{r['title']} ({r['id']})") for r in rows), key=lambda c: c[1].lower())
+    return sorted(((r["id"], f"{r['title']} ({r['id']})" + (" — draft" if r.get("status") == "draft" else ""))
+                   for r in rows), key=lambda c: c[1].lower())
 
 
 def editor_url(gap: Gap) -> str:
