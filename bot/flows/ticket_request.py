@@ -27,6 +27,7 @@ NOT_A_TOPIC = frozenset({"greet", "goodbye", "thanks", "bot_capabilities", "affi
 # what the employee chose, for the action ids a ticket's transcript may contain
 ACTION_WORDS = {
     "ticket.open": "Open a ticket", "ticket.submit": "Send the ticket", "ticket.urgency": "an urgency",
+    "ticket.cancel": "Cancel",
     "ticket.comment_existing": "Add to my existing ticket", "ticket.status": "Ticket status",
     "ticket.mine": "My tickets", "ticket.rate": "a rating", "ticket.reopen": "Reopen the ticket",
     "ticket.add_comment": "Add a comment", "answer.feedback": "feedback on the article",

@@ -13,8 +13,9 @@ from typing import Any
 
 from bot.encoding import EncoderProvider
 from bot.errors import InvalidInputError
+from bot.flows.account_words import affirms
 from bot.flows.base import TurnContext
-from bot.flows.texts import BUTTON_EXPIRED
+from bot.flows.texts import BUTTON_EXPIRED, CANCELLED
 from bot.flows.ticket_escalation import (
     DirectoryProvider,
     Escalation,
@@ -84,6 +85,10 @@ class TicketFlow:
         if verb == "urgency":
             ctx.update_slots(urgency=normalise_urgency(str(value.get("urgency"))))
             return self._collect(ctx)
+        if verb == "cancel":
+            if ctx.state.active_flow == self.name:
+                ctx.finish()
+            return Reply(text=CANCELLED, outcome=Outcome.INFO, private=True)
         if verb == "status":
             return self.status.status(ctx, str(value.get("key") or ""))
         if verb == "mine":
@@ -105,6 +110,14 @@ class TicketFlow:
                 ctx.finish()
                 return Reply(text="OK, I won't add anything.", outcome=Outcome.INFO, private=True)
             return self._comment_existing(ctx, {"key": ctx.slots.get("key"), "details": text})
+        if stage == "confirm":  # the recap asked "Open this ticket?": only a yes sends it
+            if affirms(text):
+                ctx.update_slots(confirmed=True)
+                return self._collect(ctx)
+            if text.lower().strip(" .!") in ("no", "nope", "no thanks", "don't", "dont"):
+                ctx.finish()
+                return Reply(text=CANCELLED, outcome=Outcome.INFO, private=True)
+            return self._ask_confirm(ctx, again=True)
         if stage == "summary":
             ctx.update_slots(summary=clean(ctx, text, 500))
         elif stage == "details":
@@ -126,8 +139,11 @@ class TicketFlow:
     def _start(self, ctx: TurnContext, *, summary: str, details: str, category: str,
                human: bool = False, extra: dict[str, Any] | None = None, urgency: str | None = None) -> Reply:
         """Open the ticket form; an urgency already known (an urgent situation) is not asked again."""
+        # a press of an offered button that already carries everything is the confirmation itself;
+        # anything typed in turn by turn ends with a recap the employee confirms
+        confirmed = bool(summary and details and urgency and ctx.message.action is not None)
         ctx.begin(self.name, summary=summary, details=details, category=category,
-                  extra=extra or {}, urgency=urgency)
+                  extra=extra or {}, urgency=urgency, confirmed=confirmed)
         reply = self._collect(ctx)
         if human and reply.outcome is Outcome.COLLECTING:
             reply.text = "I'll pass this to a person in IT. " + reply.text
@@ -149,6 +165,8 @@ class TicketFlow:
                          outcome=Outcome.COLLECTING, private=True)
         if not s.get("urgency"):
             return self._ask_urgency(ctx)
+        if not s.get("confirmed"):
+            return self._ask_confirm(ctx)
         return self._submit(ctx, {"summary": s["summary"], "details": s["details"],
                                   "urgency": s["urgency"], "category": s.get("category") or "general",
                                   "extra": s.get("extra") or {}})
@@ -160,6 +178,24 @@ class TicketFlow:
                           "(many people affected)?",
                      outcome=Outcome.COLLECTING, private=True,
                      buttons=[Button(u.capitalize(), "ticket.urgency", {"urgency": u}) for u in URGENCIES])
+
+    def _ask_confirm(self, ctx: TurnContext, *, again: bool = False) -> Reply:
+        """The recap of a form filled in turn by turn: nothing reaches IT until the employee says yes."""
+        s = ctx.slots
+        ctx.update_slots(stage="confirm")
+        details = str(s.get("details") or "")
+        if len(details) > 300:
+            details = details[:297].rstrip() + "…"
+        lead = "Sorry, I didn't get that. " if again else ""
+        value = {"summary": s.get("summary"), "details": s.get("details"), "urgency": s.get("urgency"),
+                 "category": s.get("category") or "general", "extra": s.get("extra") or {}}
+        return Reply(text=f"{lead}Here is the ticket I'll send to IT:\n"
+                          f"• Summary: {s.get('summary')}\n• Details: {details}\n"
+                          f"• Urgency: {str(s.get('urgency')).capitalize()}\n"
+                          "Shall I open it? (yes / cancel)",
+                     outcome=Outcome.COLLECTING, private=True,
+                     buttons=[Button("Open the ticket", "ticket.submit", value, style="primary"),
+                              Button("Cancel", "ticket.cancel", {})])
 
     def _submit(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
         summary = clean(ctx, value.get("summary"), 500)

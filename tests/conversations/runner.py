@@ -20,7 +20,8 @@ employee has at the end) and ``ticket`` (the latest one: ``summary``, ``summary_
 ``details``, ``urgency``).
 
 Whatever the story says, no ticket may appear in a step where the employee typed
-free text: only a press of a button the bot offered (or a form submission) opens one.
+free text: only a press of a button the bot offered (or a form submission) opens one,
+or a typed "yes" to the bot's recap ("Shall I open it?").
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from bot.engine import Engine
+from bot.flows.account_words import affirms
 from bot.messages import Action, Button, Message, Reply
 from bot.services import Services
 from bot.storage.base import utcnow
@@ -126,6 +128,8 @@ class StoryRun:
         before = self.tickets()
         typed = False
         shown = ""
+        # the bot's last reply asked "Open this ticket?" (its recap offers the button that sends it)
+        asked_to_confirm = self.last is not None and any(b.action_id == "ticket.submit" for b in self.last.buttons)
         if "user" in step:
             self.last = self.engine.handle(self._message(str(step["user"])))
             typed = True
@@ -151,8 +155,9 @@ class StoryRun:
         else:
             raise AssertionError(f"{where}: unknown step")
         opened = self.tickets() > before
-        if typed:
-            assert not opened, f"{where}: a ticket was opened from free text, without a confirmation turn"
+        if typed:  # free text opens a ticket only as a typed "yes" to the bot's recap
+            confirming = asked_to_confirm and affirms(str(step["user"]))
+            assert confirming or not opened, f"{where}: a ticket was opened from free text, without a confirmation"
         if "ticket_opened" in step:
             assert opened == bool(step["ticket_opened"]), f"{where}: ticket opened = {opened}"
         self._check_reply(where, step)

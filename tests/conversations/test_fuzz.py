@@ -7,8 +7,8 @@ offered, forged button presses and pauses past the form expiry. After every turn
 * the turn returned a reply (an exception in a flow is a failure: the engine's catch-all
   reply "something went wrong" counts as one too);
 * a side effect — a ticket, an unlock, a reset link or temporary password — happened only in
-  a *confirmation turn*: the employee pressed a button or submitted a form, or answered
-  the question an open form had just asked (the form was started by their explicit request).
+  a *confirmation turn*: the employee pressed a button or submitted a form, or typed "yes"
+  (or "open a ticket") to the recap or offer the bot had just made for that very action.
   A side effect from a message typed outside a form, or from the first message, fails.
 
 A few hundred turns run in the suite; ``bench/`` is the place for long runs.
@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, or_, select
 
 from bot.engine import Engine
+from bot.flows.account_words import affirms, asks_for_ticket
 from bot.flows.texts import SOMETHING_WENT_WRONG
-from bot.messages import Action, Message, Outcome, Reply
+from bot.messages import Action, Message, Reply
 from integrations.directory.models import DirectoryAudit, ResetLink
 from integrations.ticketing.models import Ticket
 from tests.conversations.runner import FakeClock
@@ -51,6 +52,9 @@ FORGED = [
     ("router.choose", {"intent": "vpn_issue", "text": "vpn"}), ("answer.feedback", {"helpful": False}),
     ("nosuch.flow", {}), ("smalltalk.capabilities", {}),
 ]
+
+# buttons that do something once pressed: a typed yes may stand in for them, nothing else may
+ACTING_BUTTONS = ("ticket.submit", "ticket.open", "account.")
 
 STEP = st.one_of(
     st.tuples(st.just("say"), st.sampled_from(MESSAGES)),
@@ -83,12 +87,14 @@ def _conversation(services: Any, steps: list[tuple[str, Any]]) -> None:
         if kind == "wait":
             clock.advance(arg)
             continue
-        in_form = last is not None and last.outcome is Outcome.COLLECTING
         message = Message(text="", user_key=user_key, channel="terminal", display_name="Fuzz")
         confirming = True
         if kind == "say":
             message.text = arg
-            confirming = in_form  # answering the question the open form just asked
+            # typed text acts only as a "yes" (or "open a ticket") to the question the bot just asked
+            # about that very action: its recap or offer carries the button that would do it
+            asked = last is not None and any(b.action_id.startswith(ACTING_BUTTONS) for b in last.buttons)
+            confirming = asked and (affirms(arg) or asks_for_ticket(arg))
         elif kind == "click":
             offered = [b for b in (last.buttons if last else []) if not b.url]
             if not offered:

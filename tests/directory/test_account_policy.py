@@ -141,6 +141,32 @@ def test_unlock_only_after_the_offer_in_this_conversation(slapd, ldap_stack):
     assert "unlocked" in done.text and not locked_time(slapd, "oscar")[0]
 
 
+def test_a_typed_yes_confirms_the_offer_it_answers_and_nothing_else(slapd, ldap_stack):
+    add_person(slapd, "yasmin", ["yasmin@example.com"])
+    lock_by_failed_binds(slapd.url, slapd.ca_file, dn("yasmin"))
+    user, email = "slack:UYASMIN", "yasmin@example.com"
+    # a "yes" with no offer open is small talk: nothing is unlocked
+    assert "unlocked" not in say(ldap_stack, "yes", user=user, email=email).text
+    assert locked_time(slapd, "yasmin")[0]
+    offer = ldap_stack.say_intent("account_unlock", "I'm locked out of my account", user=user, email=email)
+    assert "Shall I unlock it?" in offer.text and locked_time(slapd, "yasmin")[0]
+    # "no" lets the offer go; a later "yes" is not a confirmation of it any more
+    say(ldap_stack, "no thanks", user=user, email=email)
+    assert "unlocked" not in say(ldap_stack, "yes", user=user, email=email).text
+    assert locked_time(slapd, "yasmin")[0]
+    # asked again, a typed "yes please" is the employee's confirmation
+    offer = ldap_stack.say_intent("account_unlock", "I'm locked out of my account", user=user, email=email)
+    assert "Shall I unlock it?" in offer.text
+    done = say(ldap_stack, "yes please", user=user, email=email)
+    assert "unlocked" in done.text and not locked_time(slapd, "yasmin")[0]
+    # another employee's "yes" never confirms this one's offer
+    add_person(slapd, "zora", ["zora@example.com"])
+    lock_by_failed_binds(slapd.url, slapd.ca_file, dn("zora"))
+    ldap_stack.say_intent("account_unlock", "I'm locked out", user="slack:UZORA", email="zora@example.com")
+    say(ldap_stack, "yes", user="slack:UOTHERYES", email="peggy@example.com")
+    assert locked_time(slapd, "zora")[0]
+
+
 def test_reset_link_only_after_the_offer(ldap_stack):
     user, email = "slack:ULINKCOLD", "olivia@example.com"
     cold = ldap_stack.press("account.reset_link", user=user, email=email)

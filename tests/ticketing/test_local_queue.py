@@ -15,6 +15,11 @@ def test_open_from_answer_button_collects_details_and_urgency_then_gives_the_key
     reply = say(s, "alice", "Since this morning, error 812 on the GlobalProtect client. my password is hunter2")
     assert reply.outcome is Outcome.COLLECTING and "How urgent" in reply.text
     reply = say(s, "alice", "it's urgent, I can't work")
+    # nothing reaches IT before the employee confirms the recap (which never repeats a secret)
+    assert reply.outcome is Outcome.COLLECTING and "Shall I open it?" in reply.text and not tickets(s)
+    assert "VPN drops every ten minutes" in reply.text and "Urgency: High" in reply.text
+    assert "hunter2" not in reply.text
+    reply = say(s, "alice", "yes")
     assert reply.outcome is Outcome.ESCALATED
     assert reply.ticket_key == "IT-1" and "IT-1" in reply.text
     [t] = tickets(s)
@@ -117,7 +122,10 @@ def test_talk_to_human_asks_what_is_wrong(local_services):
     assert "what's the problem" in reply.text
     say(s, "alice", "My badge does not open the office door")
     say(s, "alice", "It stopped working on Monday")
-    done = say(s, "alice", "normal")
+    recap = say(s, "alice", "normal")
+    assert not tickets(s)
+    [send] = [b for b in recap.buttons if b.label == "Open the ticket"]
+    done = press(s, "alice", send.action_id, send.value)
     assert done.outcome is Outcome.ESCALATED
     assert tickets(s)[0].category == "talk_to_human"
 
@@ -147,7 +155,8 @@ def test_articles_from_the_answer_button_reach_the_ticket(local_services):
                                                               "url": "https://kb.example.com/mfa"}],
                                       "articles_unhelpful": ["mfa-phone"]})
     say(s, "alice", "The QR code in the article does not appear for me")
-    reply = say(s, "alice", "low")
+    say(s, "alice", "low")
+    reply = say(s, "alice", "yes")  # the recap's confirmation
     assert reply.outcome is Outcome.ESCALATED
     d = tickets(s)[0].description
     assert "MFA on a new phone (https://kb.example.com/mfa)" in d
@@ -160,7 +169,8 @@ def test_asking_for_a_ticket_with_the_problem_keeps_the_problem_as_summary(local
     assert reply.form.fields["summary"] == "The broken projector in room 4"
     assert "Tell me more" in reply.text
     say(s, "alice", "No image since yesterday")
-    assert say(s, "alice", "high").ticket_key == "IT-1"
+    assert say(s, "alice", "high").ticket_key is None and not tickets(s), "nothing before the recap's yes"
+    assert say(s, "alice", "yes").ticket_key == "IT-1"
     assert tickets(s)[0].summary == "The broken projector in room 4"
 
 
@@ -175,6 +185,7 @@ def test_ticket_from_an_answer_button_takes_the_question_topic_as_category(local
     press(s, "alice", "ticket.open", {"summary": "vpn keeps dropping"})
     say(s, "alice", "every ten minutes")
     say(s, "alice", "normal")
+    say(s, "alice", "yes")
     t = tickets(s)[0]
     assert t.category == "vpn_issue"
     assert "vpn-setup" in t.description  # the article the bot had suggested

@@ -33,7 +33,9 @@ def test_secrets_in_details_and_comments_never_reach_rows_or_jira(jira_services,
     press(s, "alice", "ticket.open", {"summary": "Printer jams on floor 3"})
     say(s, "alice", f"it asks for my password: {SECRET_WORD} and then jams, token {token}")
     assert SECRET_WORD not in _rows_text(s) and token not in _rows_text(s)
-    say(s, "alice", "normal")
+    recap = say(s, "alice", "normal")
+    assert SECRET_WORD not in recap.text and token not in recap.text, "the recap never repeats a secret"
+    say(s, "alice", "yes")
     deliver_outbox(s)
     again = press(s, "alice", "ticket.submit", {"summary": "Printer on floor 3 jams again",
                                                 "details": f"still jams; new pin is {SECRET_WORD}"})
