@@ -19,7 +19,7 @@ from sqlalchemy import select
 from tests.console.conftest import NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
 from tests.console.test_intents import csrf, flashes, write_small_intents
 
-pytestmark = pytest.mark.slow  # serves the bot with the real encoder and drives Chromium
+slow = pytest.mark.slow  # serves the bot with the real encoder and drives Chromium
 
 PARKING = ["how do I book a parking space at the office", "can I reserve a parking spot for tomorrow",
            "where do I get a parking permit for the office garage"]
@@ -102,6 +102,7 @@ def latest_action_id(stack: ConsoleStack) -> int:
         return max(s.scalars(select(KbGapAction.id)))
 
 
+@slow
 def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStack, page, screenshot) -> None:
     from bot.console.models import ConsoleAction
     from bot.flows.answer import CURATED_NOTE
@@ -137,6 +138,7 @@ def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStac
     assert (TRAINER, "gap.curate", TRAINER) in log and (TRAINER, "gap.undo", None) in log
 
 
+@slow
 def test_dismissed_topics_hide_until_new_questions_arrive(gaps_stack: ConsoleStack) -> None:
     declined(gaps_stack, COFFEE)
     with closing(gaps_stack.client(TRAINER)) as client:
@@ -160,6 +162,7 @@ def test_dismissed_topics_hide_until_new_questions_arrive(gaps_stack: ConsoleSta
         assert "1 new question since" in card
 
 
+@slow
 def test_questions_become_intent_examples_in_valid_yaml_until_undone(gaps_stack: ConsoleStack) -> None:
     from intents.editing import read_view
 
@@ -188,6 +191,7 @@ def test_questions_become_intent_examples_in_valid_yaml_until_undone(gaps_stack:
     assert (folder / "it.yml").read_text(encoding="utf-8") == before  # the examples are gone again
 
 
+@slow
 def test_write_a_new_article_opens_the_editor_with_the_questions(gaps_stack: ConsoleStack) -> None:
     declined(gaps_stack, CARDS)
     with closing(gaps_stack.client(TRAINER)) as client:
@@ -207,6 +211,7 @@ def test_write_a_new_article_opens_the_editor_with_the_questions(gaps_stack: Con
         assert topic_key(back, CARDS[0]) is not None
 
 
+@slow
 def test_only_trainers_work_the_gaps_and_every_form_needs_the_csrf_token(gaps_stack: ConsoleStack) -> None:
     with closing(gaps_stack.client(STAFF)) as staff, closing(gaps_stack.client(NOBODY)) as nobody:
         for client in (staff, nobody):
@@ -216,3 +221,43 @@ def test_only_trainers_work_the_gaps_and_every_form_needs_the_csrf_token(gaps_st
         stale = follow(trainer, post(trainer, "/console/gaps/0000deadbeef/dismiss", reason="gone"))
         assert ("error", "That topic changed since the page was shown (new questions arrived); look at it again.") \
             in flashes(stale)
+
+
+# -- the library underneath, on SQLite and PostgreSQL (fast: no server, no encoder) --
+
+def test_gap_actions_hide_a_topic_until_new_questions_and_undo_brings_it_back(migrated_db) -> None:
+    import datetime as dt
+
+    from bot.errors import DataError
+    from knowledge_base import gap_actions as ga
+    from knowledge_base.gaps import Gap, GapQuestion
+
+    t0 = dt.datetime(2026, 12, 1, 9, 0)
+    old = [GapQuestion("is the coffee machine broken", "declined", t0),
+           GapQuestion("coffee machine leaking", "unhelpful", t0 + dt.timedelta(minutes=5), "help/printing")]
+    topic = Gap(label=old[0].text, questions=list(old))
+    with migrated_db.session() as s:
+        assert [t.key for t in ga.inbox(s, [topic])] == [ga.topic_key(topic)]
+        with pytest.raises(DataError, match="the reason field"):
+            ga.dismiss(s, topic, reason=" \n ", created_by=TRAINER)
+        row = ga.dismiss(s, topic, reason="Facilities,\n not IT", created_by=TRAINER)
+        assert ga.describe(row) == "dismissed: Facilities, not IT" and row.details == {"reason": "Facilities, not IT"}
+        assert ga.inbox(s, [topic]) == []  # dealt with
+        action_id = row.id
+    grown = Gap(label=topic.label, questions=[*old, GapQuestion("coffee machine error E3", "declined",
+                                                                t0 + dt.timedelta(days=1))])
+    with migrated_db.session() as s:
+        (back,) = ga.inbox(s, [grown])  # a new question joined: back, with what was done before
+        assert back.new_questions == 1 and [a.id for a in back.earlier] == [action_id]
+        with pytest.raises(DataError, match="changed since the page was shown"):
+            ga.find_topic([grown], ga.topic_key(topic))
+        undone = ga.undo_action(s, action_id, undone_by="lead@example.com")
+        assert undone.undone_by == "lead@example.com" and undone.created_by == TRAINER
+    with migrated_db.session() as s:
+        (again,) = ga.inbox(s, [topic])
+        assert again.earlier == [] and again.new_questions == 2
+        with pytest.raises(DataError, match="undone already"):
+            ga.undo_action(s, action_id, undone_by=TRAINER)
+        (logged,) = ga.recent_actions(s)
+        assert (logged.kind, logged.label, logged.undone_by) == ("dismiss", "is the coffee machine broken",
+                                                                 "lead@example.com")
