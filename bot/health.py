@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.config.slack import SlackSettings
 from bot.errors import HelpdeskError
 from bot.storage.session import Database, describe_url
 
@@ -43,20 +44,50 @@ def _slack(s: Settings) -> Item:
         extra = [] if c.signing_secret is None and c.app_token is None else [
             "slack.signing_secret/app_token are set but slack.bot_token is not"]
         return _item("slack", "off (terminal and HTTP API only)", extra, [],
-                     "set slack.bot_token to enable the Slack app")
+                     "set slack.bot_token (or slack.oauth) to enable the Slack app")
     problems: list[str] = []
     warnings: list[str] = []
+    oauth = c.oauth.enabled
     token = c.bot_token.get_secret_value() if c.bot_token else ""
-    if not token.startswith("xoxb-"):
+    if (c.bot_token is not None or not oauth) and not token.startswith("xoxb-"):
+        # OAuth install mode: bot_token is optional (the fallback for posts that name no workspace)
         problems.append("slack.bot_token must be a bot token (starts with xoxb-)")
     socket = c.app_token is not None
     if socket and not c.app_token.get_secret_value().startswith("xapp-"):  # type: ignore[union-attr]
         problems.append("slack.app_token must be an app-level token (starts with xapp-)")
+    if oauth:
+        problems += _slack_oauth(c)
     if not socket and c.signing_secret is None:
         problems.append("slack.signing_secret is required in HTTP mode (or set slack.app_token for Socket Mode)")
+    if oauth and c.bot_token is None and c.triage_channel:
+        warnings.append("slack.triage_channel is set but slack.bot_token is not: in OAuth mode the triage "
+                        "cards are posted with slack.bot_token (the workspace of the triage channel)")
     mode = "live, Socket Mode" if socket else "live, HTTP mode (/slack/events)"
-    details = "bot token set" + (", app token set" if socket else ", signing secret set")
+    if oauth:
+        mode += ", OAuth install (/slack/install)"
+    details = ", ".join(part for part in (
+        "bot token set" if c.bot_token is not None else "",
+        "app token set" if socket else "",
+        "signing secret set" if c.signing_secret is not None else "",
+        "OAuth client secret and token key set" if oauth else "") if part)
     return _item("slack", mode, problems, warnings, details)
+
+
+def _slack_oauth(c: SlackSettings) -> list[str]:
+    """The OAuth install settings' problems (the secrets are only ever named, never shown)."""
+    o = c.oauth
+    problems: list[str] = []
+    assert o.client_secret is not None and o.token_key is not None  # enabled
+    secret = o.client_secret.get_secret_value()
+    if c.signing_secret is not None and secret == c.signing_secret.get_secret_value():
+        problems.append("slack.oauth.client_secret equals slack.signing_secret: copy the Client Secret "
+                        "from the app's Basic Information page")
+    if o.old_token_key is not None and o.old_token_key.get_secret_value() == o.token_key.get_secret_value():
+        problems.append("slack.oauth.old_token_key equals token_key: set token_key to the new key")
+    if o.redirect_uri and not o.redirect_uri.endswith("/slack/oauth_redirect"):
+        problems.append("slack.oauth.redirect_uri must end with /slack/oauth_redirect (the route that "
+                        "finishes the install)")
+    return problems
 
 
 def _directory(s: Settings) -> Item:

@@ -57,6 +57,13 @@ def insecure_settings(settings: Settings, *, host: str | None = None) -> list[st
                             "travel in clear; use https://")
     if settings.slack.configured and _clear_text_remote(settings.slack.api_base_url):
         problems.append("slack.api_base_url is http:// to another machine; use https://")
+    oauth = settings.slack.oauth
+    if oauth.enabled:  # the client secret and the installations' tokens travel through these
+        for name in ("redirect_uri", "authorization_url"):
+            url = getattr(oauth, name)
+            if url and urlsplit(url).scheme != "https" and not is_loopback(urlsplit(url).hostname):
+                problems.append(f"slack.oauth.{name} is not https:// to another machine: the install's code "
+                                "and state would travel in clear; use https://")
     if settings.nlu.backend == "rasa" and settings.nlu.rasa_token is not None \
             and _clear_text_remote(settings.nlu.rasa_url):
         problems.append("nlu.rasa_url is http:// to another machine while a token is sent; use https://")

@@ -255,3 +255,51 @@ def test_an_expired_state_is_refused(migrated_db: Any) -> None:
     with migrated_db.session() as session:
         session.execute(update(SlackOAuthState).values(created_at=dt.datetime(2020, 1, 1)))
     assert not store.consume(state)
+
+
+def _oauth_toml(tmp_path: Path, extra: str = "") -> dict[str, str]:
+    from tests.foundation.test_cli import config
+
+    return config(tmp_path, f'[server]\npublic_url = "https://helpdesk.example.com"\n'
+                            f'[slack]\nsigning_secret = "signing-secret-for-tests-0123"\n{extra}'
+                            f'[slack.oauth]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
+                            f'token_key = "{TOKEN_KEY}"\n')
+
+
+def test_config_check_accepts_oauth_only_mode_and_never_prints_its_secrets(tmp_path: Path) -> None:
+    from tests.foundation.test_cli import run
+
+    env = _oauth_toml(tmp_path)
+    proc = run(["config", "check", "--json"], tmp_path, env)
+    report = json.loads(proc.stdout)
+    slack = next(item for item in report["integrations"] if item["name"] == "slack")
+    assert slack["status"] == "ok", slack
+    assert "OAuth install" in slack["mode"] and "client secret and token key set" in slack["details"]
+    security = next(item for item in report["integrations"] if item["name"] == "security")
+    assert security["status"] == "ok", security
+    assert CLIENT_SECRET not in proc.stdout + proc.stderr and TOKEN_KEY not in proc.stdout + proc.stderr
+
+
+def test_config_check_names_bad_oauth_settings_without_showing_them(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.health import check_configuration
+
+    env = _oauth_toml(tmp_path, 'triage_channel = "C0TRIAGE1"\n')
+    path = Path(env["HELPDESK_CONFIG"])
+    path.write_text(path.read_text().replace(
+        "[slack.oauth]\n", f'[slack.oauth]\nold_token_key = "{TOKEN_KEY}"\n'
+                           'redirect_uri = "http://helpdesk.example.com/oauth/done"\n'), encoding="utf-8")
+    report = check_configuration(load_settings(path, environ={}))
+    items = {item["name"]: item for item in report["integrations"]}
+    slack, security = items["slack"], items["security"]
+    assert slack["status"] == "error"
+    assert "old_token_key equals token_key" in slack["details"]
+    assert "redirect_uri must end with /slack/oauth_redirect" in slack["details"]
+    assert "slack.oauth.redirect_uri is not https://" in security["details"]
+    assert TOKEN_KEY not in json.dumps(report) and CLIENT_SECRET not in json.dumps(report)
+    # a bot token that is not a bot token is still an error in OAuth mode (it is the fallback token)
+    path.write_text(path.read_text().replace("[slack]\n", '[slack]\nbot_token = "xoxp-user-token-1234"\n'),
+                    encoding="utf-8")
+    slack = next(i for i in check_configuration(load_settings(path, environ={}))["integrations"]
+                 if i["name"] == "slack")
+    assert "must be a bot token" in slack["details"]
