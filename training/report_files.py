@@ -61,6 +61,18 @@ def save_report(report: dict[str, Any], out_dir: Path | str, **extra: Any) -> Pa
     return out / REPORT_FILE
 
 
+def write_full_report(report: dict[str, Any], out_dir: Path | str, *, policy: tuple[float, float],
+                      **extra: Any) -> dict[str, str]:
+    """Every plot plus ``report.json``: what `helpdesk nlu test` and the console's retrain both leave behind."""
+    from training.evaluate import write_plots
+
+    plots = write_plots(report, out_dir, policy=policy)
+    plots["f1_per_intent"] = write_f1_plot(report, out_dir)
+    report["plots"] = plots
+    save_report(report, out_dir, **extra)
+    return plots
+
+
 def load_report(out_dir: Path | str) -> dict[str, Any] | None:
     """The latest saved report, or None when there is none yet."""
     path = Path(out_dir) / REPORT_FILE
@@ -81,4 +93,5 @@ def plot_file(out_dir: Path | str, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-__all__ = ["PLOT_FILES", "REPORT_FILE", "load_report", "plot_file", "reports_dir", "save_report", "write_f1_plot"]
+__all__ = ["PLOT_FILES", "REPORT_FILE", "load_report", "plot_file", "reports_dir", "save_report", "write_f1_plot",
+           "write_full_report"]

@@ -22,8 +22,8 @@ from bot.errors import HelpdeskError
 from intents.factory import NluPaths, classifier_config, load_data, train_and_save
 from intents.model import IntentModel
 from intents.settings import NluSettings
-from training.evaluate import cross_validate, write_plots
-from training.report_files import reports_dir, save_report, write_f1_plot
+from training.evaluate import cross_validate
+from training.report_files import reports_dir, write_full_report
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,8 @@ class Retrainer:
                                     cache_path=self.paths.embedding_cache, progress=self._phase("evaluate"))
             self._phase("plots")
             out = reports_dir(self.paths.var_dir)
-            plots = write_plots(report, out, policy=(self.nlu.low_confidence, self.nlu.high_confidence))
-            plots["f1_per_intent"] = write_f1_plot(report, out)
-            report["plots"] = plots
-            save_report(report, out, model_version=version)
+            write_full_report(report, out, policy=(self.nlu.low_confidence, self.nlu.high_confidence),
+                              model_version=version)
             self._update(state="done", phase="Done", step="", percent=100, finished_at=_now())
         except HelpdeskError as exc:
             self._fail(exc.user_message, version)

@@ -103,7 +103,8 @@ def validate(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
 
 def _run_evaluation(*, folds: int, out: Path | None, show: bool) -> dict[str, Any]:
     from intents.factory import classifier_config, embedding_cache_path, load_data
-    from training.evaluate import cross_validate, public, write_plots
+    from training.evaluate import cross_validate, public
+    from training.report_files import reports_dir, write_full_report
 
     s = common.settings()
     data = load_data(s.nlu, s.paths.data_dir)
@@ -111,8 +112,9 @@ def _run_evaluation(*, folds: int, out: Path | None, show: bool) -> dict[str, An
     with progress_bars(show) as progress:
         report = cross_validate(data, encoder, config=classifier_config(s.nlu), folds=folds,
                                 cache_path=embedding_cache_path(s.paths.var_dir), progress=progress)
-    out_dir = out or Path(s.paths.var_dir) / "reports" / "nlu"
-    report["plots"] = write_plots(report, out_dir, policy=(s.nlu.low_confidence, s.nlu.high_confidence))
+    out_dir = out or reports_dir(s.paths.var_dir)
+    # the same report.json and plots the console's Intents page shows
+    write_full_report(report, out_dir, policy=(s.nlu.low_confidence, s.nlu.high_confidence))
     if show:
         _print_report(report)
     return public(report)

@@ -85,6 +85,12 @@ def test_nlu_test_reports_per_intent_scores_and_writes_plots(cli):
     assert report["confused_pairs"] and report["confused_pairs"][0]["examples"]
     for path in report["plots"].values():
         assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert "f1_per_intent" in report["plots"]
+    # the console's Intents page reads the same report back
+    from training.report_files import load_report
+
+    saved = load_report(cli.tmp / "report")
+    assert saved is not None and saved["macro_f1"] == report["macro_f1"]
 
 
 def test_benchmark_on_a_clinc_shaped_file(cli):
