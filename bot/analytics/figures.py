@@ -33,7 +33,8 @@ from knowledge_base.models import KbArticle, KbRating
 IDLE_MINUTES = 30
 WINDOW_HOURS = 24
 ACCOUNT_ACTIONS = ("unlock", "reset_link", "temporary_password", "reset")
-TRIAL_CHANNELS: tuple[str, ...] = ("console-trial",)  # bot.console.pages.tryit_run.TRIAL_CHANNEL
+TRIAL_CHANNEL = "console-trial"  # the channel of a console trainer's "Try it" turns (bot.console.pages.tryit_run)
+TRIAL_CHANNELS: tuple[str, ...] = (TRIAL_CHANNEL,)
 SATISFIED = 4  # a ticket rating of at least this counts as satisfied
 TOP = 10
 TREND_KEYS = ("conversations", "turns", "answered", "deflected", "declined", "escalated", "account_actions",

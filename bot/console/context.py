@@ -12,34 +12,18 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.config.console import ConsoleSettings
 from bot.services import Services
+from bot.web import headers as web_headers
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
        "form-action 'self'; base-uri 'none'; object-src 'none'")
-# The same hardening the reset page sends (bot/web/reset.py), with the console's CSP. The console is a channel
-# but tests/architecture/test_layers.py does not list bot.console among the channels yet, so it cannot import
-# bot.web; once it does, this should become {**reset.SECURITY_HEADERS, "Content-Security-Policy": CSP}.
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0",
-    "Pragma": "no-cache",
-    "Expires": "0",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": CSP,
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
-    "X-Robots-Tag": "noindex, nofollow",
-}
-HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 
 def security_headers(secure: bool) -> dict[str, str]:
     """The headers on every console response (+ HSTS when the public URL is https)."""
-    return {**SECURITY_HEADERS, **(HSTS if secure else {})}
+    return web_headers.security_headers(CSP, https=secure)
 
 
 def make_templates() -> Environment:

@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.errors import DirectoryError, HelpdeskError, NotPermittedError
 from bot.services import Services
+from bot.web.headers import security_headers
 from integrations.directory import audit, tokens
 from integrations.directory.client import PasswordSetFlagFailed
 from integrations.directory.models import ResetLink
@@ -50,20 +51,6 @@ INVALID = ("This link is not valid any more. Reset links work once, for a few mi
            "and only for the person they were sent to.")
 CSP = ("default-src 'none'; script-src 'none'; style-src '" + CSS_HASH + "'; img-src 'none'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0",
-    "Pragma": "no-cache",
-    "Expires": "0",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": CSP,
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
-    "X-Robots-Tag": "noindex, nofollow",
-}
-HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 
 def _mask(email: str) -> str:
@@ -98,7 +85,7 @@ def build_router(services: Services) -> APIRouter:
     cfg = services.settings.directory
     public_url = services.settings.server.public_url
     secure_cookie = public_url.startswith("https://")
-    headers = {**SECURITY_HEADERS, **(HSTS if secure_cookie else {})}
+    headers = security_headers(CSP, https=secure_cookie)
     for warning in cfg.reset_page_warnings(public_url):
         log.warning("!!! INSECURE reset page: %s !!!", warning)
 

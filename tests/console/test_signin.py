@@ -423,16 +423,20 @@ def test_signing_in_again_ends_the_browsers_previous_session(oidc_stack) -> None
         assert old.ended_at is not None
 
 
-def test_console_headers_are_the_reset_pages_apart_from_the_csp() -> None:
-    """Two copies of one rule (see bot/console/context.py): this keeps them equal until they become one."""
+def test_console_and_reset_page_share_one_hardening_rule() -> None:
+    """One definition (bot/web/headers.py): the console and the reset page differ only in their CSP."""
     from bot.console import context
-    from bot.web import reset
+    from bot.web import headers, reset
 
-    def without_csp(headers: dict[str, str]) -> dict[str, str]:
-        return {k: v for k, v in headers.items() if k != "Content-Security-Policy"}
+    def without_csp(h: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in h.items() if k != "Content-Security-Policy"}
 
-    assert without_csp(context.SECURITY_HEADERS) == without_csp(reset.SECURITY_HEADERS)
-    assert context.HSTS == reset.HSTS
+    for https in (False, True):
+        console = context.security_headers(https)
+        page = headers.security_headers(reset.CSP, https=https)
+        assert without_csp(console) == without_csp(page) == without_csp(headers.security_headers("x", https=https))
+        assert console["Content-Security-Policy"] == context.CSP
+        assert ("Strict-Transport-Security" in console) is https
 
 
 @pytest.mark.ldap

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.analytics.figures import TRIAL_CHANNEL
 from bot.flows.base import TurnContext
 from bot.flows.router import RouterFlow
 from bot.flows.routing import explicit_request, label_for
@@ -23,7 +24,6 @@ from bot.services import Services
 from bot.storage.models import ConversationState
 from knowledge_base.explain import SearchExplanation, explain
 
-TRIAL_CHANNEL = "console-trial"
 NOT_RUN = "Try it does not run actions: here the bot would {what}."
 
 
