@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
@@ -92,6 +93,38 @@ class KeyValueFormatter(_RedactingFormatter):
 
 
 PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+# Paths whose last segment is a one-time secret (a reset link, a console sign-in link), and query parameters
+# that carry a shared secret (the Jira webhook's ?secret=): masked in every access-log line.
+TOKEN_PATHS = ("/reset/", "/console/login/link/")
+_PATH_TOKEN = re.compile(r"(" + "|".join(re.escape(p) for p in TOKEN_PATHS) + r")[^/?#\s\"]+")
+_SECRET_PARAM = re.compile(r"([?&]secret=)[^&#\s\"]*", re.I)
+
+
+def mask_access_path(path: str) -> str:
+    """``path`` with the one-time tokens of :data:`TOKEN_PATHS` and ``?secret=`` values replaced by [REDACTED]."""
+    return _SECRET_PARAM.sub(r"\1[REDACTED]", _PATH_TOKEN.sub(r"\1[REDACTED]", path))
+
+
+class AccessLogMask(logging.Filter):
+    """On the ``uvicorn.access`` logger: the request path of each line goes through :func:`mask_access_path`.
+
+    Installed on the logger itself, so it works whichever handler writes the line (ours under
+    ``helpdesk serve``, uvicorn's own under ``uvicorn bot.server:app``).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_access_path(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = mask_access_path(record.msg)
+        return True
+
+
+def install_access_log_mask() -> None:
+    """Put :class:`AccessLogMask` on the ``uvicorn.access`` logger (idempotent)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogMask) for f in access.filters):
+        access.addFilter(AccessLogMask())
 
 
 def _quiet_probes(record: logging.LogRecord) -> bool:
@@ -116,5 +149,6 @@ def configure_logging(level: str = "INFO", *, json_format: bool = False,
     handler.setFormatter(JsonFormatter(secrets) if json_format else KeyValueFormatter(secrets))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    install_access_log_mask()
     for noisy in ("urllib3", "httpx", "sentence_transformers", "transformers", "filelock", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from bot.logs import install_access_log_mask
 from bot.services import Services
 from bot.web.errors import CatchAll, install_error_handlers
 from bot.web.limits import ASGIApp, BodySizeLimit
@@ -68,6 +69,7 @@ def create_app(services: Services, *, start_workers: bool | None = None) -> Fast
                       docs_url="/docs" if docs else None, openapi_url="/openapi.json" if docs else None)
     app.state.services = services
     install_error_handlers(app)
+    install_access_log_mask()  # one-time link tokens and ?secret= never reach the access log
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.server.max_body_bytes)
     for build in router_builders():
         router = build(services)

@@ -69,7 +69,6 @@ def build_app(ctx: ConsoleContext) -> FastAPI:
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = ctx
-    app.add_middleware(SecurityHeaders, headers=security_headers(ctx.secure))
     _install_handlers(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(signin.build_router(ctx))
@@ -112,6 +111,15 @@ def _install_handlers(app: FastAPI, ctx: ConsoleContext) -> None:
             "There is nothing here. Check the address, or start from the console's home page."
         return page(request, exc.status_code, titles.get(exc.status_code, "Cannot do that"), message)
 
+    @app.exception_handler(Exception)
+    def crashed(request: Request, _exc: Exception) -> Response:
+        """A bug or an outage: a plain page (no stack trace; uvicorn logs the exception). The database is not
+        asked again (it may be what failed), so the page has no navigation."""
+        request.state.console_user = None
+        return page(request, 500, "Something went wrong",
+                    "The console could not do that. Nothing was lost; try again in a moment, and tell your "
+                    "administrator if it keeps happening.")
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
@@ -132,7 +140,8 @@ def build_router(services: Services) -> APIRouter | None:
     def console_root() -> Response:
         return RedirectResponse(PREFIX + "/", status_code=308, headers=headers)
 
-    router.mount(PREFIX, app, name="console")
+    # outermost: the headers are on every response, even the 500 page sent by Starlette's error middleware
+    router.mount(PREFIX, SecurityHeaders(app, security_headers(ctx.secure)), name="console")
     return router
 
 
@@ -150,7 +159,7 @@ def _flatten(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
 def console_app(app: FastAPI) -> FastAPI | None:
     """The console's own app inside the server's app, or None."""
     for path, route in _flatten(list(app.routes)):
-        inner = getattr(route, "app", None)
+        inner = getattr(getattr(route, "app", None), "app", None)  # Mount → SecurityHeaders → the console app
         if path == PREFIX and isinstance(inner, FastAPI):
             return inner
     return None

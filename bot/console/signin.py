@@ -33,9 +33,12 @@ LINK_INVALID = ("This sign-in link is not valid any more. Links work once, for a
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path inside the console, never another site."""
-    if value and value.startswith("/console") and not value.startswith("//") and "\\" not in value \
-            and "\n" not in value and "\r" not in value:
+    """Where to go after signing in: a path inside the console (no other site, no dot segments), else home."""
+    if not value or any(c in value for c in "\\\r\n\t") or len(value) > 2000:
+        return "/console/"
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    inside = path == "/console" or path.startswith("/console/")
+    if inside and "//" not in path and "/." not in path and "%2e" not in path.lower():
         return value
     return "/console/"
 

@@ -9,36 +9,17 @@ Authenticated with ``ticketing.jira.webhook_secret`` (``?secret=`` or
 from __future__ import annotations
 
 import logging
-import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.logs import install_access_log_mask
 from bot.services import Services
 from integrations.ticketing.webhook import WebhookOutcome, WebhookRejected, handle_delivery
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
-_SECRET_PARAM = re.compile(r"([?&]secret=)[^&\s\"]*", re.I)
-
-
-class _MaskSecretParam(logging.Filter):
-    """Mask ``?secret=…`` in access-log lines (uvicorn logs the path with its query string)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_SECRET_PARAM.sub(r"\1[REDACTED]", a) if isinstance(a, str) else a
-                                for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = _SECRET_PARAM.sub(r"\1[REDACTED]", record.msg)
-        return True
-
-
-def _install_access_log_filter() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _MaskSecretParam) for f in access.filters):
-        access.addFilter(_MaskSecretParam())
 
 
 def _too_large(size: int | str) -> JSONResponse:
@@ -60,7 +41,7 @@ async def _read_capped(request: Request) -> bytes | None:
 def build_router(services: Services) -> APIRouter | None:
     """The webhook route; deliveries are checked against ``ticketing.jira.webhook_secret``."""
     router = APIRouter()
-    _install_access_log_filter()
+    install_access_log_mask()  # ?secret= never reaches the access log
 
     @router.post("/webhooks/jira")
     async def jira_webhook(request: Request) -> JSONResponse:
