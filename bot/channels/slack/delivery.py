@@ -56,9 +56,13 @@ class Delivery:
         return channel
 
     def post(self, reply: Reply, *, channel: str, thread_ts: str | None = None,
-             extra_buttons: list[Button] | None = None, note: str | None = None) -> None:
-        """chat.postMessage (with an optional context line on top)."""
-        text, blocks = render_reply(reply, extra_buttons=extra_buttons)
+             extra_buttons: list[Button] | None = None, note: str | None = None,
+             native_feedback: bool = False) -> None:
+        """chat.postMessage (with an optional context line on top).
+
+        ``native_feedback`` (an assistant panel thread): Helpful / Not helpful as Slack's feedback buttons.
+        """
+        text, blocks = render_reply(reply, extra_buttons=extra_buttons, native_feedback=native_feedback)
         if note:
             blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
             blocks = blocks[:MAX_BLOCKS_MESSAGE]
@@ -132,14 +136,15 @@ class Delivery:
 
     def reply_in_place(self, reply: Reply, *, user_id: str, channel: str, thread_ts: str | None,
                        public: bool, response_url: str | None = None, force_ephemeral: bool = False,
-                       extra_buttons: list[Button] | None = None) -> None:
+                       extra_buttons: list[Button] | None = None, native_feedback: bool = False) -> None:
         """Answer where the employee asked; what privacy says is for them alone goes ephemeral."""
         try:
             if privacy.must_be_ephemeral(reply, public=public, forced=force_ephemeral):
                 self._ephemeral(reply, user_id=user_id, channel=channel, thread_ts=thread_ts,
                                 response_url=response_url, extra_buttons=extra_buttons)
             else:
-                self.post(reply, channel=channel, thread_ts=thread_ts, extra_buttons=extra_buttons)
+                self.post(reply, channel=channel, thread_ts=thread_ts, extra_buttons=extra_buttons,
+                          native_feedback=native_feedback)
         except Exception as exc:
             self.park(reply, user_id, exc)
 
