@@ -49,7 +49,8 @@ from bot.channels.slack.sharing import SharedReplies
 from bot.channels.slack.shortcuts_intake import EmployeeSurfaces
 from bot.channels.slack.triage import TriageDesk
 from bot.channels.slack.triage_access import ItStaff
-from bot.channels.slack.triage_intake import REPLY_CALLBACK, TriageIntake
+from bot.channels.slack.triage_card import REPLY_CALLBACK
+from bot.channels.slack.triage_intake import TriageJobs
 from bot.channels.slack.triage_send import TriageSender
 from bot.channels.slack.turns import TurnHandler, Turns
 from bot.channels.slack.work import Work
@@ -132,12 +133,10 @@ class SlackAdapter:
         self._wire_installs_and_followups()
         self.intake = Intake(self.ledger, self.work, self.interactions, self.executor,
                              command=settings.slash_command, turns_per_minute=settings.turns_per_minute)
-        if self.triage is not None:  # before the regular intake: takes only the triage surface's payloads
-            self.app.use(TriageIntake(self.ledger, self.work, db, self.executor, self.triage.open_reply,
-                                      limiter=self.intake.limiter))
+        if self.triage is not None:  # before the regular jobs: takes only the triage surface's payloads
+            self.intake.sources.insert(0, TriageJobs(db, self.triage.open_reply))
         self.app.use(self.intake)
-        self.surfaces.register(self.app, ledger=self.ledger, work=self.work, fast=self.executor,
-                               limiter=self.intake.limiter)
+        self.surfaces.register(self.app, intake=self.intake, work=self.work)  # after the regular jobs
         self._register()
 
     def _wire_installs_and_followups(self) -> None:
@@ -224,13 +223,7 @@ def build_slack_adapter(services: Services, *, client: WebClient | None = None,
 
 def _followups(services: Services, client: WebClient, delivery: Delivery, users: UserResolver,
                installations: Installations | None) -> FollowUps:
-    """The "Did this fix it?" answers, wired with the ticketing settings, notices and Jira (when used)."""
-    from integrations.ticketing.jira_backend import JiraBackend
-
-    def tracker() -> JiraBackend | None:
-        backend = services.ticketing
-        return backend if isinstance(backend, JiraBackend) else None
-
+    """The "Did this fix it?" answers, wired with the ticketing settings and notices."""
     return FollowUps(client, delivery, services.db, users, settings=services.settings.ticketing,
-                     sink=services.notices, tracker=tracker, secrets=services.secrets,
+                     sink=services.notices, secrets=services.secrets,
                      bind=installations.for_user if installations is not None else None)

@@ -30,11 +30,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack.assistant_store import ThreadStore, clean_context
-from bot.channels.slack.blocks import MAX_BLOCKS_MESSAGE, render_reply, truncate
+from bot.channels.slack.blocks import truncate
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.jobs import Job, obj, text_of
 from bot.channels.slack.turns import Turns
-from bot.messages import Button, Reply
+from bot.messages import Reply
 from bot.storage.session import Database
 
 log = logging.getLogger(__name__)
@@ -85,26 +85,6 @@ def thread_job(body: dict[str, Any]) -> Job | None:
             "thread_ts": thread_ts, "context": clean_context(thread.get("context"))}
 
 
-class ThreadDelivery(Delivery):
-    """Posting in a panel thread: the Helpful / Not helpful pair becomes Slack's native feedback buttons."""
-
-    def __init__(self, client: WebClient, db: Database, *, native_feedback: bool) -> None:
-        super().__init__(client, db)
-        self.native_feedback = native_feedback
-
-    def post(self, reply: Reply, *, channel: str, thread_ts: str | None = None,
-             extra_buttons: list[Button] | None = None, note: str | None = None) -> None:
-        """chat.postMessage with the native feedback block (``note`` is not used in a panel thread)."""
-        if not self.native_feedback or note:
-            super().post(reply, channel=channel, thread_ts=thread_ts, extra_buttons=extra_buttons, note=note)
-            return
-        text, blocks = render_reply(reply, extra_buttons=extra_buttons, native_feedback=True)
-        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks[:MAX_BLOCKS_MESSAGE]}
-        if thread_ts:
-            args["thread_ts"] = thread_ts
-        self.client.chat_postMessage(**args)
-
-
 class AssistantPanel:
     """bolt's Assistant over our thread store, and the jobs of the panel."""
 
@@ -114,7 +94,7 @@ class AssistantPanel:
         self.turns = turns
         self.delivery = delivery
         self.store = ThreadStore(db)
-        self.thread_delivery = ThreadDelivery(client, db, native_feedback=native_feedback)
+        self.native_feedback = native_feedback  # answers carry Slack's feedback buttons
 
     def attach(self, app: App, record_first: Middleware, hand_over: Callable[..., None]) -> Assistant:
         """Register bolt's Assistant: ``record_first`` keeps each event before the ack, ``hand_over`` queues it."""
@@ -162,8 +142,8 @@ class AssistantPanel:
         try:
             reply = self.turns.run(user_id=user, text=text, channel_id=channel, thread_ts=thread_ts, private=True,
                                    event_id=job.get("event_id"))
-            self.thread_delivery.reply_in_place(reply, user_id=user, channel=channel, thread_ts=thread_ts,
-                                                public=False)
+            self.delivery.reply_in_place(reply, user_id=user, channel=channel, thread_ts=thread_ts,
+                                         public=False, native_feedback=self.native_feedback)
         finally:
             self._quietly(lambda: status(""))  # cleared once the answer is there (or the turn failed)
 

@@ -6,6 +6,11 @@ Mode ack) goes out, so an acknowledged delivery is never only in memory. A
 duplicate (redelivery, replay, another replica) is acked and dropped. When the
 database is away the employee is told, never left in silence. The per-user turn
 rate is enforced here too.
+
+The regular jobs (DMs, mentions, ``/helpdesk``, the bot's buttons, the ticket
+modal, App Home) are :class:`CoreJobs`; other surfaces (the triage desk, the
+shortcuts and the ticket emoji) add a :class:`JobSource` to :attr:`Intake.sources`
+and get the same guarantees without repeating them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
@@ -35,16 +40,60 @@ def acked() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
 
+IGNORE: Job = {"kind": "ignore"}  # a source's payload with nothing to do: acked, not recorded
+Opener = Callable[[Job], bool]  # opens a modal right after the click; False: the job runs on the queue instead
+
+
+class JobSource(Protocol):
+    """A surface's payloads: which are its jobs, which count as the employee's turns, which open a modal."""
+
+    def job_of(self, body: dict[str, Any], bot_user_id: str | None) -> Job | None:
+        """The job of ``body``, :data:`IGNORE` (ack only), or None (not this source's)."""
+        ...
+
+    def limited(self, job: Job) -> bool:
+        """Whether ``job`` counts against its user's turn rate."""
+        ...
+
+    def opener(self, job: Job) -> Opener | None:
+        """What opens this job's modal at once (a trigger_id expires 3 s after the click), if any."""
+        ...
+
+
+class CoreJobs:
+    """The regular jobs: DMs, mentions, the slash command, the bot's buttons, the ticket modal, App Home."""
+
+    def __init__(self, interactions: Interactions, *, command: str) -> None:
+        self.interactions = interactions
+        self.command = command
+
+    def job_of(self, body: dict[str, Any], bot_user_id: str | None) -> Job | None:
+        """See :func:`~.jobs.job_of`."""
+        return job_of(body, bot_user_id=bot_user_id, command=self.command)
+
+    def limited(self, job: Job) -> bool:
+        """Every turn counts, except opening App Home."""
+        return job["kind"] != "home"
+
+    def opener(self, job: Job) -> Opener | None:
+        """The ticket form of a button that opens one."""
+        if job["kind"] == "action" and job.get("action_id") in MODAL_ACTIONS:
+            return lambda job: self.interactions.open_form(job, action_of(job))
+        return None
+
+
 class Intake(Middleware):
-    """Claims and records each job before the ack, then hands it to :class:`Work`."""
+    """Claims and records each job before the ack, then hands it to :class:`Work`.
+
+    :attr:`sources` are asked in order; the first that knows a payload owns it.
+    """
 
     def __init__(self, ledger: EventLedger, work: Work, interactions: Interactions, fast: Executor, *,
                  command: str, turns_per_minute: int) -> None:
         self.ledger = ledger
         self.work = work
-        self.interactions = interactions
         self.fast = fast  # opens modals at once: a trigger_id expires 3 s after the click
-        self.command = command
+        self.sources: list[JobSource] = [CoreJobs(interactions, command=command)]
         self.limiter = RateLimiter(turns_per_minute)
         self._told: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -52,41 +101,62 @@ class Intake(Middleware):
     def process(self, *, req: BoltRequest, resp: BoltResponse,
                 next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002 - bolt's name
         body: Any = req.body
-        job = job_of(body, bot_user_id=req.context.bot_user_id, command=self.command) \
-            if isinstance(body, dict) else None
-        if job is None:
+        taken = self._take(body, req.context.bot_user_id) if isinstance(body, dict) else None
+        if taken is None:
             return next()
+        source, job = taken
+        if job is IGNORE or not self.record(job, limited=source.limited(job)):
+            return acked()
         key = str(job["key"])
-        wait = None if job["kind"] == "home" else self.limiter.hit(user_of_job(job))
+        opener = source.opener(job)
+        if opener is not None:
+            self.fast.submit(self._open_now, key, job, opener)
+        else:
+            self.work.submit(key, job)
+        return acked()
+
+    def _take(self, body: dict[str, Any], bot_user_id: str | None) -> tuple[JobSource, Job] | None:
+        for source in self.sources:
+            try:
+                job = source.job_of(body, bot_user_id)
+            except Exception as exc:  # e.g. a lookup while the database is away: not known as this source's
+                log.warning("Slack payload lookup failed (%s)", type(exc).__name__)
+                continue
+            if job is not None:
+                return source, job
+        return None
+
+    def record(self, job: Job, *, limited: bool = False) -> bool:
+        """Keep ``job`` before the ack: True when it is new and pending (False: duplicate, refused, not kept).
+
+        A job over its user's turn rate is kept as refused and the user told once per window;
+        when the database is away the employee is told at once.
+        """
+        wait = self.limiter.hit(user_of_job(job)) if limited else None
         try:
-            fresh = self.ledger.record(key, job, state=PENDING if wait is None else REFUSED)
+            fresh = self.ledger.record(str(job["key"]), job, state=PENDING if wait is None else REFUSED)
         except Exception as exc:  # the database is away: no durable record, so say so now
             log.warning("Slack inbox unavailable (%s): telling the employee", type(exc).__name__)
             if job["kind"] == "home":
                 self.work.submit(None, job)  # publishing Home needs no record
             else:
                 self.fast.submit(self.work.tell, job, texts.COULD_NOT_PROCESS)
-            return acked()
-        if not fresh:
-            return acked()
-        if wait is not None:
+            return False
+        if fresh and wait is not None:
             self._slow_down(job, wait)
-        elif job["kind"] == "action" and job.get("action_id") in MODAL_ACTIONS:
-            self.fast.submit(self._open_form, key, job)
-        else:
-            self.work.submit(key, job)
-        return acked()
+            return False
+        return fresh
 
-    def _open_form(self, key: str, job: Job) -> None:
+    def _open_now(self, key: str, job: Job, opener: Opener) -> None:
         try:
-            opened = self.interactions.open_form(job, action_of(job))
+            opened = opener(job)
         except Exception as exc:
             log.warning("could not open the form: %s", type(exc).__name__)
             opened = False
         if opened:
             self.work.finish(key, DONE)
         else:
-            self.work.submit(key, job, live=False)  # the flow asks in chat
+            self.work.submit(key, job, live=False)  # the job's handler says what to do instead
 
     def _slow_down(self, job: Job, wait: float) -> None:
         """Tell a flooding employee once per window; the refused turns are not run."""
@@ -99,4 +169,3 @@ class Intake(Middleware):
                 self._told = {u: t for u, t in self._told.items() if now - t < self.limiter.window}
         log.info("Slack turn rate limit hit")
         self.fast.submit(self.work.tell, job, texts.SLOW_DOWN.format(seconds=max(1, round(wait))))
-

@@ -1,10 +1,10 @@
 """Before the ack, for the triage surface: card buttons, the Reply modal, card threads and DM relay threads.
 
-A bolt middleware placed before :class:`~.intake.Intake`. It recognises the
-payloads that belong to a ticket's Slack surface, records them in the same
-inbox (:class:`~.dedupe.EventLedger`: once across replicas, durable before the
-ack) and hands them to :class:`~.work.Work` as ``triage_*`` / ``relay_in`` jobs;
-everything else goes on to the regular intake untouched.
+A :class:`~.intake.JobSource` asked before the regular jobs. It recognises the
+payloads that belong to a ticket's Slack surface; :class:`~.intake.Intake`
+records them in the same inbox (:class:`~.dedupe.EventLedger`: once across
+replicas, durable before the ack) and hands them to :class:`~.work.Work` as
+``triage_*`` / ``relay_in`` jobs; everything else goes on to the regular jobs.
 
 - ``block_actions`` on a card button (Claim, Reply, Resolve); "Open in Jira" is a
   link: acked, nothing to do;
@@ -15,28 +15,17 @@ everything else goes on to the regular intake untouched.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import BoltRequest, BoltResponse
-from slack_bolt.middleware import Middleware
 from sqlalchemy import select
 
-from bot.channels.slack import texts
-from bot.channels.slack.dedupe import DONE, REFUSED, EventLedger
-from bot.channels.slack.intake import acked
+from bot.channels.slack.intake import IGNORE, Opener
 from bot.channels.slack.jobs import Job, action_job, digest, obj, safe_text, text_of
 from bot.channels.slack.payloads import clean_text, is_answerable
 from bot.channels.slack.triage_card import CARD_ACTIONS, OPEN, REPLY, REPLY_CALLBACK
 from bot.channels.slack.triage_models import SlackTicketThread
-from bot.channels.slack.work import Work
 from bot.storage.session import Database
-from bot.web.limits import RateLimiter
-
-log = logging.getLogger(__name__)
-IGNORE: Job = {"kind": "ignore"}
 
 
 def reply_submission_job(body: dict[str, Any]) -> Job | None:
@@ -54,54 +43,27 @@ def reply_submission_job(body: dict[str, Any]) -> Job | None:
             "text": safe_text(value.strip()) if isinstance(value, str) else ""}
 
 
-class TriageIntake(Middleware):
-    """Takes the triage surface's payloads out of the regular intake, recorded the same way."""
+class TriageJobs:
+    """The triage surface's payloads, for :class:`~.intake.Intake` (asked before the regular jobs)."""
 
-    def __init__(self, ledger: EventLedger, work: Work, db: Database, fast: Executor,
-                 open_reply: Callable[[Job], None], limiter: RateLimiter | None = None) -> None:
-        self.limiter = limiter  # the employees' turn rate (their DM-thread answers count as turns)
-        self.ledger = ledger
-        self.work = work
+    def __init__(self, db: Database, open_reply: Callable[[Job], None]) -> None:
         self.db = db
-        self.fast = fast  # the Reply modal must open within 3 s of the click
         self.open_reply = open_reply
 
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002 - bolt's name
-        body: Any = req.body
-        try:
-            job = self.job_of(body, req.context.bot_user_id) if isinstance(body, dict) else None
-        except Exception as exc:  # the database is away: let the regular intake answer (and say so)
-            log.warning("triage lookup failed (%s)", type(exc).__name__)
-            job = None
-        if job is None:
-            return next()
-        if job is IGNORE:
-            return acked()
-        key = str(job["key"])
-        wait = self.limiter.hit(str(job["user"])) if self.limiter is not None and job["kind"] == "relay_in" else None
-        try:
-            fresh = self.ledger.record(key, job, **({"state": REFUSED} if wait is not None else {}))
-        except Exception as exc:
-            log.warning("Slack inbox unavailable for a triage payload (%s)", type(exc).__name__)
-            return acked()
-        if not fresh:
-            return acked()
-        if wait is not None:
-            self.fast.submit(self.work.tell, job, texts.SLOW_DOWN.format(seconds=max(1, round(wait))))
-            return acked()
-        if job["kind"] == "triage_action" and job.get("action_id") == REPLY and job.get("trigger_id"):
-            self.fast.submit(self._reply_now, key, job)
-        else:
-            self.work.submit(key, job)
-        return acked()
+    @staticmethod
+    def limited(job: Job) -> bool:
+        """The employee's DM-thread answers count as their turns; IT's clicks and replies do not."""
+        return job["kind"] == "relay_in"
 
-    def _reply_now(self, key: str, job: Job) -> None:
-        try:
-            self.open_reply(job)
-        except Exception as exc:
-            log.warning("could not open the Reply modal: %s", type(exc).__name__)
-        self.work.finish(key, DONE)
+    def opener(self, job: Job) -> Opener | None:
+        """The Reply modal must open within 3 s of the click."""
+        if job["kind"] == "triage_action" and job.get("action_id") == REPLY and job.get("trigger_id"):
+            return self._reply_now
+        return None
+
+    def _reply_now(self, job: Job) -> bool:
+        self.open_reply(job)  # opened, or the clicker was refused politely: done either way
+        return True
 
     # --- which payloads are the triage surface's ---------------------------------------
     def job_of(self, body: dict[str, Any], bot_user_id: str | None) -> Job | None:
