@@ -22,7 +22,7 @@ from bot.flows.ticket_request import RequestWindow, request_window
 from bot.messages import Button, Outcome, Reply
 from bot.storage.base import utcnow
 from bot.storage.models import AnalyticsEvent
-from integrations.ticketing.base import TicketingBackend
+from integrations.ticketing.base import IDEM_LABEL_PREFIX, TicketingBackend
 from integrations.ticketing.drafting import TicketRequest, normalise_urgency
 from integrations.ticketing.duplicates import find_duplicate
 from integrations.ticketing.models import Ticket
@@ -57,6 +57,28 @@ LoadedEncoderProvider = Callable[[], TextEncoder | None]
 def clean(ctx: TurnContext, value: Any, limit: int = 3000) -> str:
     """The employee's text with secrets masked (before it is kept anywhere), then shortened."""
     return ctx.redact(str(value or "")).strip()[:limit]
+
+
+IDEM_KEY_RE = re.compile(re.escape(IDEM_LABEL_PREFIX) + r"[0-9a-f]{32}")  # service.stable_idem_key
+
+
+def _stable_idem_key(value: Any) -> str | None:
+    """A surface's own idempotency key for a request (``extra["_idem_key"]``), when well-formed."""
+    return value if isinstance(value, str) and IDEM_KEY_RE.fullmatch(value) else None
+
+
+def _opened_reply(ticket: Ticket) -> Reply:
+    """What the employee hears once their ticket is opened (or queued for Jira)."""
+    if ticket.key:
+        link = f" ({ticket.url})" if ticket.url else ""
+        text = (f"I've opened ticket {ticket.key}{link} for IT: “{ticket.summary}”. "
+                "I'll message you here when IT replies or resolves it.")
+    else:
+        text = (f"Your ticket for IT is queued: “{ticket.summary}”. "
+                "I'm filing it in Jira now — you'll get the ticket key here shortly.")
+    buttons = [Button(f"Open {ticket.key}", "ticket.link", url=ticket.url)] if ticket.url else []
+    return Reply(text=text, outcome=Outcome.ESCALATED, ticket_key=ticket.key, ticket_url=ticket.url,
+                 private=True, buttons=buttons)
 
 
 def button_extra(value: Any) -> dict[str, Any]:
@@ -132,6 +154,14 @@ class Escalation:
         details = clean(ctx, details)
         if not summary:
             raise InvalidInputError("Please tell me briefly what the problem is, so IT can help.")
+        idem_key = _stable_idem_key(extra.pop("_idem_key", None))
+        if idem_key is not None:  # a surface's retried request (e.g. after a crash): its ticket, never a second
+            done = ctx.session.scalar(select(Ticket).where(Ticket.idem_key == idem_key))
+            if done is not None and done.requester_user_key == ctx.message.user_key:
+                ctx.finish()
+                return _opened_reply(done)
+            if done is not None:
+                idem_key = None  # someone else's key: ignored
         if check_duplicates and not extra.pop("_force", False):
             dup = self._duplicate_of(ctx, f"{summary}. {details}")
             if dup is not None:
@@ -143,19 +173,12 @@ class Escalation:
             category = window.topic  # the request's intent beats "talk_to_human" / "open_ticket"
         req = self._request(ctx, window, summary=summary, details=details, category=category, urgency=urgency,
                             extra=extra)
+        if idem_key is not None:
+            req.idem_key = idem_key
         ticket = open_ticket(ctx.session, self.settings, self._ticketing(), req, sink=self.notices,
                              secrets=ctx.secrets)
         ctx.finish()
-        if ticket.key:
-            link = f" ({ticket.url})" if ticket.url else ""
-            text = (f"I've opened ticket {ticket.key}{link} for IT: “{ticket.summary}”. "
-                    "I'll message you here when IT replies or resolves it.")
-        else:
-            text = (f"Your ticket for IT is queued: “{ticket.summary}”. "
-                    "I'm filing it in Jira now — you'll get the ticket key here shortly.")
-        buttons = [Button(f"Open {ticket.key}", "ticket.link", url=ticket.url)] if ticket.url else []
-        return Reply(text=text, outcome=Outcome.ESCALATED, ticket_key=ticket.key, ticket_url=ticket.url,
-                     private=True, buttons=buttons)
+        return _opened_reply(ticket)
 
     def _request(self, ctx: TurnContext, window: RequestWindow, *, summary: str, details: str, category: str,
                  urgency: str, extra: dict[str, Any]) -> TicketRequest:

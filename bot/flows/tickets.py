@@ -31,12 +31,13 @@ from bot.messages import Action, Button, FormRequest, Outcome, Reply
 from bot.storage.base import utcnow
 from integrations.ticketing.base import URGENCIES
 from integrations.ticketing.drafting import normalise_urgency
+from integrations.ticketing.followups import REOPEN_WITHOUT_WORDS, reopen_by_requester
 from integrations.ticketing.models import Ticket, TicketComment, TicketOutbox
 from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.service import KEY_RE, find_ticket, is_participant
 from integrations.ticketing.settings import TicketingSettings
 from integrations.ticketing.texts import summary_from_text, urgency_from
-from integrations.ticketing.updates import apply_status, record_event
+from integrations.ticketing.updates import record_event
 
 
 class TicketFlow:
@@ -205,6 +206,8 @@ class TicketFlow:
         extra = button_extra(value.get("extra"))
         if value.get("force"):
             extra["_force"] = True
+        if value.get("idem"):  # a surface's own key (a retried Slack click): the same ticket, never a second
+            extra["_idem_key"] = value["idem"]
         category = category_of(value.get("category") or ctx.slots.get("category"))
         reply = self.escalate(ctx, summary=summary or details[:120], details=details or summary,
                               category=category, urgency=str(value.get("urgency") or "normal"), extra=extra)
@@ -280,21 +283,22 @@ class TicketFlow:
                      ticket_key=ticket.key)
 
     def _reopen(self, ctx: TurnContext, value: dict[str, Any]) -> Reply:
-        """The employee reopens their own resolved ticket (pressing the button is the confirmation)."""
+        """The employee reopens their own resolved ticket (pressing the button is the confirmation).
+
+        The rule is the ticketing library's (:func:`~integrations.ticketing.followups.reopen_by_requester`,
+        also behind Slack's *Did this fix it? → Reopen*); the button has no words, so a standard line is theirs.
+        """
         ticket = self._own_ticket(ctx, str(value.get("key") or ""))
         if ticket.status_category != "done":
             return Reply(text=f"{ticket.key} is still open: IT is on it.", outcome=Outcome.INFO, private=True,
                          ticket_key=ticket.key)
         who = ctx.message.display_name or ctx.message.email or ctx.message.user_key
-        if ticket.backend == "jira":  # IT reopens it in Jira; the request reaches them as a comment
-            ctx.session.add(TicketOutbox(ticket_id=ticket.id, kind="comment", payload={
-                "body": "The employee says the problem is not solved and asked to reopen this ticket.",
-                "author": who, "ref": uuid.uuid4().hex[:12]}))
-            record_event(ctx.session, ticket, "reopen_requested", actor=ctx.message.user_key)
+        reopened = reopen_by_requester(ctx.session, ticket.key or "", user_key=ctx.message.user_key, author=who,
+                                       words=REOPEN_WITHOUT_WORDS, settings=self.escalation.settings,
+                                       sink=self.escalation.notices)
+        if reopened.queued:  # Jira: the comment, then the reopen transition, through the outbox
             text = f"I've asked IT to reopen {ticket.key}; you'll hear from them here."
         else:
-            apply_status(ctx.session, ticket, sink=self.escalation.notices, status="Reopened", category="open",
-                         actor=ctx.message.user_key, notify=False)
             text = f"I've reopened {ticket.key} (“{ticket.summary}”). IT will pick it up again."
         return Reply(text=text, outcome=Outcome.ESCALATED, private=True, ticket_key=ticket.key,
                      ticket_url=ticket.url)

@@ -22,10 +22,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInputError, TicketingError
+from bot.errors import InvalidInputError
 from bot.storage.base import utcnow
 from bot.storage.session import Database
-from integrations.ticketing.base import TrackerAdmin
 from integrations.ticketing.models import Ticket, TicketComment, TicketEvent, TicketFollowUp, TicketOutbox
 from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.settings import TicketingSettings
@@ -35,6 +34,7 @@ from integrations.ticketing.updates import apply_status, record_event
 log = logging.getLogger(__name__)
 FIXED_RATING = 5  # "Yes, it's fixed" counts as the best rating, unless the employee rated already
 WORDS_MAX = 3000
+REOPEN_WITHOUT_WORDS = "The problem is not solved; please reopen this ticket."  # a button with no words
 
 
 @dataclass(frozen=True)
@@ -165,21 +165,23 @@ def confirm_fixed(session: Session, key: str, *, user_key: str) -> tuple[Ticket,
 
 @dataclass(frozen=True)
 class Reopened:
-    """What :func:`reopen_by_requester` did; ``transition`` is set when Jira still has to be moved."""
+    """What :func:`reopen_by_requester` did; ``queued``: Jira, moved by the ticket outbox shortly."""
 
     key: str
     summary: str
     url: str | None
-    transition: str | None = None
+    queued: bool = False
 
 
 def reopen_by_requester(session: Session, key: str, *, user_key: str, author: str, words: str,
                         settings: TicketingSettings, sink: TicketNoticeSink) -> Reopened:
-    """The requester reopens their resolved ticket with their words (already redacted) as a comment.
+    """The requester reopens their resolved ticket, with their words (already redacted) as a comment.
 
-    Local queue: the ticket is reopened now. Jira: the comment goes through the outbox (added once,
-    after retries) and the caller moves the issue with :func:`move_in_jira` after the commit; the
-    webhook brings the new status back, as for any change made in Jira.
+    The one rule for every surface (Slack's *Reopen* modal, the *Reopen* button after a poor
+    rating): only the requester, only a resolved ticket, once per resolution. Local queue: the
+    ticket is reopened now. Jira: one outbox row adds the comment and then moves the issue by
+    ``ticketing.jira.reopen_transition`` (retried like any comment); the webhook brings the new
+    status back, as for any change made in Jira.
     """
     words = words.strip()
     if not words:
@@ -187,34 +189,16 @@ def reopen_by_requester(session: Session, key: str, *, user_key: str, author: st
     ticket = requester_ticket(session, key, user_key)
     occurrence = _resolved(session, ticket)
     if not _claim(session, ticket, "reopened", occurrence, user_key):
-        raise InvalidInputError(f"{ticket.key} was already reopened from this message.")
+        raise InvalidInputError(f"{ticket.key} was already reopened; IT is on it.")
     body = words[:WORDS_MAX]
     session.add(TicketComment(ticket_id=ticket.id, author=author, body=body, from_requester=True))
     record_event(session, ticket, "requester_comment", actor=user_key)
     if ticket.backend == "jira":
         session.add(TicketOutbox(ticket_id=ticket.id, kind="comment", payload={
-            "body": f"The employee reopened this ticket from Slack: {body}", "author": author,
-            "ref": uuid.uuid4().hex[:12]}))
+            "body": f"The employee asked to reopen this ticket: {body}", "author": author,
+            "ref": uuid.uuid4().hex[:12], "transition": settings.jira.reopen_transition}))
         record_event(session, ticket, "reopen_requested", actor=user_key)
         ticket.updated_at = utcnow()
-        return Reopened(ticket.key or "", ticket.summary, ticket.url, transition=settings.jira.reopen_transition)
+        return Reopened(ticket.key or "", ticket.summary, ticket.url, queued=True)
     apply_status(session, ticket, sink=sink, status="Reopened", category="open", actor=user_key, notify=False)
     return Reopened(ticket.key or "", ticket.summary, ticket.url)
-
-
-def move_in_jira(tracker: TrackerAdmin | None, reopened: Reopened) -> bool:
-    """Move the Jira issue back to work (after the commit); False when Jira refused or is unreachable.
-
-    The employee's words are in the outbox either way, so IT sees the request in the issue.
-    """
-    if reopened.transition is None:
-        return True
-    if tracker is None:
-        return False
-    try:
-        tracker.transition(reopened.key, reopened.transition)
-    except TicketingError as exc:
-        log.warning("could not reopen %s in Jira (%s); the employee's comment asks IT to", reopened.key,
-                    type(exc).__name__)
-        return False
-    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -28,6 +29,16 @@ KEY_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9_]{0,9})-(\d{1,7})\b")
 def new_idem_key() -> str:
     """A fresh idempotency key (also the ticket's label in the tracker)."""
     return f"{IDEM_LABEL_PREFIX}{uuid.uuid4().hex}"
+
+
+def stable_idem_key(*parts: str) -> str:
+    """The same idempotency key for the same request every time (``parts`` name it, e.g. a Slack click).
+
+    A surface that may run a request twice (a retry after a crash) passes it as the ticket
+    submission's ``idem``: the second run finds the first ticket instead of opening another.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"{IDEM_LABEL_PREFIX}{digest[:32]}"
 
 
 def idem_ref(idem_key: str) -> str:

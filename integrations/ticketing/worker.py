@@ -207,6 +207,8 @@ def _deliver_comment(db: Database, backend: TicketingBackend, settings: Ticketin
             if not (attempts > 1 and backend.has_comment(key, ref)):
                 backend.add_comment(key, str(payload.get("body", "")), author=str(payload.get("author")),
                                     ref=ref)
+            if payload.get("transition"):  # the requester reopened it: move the issue after the comment
+                _transition(backend, key, str(payload["transition"]))
         except TicketingError as exc:
             error = exc
     with db.session() as session:
@@ -229,6 +231,20 @@ def _deliver_comment(db: Database, backend: TicketingBackend, settings: Ticketin
                 return
             result.retried += 1
         _reschedule(settings, row, error, max(attempts, 1))
+
+
+def _transition(backend: TicketingBackend, key: str, name: str) -> None:
+    """Move the issue by the transition ``name``; a refusal is left to IT (the comment asks them)."""
+    move = getattr(backend, "transition", None)
+    if move is None:
+        return
+    try:
+        move(key, name)
+    except TicketingError as exc:
+        if exc.retryable:
+            raise  # Jira away: the row is retried (the comment, found by its ref, is not added twice)
+        log.warning("could not move %s by the transition %r (%s); the comment asks IT to", key, name,
+                    exc.detail or exc.user_message)
 
 
 def _prune_deliveries(db: Database) -> None:

@@ -354,10 +354,38 @@ def test_reopen_from_slack_reopens_the_jira_issue_with_the_words_as_a_comment(
 
     view = open_reopen_modal(stack, key)
     submit_reopen(stack, view, "The VPN still drops with error 812")
+    assert len(posts_saying(stack.fake, f"I've added what you wrote to {key} and asked IT to reopen it")) == 1
+    due_now(s)
+    deliver_outbox(s)  # one outbox row: the comment, then the reopen transition
     assert fake_jira.state.issues[key]["fields"]["status"]["name"] == "To Do"  # moved by the transition
-    assert len(posts_saying(stack.fake, f"I've reopened {key}")) == 1
+    comments = json.dumps(fake_jira.state.comments.get(key, []))
+    assert comments.count("The VPN still drops with error 812") == 1
+    assert requester_comments(s, key) == ["The VPN still drops with error 812"]
+
+
+def test_the_reopen_button_after_a_poor_rating_follows_the_same_rule_in_jira(
+        jira_stack: tuple[SlackStack, Any]) -> None:
+    """The chat's *Reopen* (after a poor rating) and Slack's modal are one rule: comment + transition, once."""
+    from integrations.ticketing.models import Ticket
+    from integrations.ticketing.updates import apply_status
+    from tests.ticketing.conftest import deliver_outbox, due_now, press
+
+    stack, fake_jira = jira_stack
+    s = stack.services
+    press(s, CLICKER, "ticket.submit", {"summary": "Printer jams", "details": "tray 2", "urgency": "normal"})
+    deliver_outbox(s)
+    with s.db.session() as session:
+        t = session.scalars(select(Ticket).where(Ticket.requester_user_key == REQUESTER,
+                                                 Ticket.summary.like("Printer jams%"))).one()
+        key = t.key
+        apply_status(session, t, sink=s.notices, status="Done", category="done", resolution="Done")
+    fake_jira.set_status(key, "done")
+    first = press(s, CLICKER, "ticket.reopen", {"key": key})
+    assert f"asked IT to reopen {key}" in first.text
+    again = press(s, CLICKER, "ticket.reopen", {"key": key})  # Jira has not moved it yet: not twice
+    assert "already reopened" in again.text
     due_now(s)
     deliver_outbox(s)
-    comments = json.dumps(fake_jira.state.comments.get(key, []))
-    assert "The VPN still drops with error 812" in comments
-    assert requester_comments(s, key) == ["The VPN still drops with error 812"]
+    assert fake_jira.state.issues[key]["fields"]["status"]["name"] == "To Do"
+    assert json.dumps(fake_jira.state.comments.get(key, [])).count("please reopen this ticket") == 1
+    assert len(requester_comments(s, key)) == 1

@@ -157,3 +157,50 @@ def test_author_can_decline_the_offer(slack_stack: SlackStack) -> None:
     assert len(tickets_of(slack_stack, AUTHOR)) == before
     [updated] = slack_stack.fake.calls_to("chat.update", ok_only=True)
     assert "no ticket" in updated.args["text"]
+
+
+def test_a_yes_rerun_after_a_crash_finds_its_ticket_instead_of_opening_a_second(
+        slack_stack: SlackStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies after the ticket is filed but before the offer is marked opened; the click's re-run
+    (recovery) finds that ticket through the offer's idempotency key, even with duplicate detection off."""
+    from bot.channels.slack.reactions import OPENED, TicketEmoji, offer_click_job
+
+    ts = fresh_ts()
+    slack_stack.fake.add_message(CHANNEL, ts, AUTHOR, "Docking station at desk 14 charges nothing")
+    slack_stack.event(reaction(CLICKER, ts))
+    [offer] = slack_stack.fake.calls_to("chat.postMessage", ok_only=True)
+    monkeypatch.setattr(slack_stack.services.settings.ticketing, "duplicate_method", "off")
+    job = offer_click_job(click_offer_payload(offer))
+    assert job is not None
+    emoji = slack_stack.adapter.surfaces.emoji
+    move = TicketEmoji._move
+
+    def dies_before_opened(self: TicketEmoji, offer_id: int, old: str, new: str, **kw: Any) -> bool:
+        if new == OPENED:
+            raise RuntimeError("the process died here")
+        return move(self, offer_id, old, new, **kw)
+
+    before = len(tickets_of(slack_stack, AUTHOR))
+    monkeypatch.setattr(TicketEmoji, "_move", dies_before_opened)
+    with pytest.raises(RuntimeError):
+        emoji.on_click(job)
+    monkeypatch.setattr(TicketEmoji, "_move", move)
+    emoji.on_click(job)  # the same click, re-run by the recovery
+    tickets = tickets_of(slack_stack, AUTHOR)
+    assert len(tickets) == before + 1
+    with slack_stack.services.db.session() as session:
+        row = session.scalars(select(SlackTicketOffer).where(SlackTicketOffer.message_ts == ts)).one()
+        assert (row.state, row.ticket_key) == ("opened", tickets[-1].key)
+
+
+def click_offer_payload(offer: Any) -> dict[str, Any]:
+    """The author's Yes on ``offer`` as Slack would send it (not sent: the test runs the job itself)."""
+    payload = json.loads(json.dumps(example("block_actions.json")))
+    payload["user"] = {"id": AUTHOR, "username": "x", "name": "x", "team_id": "T111"}
+    payload["container"] = {"type": "message", "message_ts": offer.response["ts"],
+                            "channel_id": offer.args["channel"], "is_ephemeral": False}
+    button = next(e for b in offer.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"] == YES)
+    payload["actions"] = [{"type": "button", "action_id": YES, "block_id": "hd_offer", "value": button["value"],
+                           "action_ts": fresh_ts(), "text": {"type": "plain_text", "text": "x"}}]
+    return payload

@@ -2,7 +2,7 @@
 
 *Yes* (``followup.fixed``) is recorded at once. *Reopen* (``followup.reopen``) opens a modal asking
 what is still wrong; its submission reopens the ticket with those words as the requester's comment
-(local queue now; Jira: the comment through the outbox and the issue moved by its transition).
+(local queue now; Jira: the comment and then the issue's reopen transition, through the outbox).
 The rules — only the requester, only a resolved ticket, once per resolution — are the ticketing
 library's (:mod:`integrations.ticketing.followups`); a refusal is shown in the modal, on the field.
 """
@@ -29,7 +29,6 @@ from bot.notices.followups import FIXED_ACTION, REOPEN_ACTION
 from bot.redact import redact
 from bot.storage.session import Database
 from integrations.ticketing import followups
-from integrations.ticketing.base import TrackerAdmin
 from integrations.ticketing.notices import TicketNoticeSink
 from integrations.ticketing.settings import TicketingSettings
 
@@ -68,8 +67,7 @@ class FollowUps:
     """Handles the two follow-up buttons and the reopen modal's submission."""
 
     def __init__(self, client: WebClient, delivery: Delivery, db: Database, users: UserResolver, *,
-                 settings: TicketingSettings, sink: TicketNoticeSink,
-                 tracker: Callable[[], TrackerAdmin | None], secrets: Iterable[str] = (),
+                 settings: TicketingSettings, sink: TicketNoticeSink, secrets: Iterable[str] = (),
                  bind: Binder | None = None) -> None:
         self.client = client
         self.delivery = delivery
@@ -77,7 +75,6 @@ class FollowUps:
         self.users = users
         self.settings = settings
         self.sink = sink
-        self.tracker = tracker
         self.secrets = tuple(secrets)
         self.bind: Binder = bind or (lambda _user: nullcontext())
 
@@ -167,9 +164,8 @@ class FollowUps:
             ack(response_action="errors", errors={WORDS_BLOCK: exc.user_message[:150]})
             return
         ack()
-        moved = followups.move_in_jira(self.tracker(), reopened)
-        text = (f"I've reopened {reopened.key} (“{reopened.summary}”) and added what you wrote. "
-                "IT will pick it up again." if moved else
-                f"I've added what you wrote to {reopened.key} and asked IT to reopen it; you'll hear from "
-                "them here.")
+        text = (f"I've added what you wrote to {reopened.key} and asked IT to reopen it; you'll hear from "
+                "them here." if reopened.queued else
+                f"I've reopened {reopened.key} (“{reopened.summary}”) and added what you wrote. "
+                "IT will pick it up again.")
         self._tell(user, text, Outcome.ESCALATED)

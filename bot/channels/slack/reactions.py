@@ -8,8 +8,10 @@ unique on channel + message ts: a second reaction or a replay offers nothing new
 Only the author's *Yes* opens the ticket, exactly once: the offer moves
 ``offered`` → ``opening`` with a guarded update naming the click that took it,
 so a second click, a replay or another replica finds it taken; the click's own
-re-run after a crash continues it (and the engine's duplicate check catches a
-ticket that was already filed). Nothing is posted in the channel.
+re-run after a crash continues it with the same idempotency key
+(:func:`~integrations.ticketing.service.stable_idem_key` of the offer and the
+click), so it finds the ticket it opened instead of opening another.
+Nothing is posted in the channel.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.messages import Action
 from bot.redact import redact
 from bot.storage.base import utcnow
 from bot.storage.session import Database
+from integrations.ticketing.service import stable_idem_key
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +171,11 @@ class TicketEmoji:
             self._tell(job, TAKEN)
             return
         self._settle(job, OPENING_TEXT)
+        # the offer's own idempotency key: a re-run of this click after a crash finds the ticket it opened
+        fields = {**ticket_fields(offer["text"] or "", offer["permalink"]),
+                  "idem": stable_idem_key("slack-offer", str(offer_id), key)}
         reply = self.turns.run(user_id=user, text="", channel_id=None, thread_ts=None, private=True,
-                               action=Action("ticket.submit", ticket_fields(offer["text"] or "", offer["permalink"])))
+                               action=Action("ticket.submit", fields))
         self._move(offer_id, OPENING, OPENED, user=user, ticket_key=reply.ticket_key)
         self.delivery.privately(reply, user)
 

@@ -27,6 +27,7 @@ from bot.channels.slack.modals import PRIVATE_METADATA, SUMMARY_MAX, read_submis
 from bot.channels.slack.payloads import clean_text, is_public
 from bot.channels.slack.turns import Turns
 from bot.messages import Action, Reply
+from integrations.ticketing.service import stable_idem_key
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ class MessageShortcuts:
         if link:
             fields["details"] = "\n\n".join(p for p in (str(fields.get("details") or "").strip(),
                                                         LINK_LINE.format(link=link)) if p)
+        fields["idem"] = stable_idem_key("slack-shortcut", str(job["key"]))  # a re-run finds its ticket
         reply = self.turns.run(user_id=user, text="", channel_id=None, thread_ts=None, private=True,
                                action=Action(str(job.get("action_id") or "ticket.submit"), fields))
         self.delivery.privately(reply, user)
