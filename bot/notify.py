@@ -4,12 +4,20 @@ Producers call ``enqueue`` inside their transaction; ``deliver_pending`` (a
 background job) hands each due row to the sender its channel registered, and
 retries with backoff. Channels without a push sender (terminal) pick their
 user's notifications up with ``take_for_user`` at the next turn.
+
+A row is ``pending`` → ``sending`` (claimed, with a lease) → ``sent``, back to
+``pending`` with a backoff when the send fails, or ``failed`` after MAX_ATTEMPTS.
+Delivery is exactly once when the channel's sender honours ``current_delivery``
+(Slack does: bot.channels.slack.outbox_once); otherwise at least once.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
@@ -59,67 +67,123 @@ def channel_of(user_key: str) -> str:
     return user_key.split(":", 1)[0]
 
 
-# A claimed row is hidden from other workers this long; a worker that dies mid-send
-# leaves the row to be retried after it.
+# A claimed row is hidden from other workers this long. A worker that dies mid-send
+# leaves the row "sending"; after the lease another worker takes it over *in doubt*
+# (see DeliveryTag). It must exceed the longest send (Slack: 15 s timeout, 429 waits).
 CLAIM_SECONDS = 120
 
 
-def _claim(db: Database, channels: list[str], limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+@dataclass(frozen=True)
+class DeliveryTag:
+    """What a sender needs to deliver one outbox row exactly once.
+
+    ``ref`` names the row (stable across attempts and replicas, unique per database
+    row); a sender stamps it on what it posts. ``in_doubt`` says an earlier attempt
+    may already have reached the employee (its worker died, or the call failed
+    after the request left), so the sender must first look for ``ref`` in what it
+    posted since ``since`` and not post again if it is there.
+    """
+
+    ref: str
+    attempt: int
+    in_doubt: bool
+    since: dt.datetime
+
+
+_DELIVERY: ContextVar[DeliveryTag | None] = ContextVar("helpdesk_outbox_delivery", default=None)
+
+
+def current_delivery() -> DeliveryTag | None:
+    """The outbox row being delivered by this thread right now (None outside a delivery)."""
+    return _DELIVERY.get()
+
+
+def _ref(row_id: int, created_at: dt.datetime) -> str:
+    return f"n{row_id}.{calendar.timegm(created_at.timetuple())}"
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    row_id: int
+    user_key: str
+    payload: dict[str, Any]
+    tag: DeliveryTag
+    lease: dt.datetime
+
+
+def _claim(db: Database, channels: list[str], limit: int, lease_seconds: float) -> list[_Claimed]:
     """Claim up to ``limit`` due rows addressed to ``channels``, oldest first.
 
     Only rows some sender can deliver are looked at, so rows for pull channels
-    (terminal, HTTP API) never stand in front of deliverable ones. Each row is
-    claimed by moving its due time into the future with a guarded UPDATE, so two
+    (terminal, HTTP API) never stand in front of deliverable ones. Due rows are
+    ``pending`` ones and ``sending`` ones whose lease ran out (their worker died).
+    Each is claimed by a guarded UPDATE to ``sending`` with a new lease, so two
     workers (threads or replicas) never both take it; the send then happens
     outside any transaction or row lock.
     """
     now = utcnow()
-    lease = now + dt.timedelta(seconds=CLAIM_SECONDS)
+    lease = now + dt.timedelta(seconds=lease_seconds)
     addressed = or_(*[Notification.user_key.startswith(f"{c}:", autoescape=True) for c in channels])
-    claimed: list[tuple[int, str, dict[str, Any]]] = []
+    claimed: list[_Claimed] = []
     with db.session() as session:
         candidates = session.execute(
-            select(Notification.id, Notification.user_key, Notification.reply, Notification.next_attempt_at)
-            .where(Notification.status == "pending", Notification.next_attempt_at <= now, addressed)
+            select(Notification.id, Notification.user_key, Notification.reply, Notification.next_attempt_at,
+                   Notification.status, Notification.attempts, Notification.created_at)
+            .where(Notification.status.in_(("pending", "sending")), Notification.next_attempt_at <= now,
+                   addressed)
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit)).all()
-        for row_id, user_key, reply, due in candidates:
+        for row_id, user_key, reply, due, status, attempts, created in candidates:
             taken = session.execute(  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
                 update(Notification)
-                .where(Notification.id == row_id, Notification.status == "pending",
+                .where(Notification.id == row_id, Notification.status == status,
                        Notification.next_attempt_at == due)
-                .values(next_attempt_at=lease)).rowcount
+                .values(status="sending", next_attempt_at=lease)).rowcount
             if taken == 1:
-                claimed.append((row_id, user_key, reply))
+                tag = DeliveryTag(ref=_ref(row_id, created), attempt=attempts + 1,
+                                  in_doubt=status == "sending" or attempts > 0,
+                                  since=created - dt.timedelta(seconds=60))
+                claimed.append(_Claimed(row_id, user_key, reply, tag, lease))
     return claimed
 
 
-def deliver_pending(services: Services, limit: int = 50) -> int:
-    """Send due notifications through their channel's sender; returns how many were sent."""
+def deliver_pending(services: Services, limit: int = 50, lease_seconds: float = CLAIM_SECONDS) -> int:
+    """Send due notifications through their channel's sender; returns how many were sent.
+
+    Exactly once: each row is marked ``sending`` before the call, and the call runs
+    with the row's :class:`DeliveryTag` (``current_delivery``), which a sender stamps
+    on what it posts and, when the row is in doubt, looks for before posting again.
+    """
     senders = dict(services.channel_senders)
     if not senders:
         return 0
     sent = 0
-    for row_id, user_key, payload in _claim(services.db, sorted(senders), limit):
+    for job in _claim(services.db, sorted(senders), limit, lease_seconds):
         error: Exception | None = None
+        token = _DELIVERY.set(job.tag)
         try:
-            senders[channel_of(user_key)](user_key, Reply.from_dict(payload))
+            senders[channel_of(job.user_key)](job.user_key, Reply.from_dict(job.payload))
         except Exception as exc:  # the channel is down: retry later
             error = exc
+        finally:
+            _DELIVERY.reset(token)
         with services.db.session() as session:
-            row = session.get(Notification, row_id)
-            if row is None:
+            row = session.get(Notification, job.row_id)
+            if row is None or row.status != "sending":
                 continue
             if error is None:
                 row.status, row.sent_at = "sent", utcnow()
                 sent += 1
                 continue
+            if row.next_attempt_at != job.lease:
+                continue  # our lease ran out and another worker holds the row now
             row.attempts += 1
+            row.status = "pending"
             row.last_error = type(error).__name__
             row.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_seconds(row.attempts, 2.0, 600.0))
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = "failed"
             log.warning("notification %s not delivered (attempt %s): %s",
-                        row_id, row.attempts, type(error).__name__)
+                        job.row_id, row.attempts, type(error).__name__)
     return sent
 
 

@@ -2,7 +2,9 @@
 
 Stopping the shared PostgreSQL is not an option on this machine; the bot is
 pointed at this proxy instead, and :meth:`TcpProxy.cut` closes every open
-connection and refuses new ones until :meth:`TcpProxy.restore`.
+connection and refuses new ones until :meth:`TcpProxy.restore`. :meth:`TcpProxy.hold`
+keeps the connections up but withholds every answer until :meth:`TcpProxy.release`: a
+request reaches the other side and is acted on, its answer never arrives (a lost answer).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._up = threading.Event()
         self._up.set()
+        self._flowing = threading.Event()  # answers (target → client) pass while set
+        self._flowing.set()
         self._closed = False
         threading.Thread(target=self._accept, name="tcp-proxy", daemon=True).start()
 
@@ -46,12 +50,14 @@ class TcpProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._open.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, answers in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pipe, args=(a, b, answers), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
         try:
             while chunk := source.recv(65536):
+                if answers:
+                    self._flowing.wait()
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -79,9 +85,18 @@ class TcpProxy:
         """The database is back."""
         self._up.set()
 
+    def hold(self) -> None:
+        """Requests still go through; their answers are withheld until :meth:`release`."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        """Withheld answers (to clients still connected) go through, and new ones flow again."""
+        self._flowing.set()
+
     def close(self) -> None:
         """Stop listening and drop everything."""
         self._closed = True
+        self._flowing.set()
         self.cut()
         with contextlib.suppress(OSError):
             self._listener.close()

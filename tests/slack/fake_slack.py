@@ -82,6 +82,15 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
     "assistant.threads.setTitle": {"verb": "post", "token": "xoxb-", "params": {
         "channel_id": _p("string", True), "thread_ts": _p("string", True), "title": _p("string", True)}},
 }
+# Arguments newer than the 2020 document on methods it has (tests/slack/OVERRIDES.md):
+# docs.slack.dev/reference/methods/chat.postMessage `metadata` (a JSON object with event_type and
+# event_payload; docs.slack.dev/messaging/message-metadata), and conversations.history / .replies
+# `include_all_metadata` (boolean: return each message's metadata).
+EXTRA_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
+    "chat.postMessage": {"metadata": _p("metadata")},
+    "conversations.history": {"include_all_metadata": _p("boolean")},
+    "conversations.replies": {"include_all_metadata": _p("boolean")},
+}
 MAX_PROMPTS = 4          # setSuggestedPrompts: "up to four suggested prompts"
 MAX_LOADING_MESSAGES = 10  # setStatus: "Maximum of 10 messages"
 
@@ -139,8 +148,8 @@ def _lenient(schema: Any) -> Any:
     """Drop ``additionalProperties: false`` and id ``pattern``s (responses are validated leniently:
     the shared example payloads use short ids such as C111 that the 2020 patterns reject)."""
     if isinstance(schema, dict):
-        return {k: _lenient(v) for k, v in schema.items()
-                if not (k == "additionalProperties" and v is False) and k != "pattern"}
+        return {k: _lenient(v) for k, v in schema.items()  # minItems: an empty history is a real answer
+                if not (k == "additionalProperties" and v is False) and k not in ("pattern", "minItems")}
     if isinstance(schema, list):
         return [_lenient(v) for v in schema]
     return schema
@@ -164,6 +173,7 @@ class SpecValidator:
         verb, op = next(iter(ops.items()))
         params = {p["name"]: p for p in op.get("parameters", []) if p["name"] != "token"}
         params.setdefault("team_id", {"name": "team_id", "type": "string", "required": False})
+        params.update(EXTRA_PARAMS.get(method, {}))
         verbs = {"post"} if method in POST_OVERRIDE else {verb, "post"}
         no_token = method.startswith("oauth.") and any(  # auth.test also says "none", but needs a token
             "none" in (scheme.get("slackAuth") or []) for scheme in op.get("security", []))
@@ -219,6 +229,11 @@ class SpecValidator:
             return [] if isinstance(value, str) else [bad]
         if kind == "array":
             return [] if isinstance(_array(value), list) else [bad]
+        if kind == "metadata":  # {"event_type": "a_name", "event_payload": {...}} (JSON text in a form)
+            value = _array(value) if isinstance(value, str) else value
+            ok = (isinstance(value, dict) and isinstance(value.get("event_type"), str) and value["event_type"]
+                  and isinstance(value.get("event_payload"), dict))
+            return [] if ok else [bad]
         return []
 
     def check_response(self, method: str, status: str, body: dict[str, Any]) -> list[str]:
@@ -247,6 +262,7 @@ class FakeSlack:
         self.violations: list[str] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message (conversations.replies)
+        self.posted: dict[str, list[dict[str, Any]]] = {}  # channel → chat.postMessage messages (history)
         self.socket_url: str | None = None
         self.oauth_grants: dict[str, dict[str, Any]] = {}  # oauth.v2.access: code → answer (used once)
         self.members: dict[str, list[str]] = {}  # conversations.members / usergroups.users.list (triage, S2)
@@ -389,6 +405,8 @@ class FakeSlack:
                        "bot_id": self.BOT_ID}
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
+            if method == "chat.postMessage":
+                self._keep(str(args["channel"]), message, args)
             return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -403,14 +421,52 @@ class FakeSlack:
         if method == "chat.getPermalink":
             channel, ts = str(args.get("channel")), str(args.get("message_ts"))
             return {"ok": True, "channel": channel, "permalink": self.permalink_of(channel, ts)}
+        if method == "conversations.history":
+            return {"ok": True, "messages": self._read(args, thread_ts=None), "has_more": False, "pin_count": 0,
+                    "channel_actions_ts": None, "channel_actions_count": 0}
         if method == "conversations.replies":
-            stored = self.messages.get((str(args.get("channel")), str(args.get("ts"))))
+            channel, ts = str(args.get("channel")), str(args.get("ts"))
+            stored = self.messages.get((channel, ts))
+            if stored is None:
+                stored = next((m for m in self.posted.get(channel, []) if m["ts"] == ts), None)
             if stored is None:
                 return {"ok": False, "error": "thread_not_found"}
-            return {"ok": True, "messages": [dict(stored)], "has_more": False}
+            return {"ok": True, "messages": [self._shown(stored, args), *self._read(args, thread_ts=ts)],
+                    "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url or "ws://127.0.0.1:9/"}
         return {"ok": True}
+
+    def _keep(self, channel: str, message: dict[str, Any], args: dict[str, Any]) -> None:
+        """Remember a posted message (with its metadata) for conversations.history / .replies."""
+        kept = dict(message)
+        if args.get("metadata"):
+            kept["metadata"] = _array(args["metadata"]) if isinstance(args["metadata"], str) else args["metadata"]
+        if args.get("reply_broadcast") in (True, "true", "1"):
+            kept["subtype"] = "thread_broadcast"
+        with self._lock:
+            self.posted.setdefault(channel, []).append(kept)
+
+    @staticmethod
+    def _shown(message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        shown = dict(message)
+        if str(args.get("include_all_metadata")) not in ("1", "true", "True"):
+            shown.pop("metadata", None)  # Slack returns metadata only when asked
+        return shown
+
+    def _read(self, args: dict[str, Any], *, thread_ts: str | None) -> list[dict[str, Any]]:
+        """Posted messages of a channel (top level, or one thread's replies) after ``oldest``, newest first."""
+        oldest = float(args.get("oldest") or 0)
+        with self._lock:
+            kept = list(self.posted.get(str(args.get("channel")), []))
+        if thread_ts is None:
+            found = [m for m in kept if "thread_ts" not in m or m.get("subtype") == "thread_broadcast"]
+        else:
+            found = [m for m in kept if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
+        found = [self._shown(m, args) for m in found if float(m["ts"]) > oldest]
+        if thread_ts is None:
+            found.reverse()  # history is newest first, a thread oldest first
+        return found[:int(args.get("limit") or 100)]
 
     def hook(self, path: str, body: dict[str, Any]) -> None:
         """A response_url POST (hooks.slack.com), recorded as method ``response_url``."""
