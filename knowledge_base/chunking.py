@@ -6,10 +6,13 @@ import re
 from dataclasses import dataclass
 
 from knowledge_base.markdown import to_plain
+from knowledge_base.structure import Block, item_line, parse_sections
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+CHUNK_FORMAT = 2  # bump when chunk texts change: `kb import` then re-chunks every article once
 MAX_WORDS = 80  # longer sections are split at paragraph boundaries (short chunks rank better)
 MIN_WORDS = 8    # tinier pieces are merged into their neighbour
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
 @dataclass
@@ -53,45 +56,53 @@ def sections(body: str) -> list[Section]:
     return out
 
 
-def _split_long(text: str) -> list[str]:
-    words = text.split()
-    if len(words) <= MAX_WORDS:
-        return [text]
+def _units(block: Block) -> list[str]:
+    """What a chunk may not cut: a list item with its sub-items, a table row, a sentence of a huge paragraph."""
+    if block.kind == "list":
+        groups: list[list[str]] = []
+        for item in block.items:
+            if item.depth == 0 or not groups:
+                groups.append([])
+            groups[-1].append(item_line(item, plain=True))
+        # an item keeps its sub-items unless together they are too long for one chunk
+        return [line for g in groups for line in (["\n".join(g)] if sum(len(x.split()) for x in g)
+                                                  <= MAX_WORDS * 1.5 else g)]
+    if block.kind == "para" and len(block.plain.split()) > MAX_WORDS * 1.5:
+        return _SENTENCE_END.split(block.plain)
+    return block.units()
+
+
+def _pieces(blocks: list[Block]) -> list[str]:
+    """The section's text in pieces of at most ~MAX_WORDS words, cut only between units."""
     pieces: list[str] = []
-    cur: list[str] = []
+    cur: list[tuple[int, str]] = []
     count = 0
-    for para in re.split(r"\n\s*\n", text):
-        n = len(para.split())
-        if cur and count + n > MAX_WORDS:
-            pieces.append("\n\n".join(cur))
-            cur, count = [], 0
-        if n > MAX_WORDS * 1.5:  # one huge paragraph: cut by words
-            w = para.split()
-            for i in range(0, len(w), MAX_WORDS):
-                pieces.append(" ".join(w[i:i + MAX_WORDS]))
-            continue
-        cur.append(para)
-        count += n
+    for b, block in enumerate(blocks):
+        for unit in _units(block):
+            n = len(unit.split())
+            if cur and count + n > MAX_WORDS:
+                pieces.append(_join(cur))
+                cur, count = [], 0
+            cur.append((b, unit))
+            count += n
     if cur:
-        pieces.append("\n\n".join(cur))
+        pieces.append(_join(cur))
     return pieces
 
 
+def _join(units: list[tuple[int, str]]) -> str:
+    out = units[0][1]
+    for (prev, _), (b, unit) in zip(units, units[1:], strict=False):
+        out += ("\n" if b == prev else "\n\n") + unit
+    return out
+
+
 def chunk_article(title: str, body: str) -> list[Chunk]:
-    """Chunks of plain text, each labelled with its section path."""
+    """Chunks of indexable text, each labelled with its section path; long sections split between blocks."""
     chunks: list[Chunk] = []
-    trail: list[tuple[int, str]] = []
-    for sec in sections(body):
-        if sec.heading is not None:
-            while trail and trail[-1][0] >= sec.level:
-                trail.pop()
-            if sec.level > 1 or sec.heading.strip().lower() != title.strip().lower():
-                trail.append((sec.level, sec.heading))
-        label = " > ".join(h for _, h in trail) or None
-        text = to_plain(sec.markdown)
-        if not text:
-            continue
-        for piece in _split_long(text):
+    for sec in parse_sections(body, title):
+        label = sec.label()
+        for piece in _pieces(sec.blocks):
             if chunks and len(piece.split()) < MIN_WORDS and chunks[-1].section == label:
                 chunks[-1].text += "\n" + piece
                 continue

@@ -23,6 +23,7 @@ from knowledge_base.chunking import chunk_article
 from knowledge_base.embeddings import embed_text, from_bytes, to_bytes
 from knowledge_base.models import KbArticle, KbChunk
 from knowledge_base.parser import ParsedArticle
+from knowledge_base.rechunk import mark_chunked, stale_articles
 from knowledge_base.store import ImportSummary, clear_chunks, scan_folder, session_scope, store_articles
 from knowledge_base.text import tokens
 
@@ -74,9 +75,11 @@ class ArticleImporter:
             current = {r.id: (r.content_hash, r.path) for r in read.execute(
                 select(KbArticle.id, KbArticle.content_hash, KbArticle.path).where(KbArticle.retired.is_(False)))}
         articles, unchanged = scan_folder(root, summary.errors, current)
+        with session_scope(self.db, session) as read:
+            stale = stale_articles(read, unchanged)  # chunked by an older chunker: re-chunked once
         keep = [e.article_id for e in summary.errors if e.kept_live and e.article_id]
         self._import(articles, summary, retire_missing=retire_missing, source=source, progress=progress,
-                     session=session, unchanged=unchanged, keep=keep)
+                     session=session, unchanged=unchanged, keep=keep, stale=stale)
         return summary
 
     def import_articles(self, articles: list[ParsedArticle], *, source: str,
@@ -89,8 +92,8 @@ class ArticleImporter:
     def _import(self, articles: list[ParsedArticle], summary: ImportSummary, *, retire_missing: bool,
                 source: str, progress: Progress | None = None,
                 session: Session | None = None, unchanged: list[str] | None = None,
-                keep: list[str] | None = None) -> None:
-        vectors = self._encode_changed(articles, progress, session)
+                keep: list[str] | None = None, stale: list[ParsedArticle] | None = None) -> None:
+        vectors = self._encode_changed(articles, progress, session, stale or [])
 
         def on_change(row: KbArticle, art: ParsedArticle | None) -> None:
             self._write_chunks(write, row, art, vectors)
@@ -98,6 +101,10 @@ class ArticleImporter:
         with session_scope(self.db, session) as write:
             store_articles(write, articles, summary, retire_missing=retire_missing, source=source,
                            on_change=on_change, unchanged=unchanged or (), keep=keep or ())
+            for art in stale or []:
+                row = write.get(KbArticle, art.id)
+                if row is not None:
+                    self._write_chunks(write, row, art, vectors)
             write.flush()
             if session is not None:
                 self._sync(write)
@@ -108,13 +115,13 @@ class ArticleImporter:
         return self.vector_cache if self.vector_cache is not None else VectorFileCache()
 
     def _encode_changed(self, articles: list[ParsedArticle], progress: Progress | None,
-                        session: Session | None) -> dict[str, Vector]:
+                        session: Session | None, stale: list[ParsedArticle]) -> dict[str, Vector]:
         """Vectors (by text key) for every chunk of new or changed articles; unchanged texts are reused."""
         with session_scope(self.db, session) as read:
             current = {r.id: (r.content_hash, r.retired, r.path) for r in read.execute(
                 select(KbArticle.id, KbArticle.content_hash, KbArticle.retired, KbArticle.path))}
             changed = [a for a in articles if a.status == "published" and current.get(a.id) != (
-                a.content_hash, False, a.path)]
+                a.content_hash, False, a.path)] + stale
             known: dict[str, Vector] = {}
             ids = [a.id for a in changed if a.id in current]
             for start in range(0, len(ids), 500):
@@ -153,6 +160,7 @@ class ArticleImporter:
         for ordinal, (c, key) in enumerate(zip(chunks, keys, strict=True)):
             session.add(KbChunk(article_id=row.id, ordinal=ordinal, section=c.section[:500] if c.section else None,
                                 text=c.text, text_hash=key, embedding=to_bytes(vectors[key])))
+        mark_chunked(session, row.id)
 
     def _encoder(self) -> TextEncoder:
         if self.encoder_provider is None:

@@ -32,6 +32,21 @@ def render_liquid(text: str) -> str:
     return _VAR.sub("", text)
 
 
+def _keep_lines(pattern: re.Pattern[str], text: str, repl: str = "") -> str:
+    return pattern.sub(lambda m: repl + "\n" * m.group(0).count("\n"), text)
+
+
+def render_liquid_lines(text: str) -> str:
+    """Like :func:`render_liquid`, and HTML comments and kramdown attributes dropped, keeping line numbers."""
+    text = _keep_lines(_COMMENT, text)
+    text = _PAGE.sub(lambda m: m.group(1), text)
+    text = _SLACK.sub(lambda m: "#" + m.group(1), text)
+    text = _keep_lines(_TAG, text)
+    text = _keep_lines(_VAR, text)
+    text = _keep_lines(_HTML_COMMENT, text)
+    return _KRAMDOWN_ATTR.sub("", text)
+
+
 def to_plain(markdown: str) -> str:
     """Readable plain text (for search and quotes): links keep their text, markup is removed."""
     text = render_liquid(markdown)
