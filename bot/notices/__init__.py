@@ -11,6 +11,7 @@ decided here too, so no library reads the Slack settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,8 @@ from bot.config.slack import SlackSettings
 from bot.messages import Reply
 from bot.notify import enqueue
 from integrations.ticketing.settings import TicketingSettings
+
+Follower = Callable[[Session, object], None]  # also told of every notice, in the producer's transaction
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,21 @@ class NoticeRouter:
         channel = (slack.triage_channel or "").lstrip("#")
         self.triage_key = (channel if ":" in channel else f"slack:{channel}") if channel else None
         self.post_new_tickets = ticketing.notify_triage
+        self._followers: list[Follower] = []
+
+    def follow(self, follower: Follower) -> None:
+        """Also hand every notice to ``follower`` (a channel's own surface, e.g. Slack's triage cards)."""
+        self._followers.append(follower)
 
     def publish(self, session: Session, notice: object) -> None:
-        """Queue what ``notice`` means for the employee (and for IT)."""
+        """Queue what ``notice`` means for the employee (and for IT), then tell the followers."""
         for out in render(notice, post_new_tickets=self.post_new_tickets):
             user_key = self.triage_key if out.to_it else out.user_key
             if not user_key:
                 continue
             enqueue(session, user_key=user_key, email=out.email, reply=out.reply, dedupe_key=out.dedupe_key)
+        for follower in self._followers:
+            follower(session, notice)
 
 
 def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing]:
@@ -60,4 +70,4 @@ def render(notice: object, *, post_new_tickets: bool = True) -> list[Outgoing]:
     raise TypeError(f"no renderer for notice {type(notice).__name__}")
 
 
-__all__ = ["NoticeRouter", "Outgoing", "render"]
+__all__ = ["Follower", "NoticeRouter", "Outgoing", "render"]

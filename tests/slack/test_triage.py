@@ -245,6 +245,31 @@ def test_a_change_made_elsewhere_updates_the_card(stack: SlackStack) -> None:
     assert triage.sync_once() == 0
 
 
+def test_a_notice_from_elsewhere_updates_the_card_without_waiting_for_the_sync(stack: SlackStack) -> None:
+    """An IT comment or a resolution made in the console / CLI / Jira webhook reaches the card through the
+    notice router in the same transaction: no sync round needed, and the sync then finds nothing to add."""
+    from integrations.ticketing import queue
+
+    key = open_ticket(stack, "Headset microphone is muted")
+    deliver(stack)
+    card = card_of(stack, key)
+    with stack.services.db.session() as session:
+        queue.comment(session, key, "Try the other USB port, please", author="Omar (IT)",
+                      sink=stack.services.notices)
+    deliver(stack)
+    updates = calls(stack, "chat.update", channel=TRIAGE, ts=card.response["ts"])
+    assert len(updates) == 1 and "Omar (IT)" in text_of_blocks(updates[0])
+    assert stack.adapter.triage.sync_once() == 0  # nothing left for the safety net
+    with stack.services.db.session() as session:
+        queue.resolve(session, key, resolution="Done", closing_comment=None, actor="Omar (IT)",
+                      sink=stack.services.notices)
+    stack.fake.reset()
+    deliver(stack)
+    [update] = calls(stack, "chat.update", channel=TRIAGE, ts=card.response["ts"])
+    assert "Resolved" in text_of_blocks(update)
+    assert stack.adapter.triage.sync_once() == 0
+
+
 def test_cards_survive_a_slack_outage(stack: SlackStack) -> None:
     """Slack down when the card is due: it waits in the outbox and is posted once when Slack is back."""
     key = open_ticket(stack, "Wi-Fi drops in room 12")

@@ -52,6 +52,7 @@ from bot.channels.slack.triage_access import ItStaff
 from bot.channels.slack.triage_card import REPLY_CALLBACK
 from bot.channels.slack.triage_intake import TriageJobs
 from bot.channels.slack.triage_send import TriageSender
+from bot.channels.slack.triage_sync import follow_notice
 from bot.channels.slack.turns import TurnHandler, Turns
 from bot.channels.slack.work import Work
 from bot.config.slack import SlackSettings
@@ -216,6 +217,9 @@ def build_slack_adapter(services: Services, *, client: WebClient | None = None,
                            open_tickets=ticket_lister(lambda: services.ticketing, services.db), executor=executor,
                            secrets=services.secrets, notices=services.notices, installations=installations,
                            followups=lambda users: _followups(services, client, delivery, users, installations))
+    follow = getattr(services.notices, "follow", None)
+    if adapter.triage is not None and settings.triage_cards and follow is not None:
+        follow(follow_notice)  # cards follow ticket notices at once; the periodic sync stays as the safety net
     send = adapter.sender.send
     services.register_sender("slack", installations.sender(send) if installations is not None else send)
     return adapter

@@ -142,6 +142,8 @@ class TriageSender:
                 else None
         if where is None and post_to is None:
             return True  # no card to update (cards off when the ticket came, or it is still being posted)
+        if post_to is None and row is not None and (row.shown_event_id or 0) >= newest:
+            return True  # an earlier update already drew all of it (a notice and an action queued one each)
         if where is not None:
             try:
                 self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)

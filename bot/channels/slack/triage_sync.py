@@ -1,10 +1,17 @@
 """Keeping triage cards current with changes made anywhere: the console, the CLI, a Jira webhook, a replica.
 
-Every change to a ticket is a ticket event (``integrations.ticketing.updates.record_event``),
-whichever process made it. Each card remembers the newest event it shows; a round
-looks for cards with newer events and queues one ``chat.update`` per change
-(:func:`~.triage_send.queue_card_update`, keyed by the newest event id, so rounds and
-replicas agree). The update itself is sent by the notification outbox.
+Two paths, both queuing :func:`~.triage_send.queue_card_update` (keyed by the ticket's
+newest event id, so the paths, rounds and replicas agree on one update per change):
+
+- at once, :func:`follow_notice`: the ticket notices (commented, resolved, reopened,
+  waiting on the employee, created) reach it through the bot's notice router, in the
+  transaction that made the change, in whatever process made it with the router
+  (``serve``, the worker; the CLI when it runs with Slack configured);
+- the safety net, :class:`CardSync`: every change to a ticket is a ticket event
+  (``integrations.ticketing.updates.record_event``, ~20 callers with no sink), so a
+  round looks for cards with newer events than they show (e.g. a claim in the console).
+
+The update itself is sent by the notification outbox.
 """
 
 from __future__ import annotations
@@ -13,14 +20,24 @@ import logging
 import threading
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.channels.slack.triage_models import SlackTicketThread
 from bot.channels.slack.triage_send import queue_card_update
 from bot.storage.session import Database
 from integrations.ticketing.models import Ticket, TicketEvent
+from integrations.ticketing.service import find_ticket
 
 log = logging.getLogger(__name__)
 MAX_PER_ROUND = 200  # cards looked at per round (the rest in the next one)
+
+
+def follow_notice(session: Session, notice: object) -> None:
+    """A ticket's notice, in the producer's transaction: its card (if any) is updated now, not next round."""
+    key = getattr(notice, "key", None)
+    ticket = find_ticket(session, key) if isinstance(key, str) and key else None
+    if ticket is not None:
+        queue_card_update(session, ticket)
 
 
 class CardSync:
