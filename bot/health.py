@@ -62,6 +62,10 @@ def _slack(s: Settings) -> Item:
     if oauth and c.bot_token is None and c.triage_channel:
         warnings.append("slack.triage_channel is set but slack.bot_token is not: in OAuth mode the triage "
                         "cards are posted with slack.bot_token (the workspace of the triage channel)")
+    if c.triage_channel and c.triage_cards and not (c.it_channel or c.it_usergroup):
+        warnings.append("IT staff are whoever is in slack.triage_channel (no slack.it_channel or it_usergroup): "
+                        "keep that channel private, as anyone in it can claim, reply and resolve and sees the "
+                        "requesters' directory details on the cards")
     mode = "live, Socket Mode" if socket else "live, HTTP mode (/slack/events)"
     if oauth:
         mode += ", OAuth install (/slack/install)"

@@ -310,3 +310,21 @@ def test_it_staff_can_be_a_user_group(stack: SlackStack) -> None:
         desk.staff = configured
     assert ticket(stack, key).assignee == "Alex Kim"
     assert [c.args["usergroup"] for c in calls(stack, "usergroups.users.list")] == ["S0ITGROUP1"]  # cached
+
+
+def test_config_check_warns_when_anyone_in_the_triage_channel_is_it(tmp_path: Path) -> None:
+    """Without an IT channel or user group, the triage channel's members are IT: config check says so."""
+    from bot.config import load_settings
+    from bot.health import check_configuration
+    from tests.foundation.test_cli import config
+
+    def slack_item(extra: str) -> dict[str, str]:
+        env = config(tmp_path, '[slack]\nbot_token = "xoxb-test-1234-abcd"\n'
+                               'signing_secret = "signing-secret-for-tests-0123"\n'
+                               f'triage_channel = "C0TRIAGE1"\n{extra}')
+        report = check_configuration(load_settings(Path(env["HELPDESK_CONFIG"]), environ={}))
+        return next(i for i in report["integrations"] if i["name"] == "slack")
+
+    open_door = slack_item("")
+    assert open_door["status"] == "warning" and "keep that channel private" in open_door["details"]
+    assert slack_item('it_usergroup = "S0ITSTAFF"\n')["status"] == "ok"
