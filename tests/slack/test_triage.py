@@ -328,3 +328,43 @@ def test_config_check_warns_when_anyone_in_the_triage_channel_is_it(tmp_path: Pa
     open_door = slack_item("")
     assert open_door["status"] == "warning" and "keep that channel private" in open_door["details"]
     assert slack_item('it_usergroup = "S0ITSTAFF"\n')["status"] == "ok"
+
+
+def test_with_the_database_down_a_card_click_is_answered_not_dropped(fake_slack: FakeSlack, tmp_path: Path,
+                                                                     models_dir: Path) -> None:
+    """The triage surface's payloads go through the one intake: no durable record → the clicker is told."""
+    import urllib.parse
+
+    from slack_bolt.request import BoltRequest
+
+    from bot.channels.slack import texts
+    from bot.channels.slack.adapter import build_slack_adapter
+    from bot.services import Services
+    from tests.slack.conftest import sign
+
+    services = Services(build_settings(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:9/none", fake_slack,
+                                       models=models_dir, triage_channel=TRIAGE, it_channel=IT_CHANNEL))
+    adapter = build_slack_adapter(services)
+    fake_slack.reset()
+    payload = {
+        "type": "block_actions", "user": {"id": AGENT, "username": "ivy", "team_id": "T111"},
+        "api_app_id": "A111", "token": "verification_token", "team": {"id": "T111", "domain": "example"},
+        "container": {"type": "message", "message_ts": "1730000000.000100", "channel_id": TRIAGE,
+                      "is_ephemeral": False},
+        "trigger_id": "111.222.valid", "channel": {"id": TRIAGE, "name": "it-triage"},
+        "message": {"type": "message", "ts": "1730000000.000100", "text": "IT-42 · card"},
+        "actions": [{"action_id": "hd.0.triage.claim", "block_id": "triage_actions", "type": "button",
+                     "text": {"type": "plain_text", "text": "Claim"}, "action_ts": "1730000001.000200",
+                     "value": json.dumps({"a": "triage.claim", "v": {"key": "IT-42"}})}],
+    }
+    body = "payload=" + urllib.parse.quote(json.dumps(payload))
+    headers = {"content-type": "application/x-www-form-urlencoded", **{k.lower(): v for k, v in sign(body).items()}}
+    try:
+        assert adapter.app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
+        assert adapter.wait_idle(60)
+        told = [c.args["text"] for c in fake_slack.calls_to("chat.postEphemeral", ok_only=True)
+                if c.args["user"] == AGENT]
+        assert told == [texts.COULD_NOT_PROCESS]
+    finally:
+        adapter.shutdown()
+        services.db.dispose()
