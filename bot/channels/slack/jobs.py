@@ -135,19 +135,25 @@ def action_job(body: dict[str, Any]) -> Job | None:
             "message_blocks": [b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list) else []}
 
 
-def submission_job(body: dict[str, Any]) -> Job | None:
-    """The job of the ticket modal's ``view_submission`` (an unknown submit action: None)."""
+def ticket_submission(body: dict[str, Any], callback: str, kind: str) -> tuple[Job, dict[str, Any]] | None:
+    """The ``kind`` job of a submitted ticket modal ``callback`` and the modal's metadata (else None)."""
     view = obj(body.get("view"))
     user = text_of(obj(body.get("user")).get("id"))
-    if body.get("type") != "view_submission" or view.get("callback_id") != TICKET_CALLBACK or user is None:
+    if body.get("type") != "view_submission" or view.get("callback_id") != callback or user is None:
         return None
     submitted = read_submission(view)
     if submitted is None:
         return None
-    action, _meta = submitted
+    action, meta = submitted
     key = "vs:" + digest(user, view.get("id"), view.get("hash"), view.get("state"))
-    return {"kind": "submission", "key": key, "user": user, "action_id": action.action_id,
-            "fields": {k: safe_text(str(v)) for k, v in action.value.items()}}
+    return {"kind": kind, "key": key, "user": user, "action_id": action.action_id,
+            "fields": {k: safe_text(str(v)) for k, v in action.value.items()}}, meta
+
+
+def submission_job(body: dict[str, Any]) -> Job | None:
+    """The job of the ticket modal's ``view_submission`` (an unknown submit action: None)."""
+    found = ticket_submission(body, TICKET_CALLBACK, "submission")
+    return found[0] if found is not None else None
 
 
 def job_of(body: dict[str, Any], *, bot_user_id: str | None, command: str) -> Job | None:

@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack.blocks import escape, truncate
 from bot.channels.slack.delivery import Delivery
-from bot.channels.slack.jobs import Job, digest, obj, safe_text, text_of
-from bot.channels.slack.modals import PRIVATE_METADATA, SUMMARY_MAX, read_submission, ticket_modal
+from bot.channels.slack.jobs import Job, digest, obj, safe_text, text_of, ticket_submission
+from bot.channels.slack.modals import PRIVATE_METADATA, SUMMARY_MAX, ticket_modal
 from bot.channels.slack.payloads import clean_text, is_public
 from bot.channels.slack.turns import Turns
 from bot.messages import Action, Reply
@@ -61,18 +61,11 @@ def shortcut_job(body: dict[str, Any]) -> Job | None:
 
 def form_job(body: dict[str, Any]) -> Job | None:
     """The job of the shortcut's ticket modal being submitted (else None)."""
-    view = obj(body.get("view"))
-    user = text_of(obj(body.get("user")).get("id"))
-    if body.get("type") != "view_submission" or view.get("callback_id") != MODAL_CALLBACK or user is None:
+    found = ticket_submission(body, MODAL_CALLBACK, "msg_ticket")
+    if found is None:
         return None
-    submitted = read_submission(view)
-    if submitted is None:
-        return None
-    action, meta = submitted
-    key = "vs:" + digest(user, view.get("id"), view.get("hash"), view.get("state"))
-    return {"kind": "msg_ticket", "key": key, "user": user, "action_id": action.action_id,
-            "fields": {k: safe_text(str(v)) for k, v in action.value.items()},
-            "channel": text_of(meta.get("channel")), "message_ts": text_of(meta.get("message_ts"))}
+    job, meta = found
+    return {**job, "channel": text_of(meta.get("channel")), "message_ts": text_of(meta.get("message_ts"))}
 
 
 def message_modal(job: Job) -> dict[str, Any]:
