@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from intents.api import Entity
+
 LONG = 600  # shorter messages are understood as they are
 _LOGGY = re.compile(r"^\s*(?:\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d|\[\d|at [\w.$]+\(|File \"|\s{4}|[\w.]+Exception|"
                     r"Traceback|#\d+ |0x[0-9a-f]+|[A-Z]{3,} \d|\{|\}|<\w+>)")
@@ -31,4 +33,22 @@ def summarise(text: str, *, limit: int = LONG, telling_lines: int = 3) -> str:
     return summary if len(summary) <= limit else summary[: limit - 1].rstrip() + "…"
 
 
-__all__ = ["LONG", "summarise"]
+def relocate(entities: list[Entity], summary: str, original: str) -> list[Entity]:
+    """Entities found in a paste's summary, with offsets into the original message (where their text first is).
+
+    The summary's lines are verbatim lines of the paste; an entity whose text is
+    not found (cut at the summary's end) is dropped rather than pointing elsewhere.
+    """
+    if summary == original:
+        return entities
+    out = []
+    for ent in entities:
+        found = summary[ent.start:ent.end]
+        at = original.find(found) if found else -1
+        if at >= 0:
+            ent.start, ent.end = at, at + len(found)
+            out.append(ent)
+    return out
+
+
+__all__ = ["LONG", "relocate", "summarise"]

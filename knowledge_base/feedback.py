@@ -4,8 +4,12 @@ Each stored rating is a vote for (its question, its article): +1 helpful, -1
 not helpful, weighted by how close the new question is to the rated one (only
 paraphrases count: cosine ≥ ``PARAPHRASE``) and by its age (half-life
 ``HALF_LIFE_DAYS``). One person's votes on one article add up to at most one
-vote, so nobody can bury an article alone; the total change of an article's
-score is capped at ``CAP``.
+vote, and an article moves only when at least ``MIN_PEOPLE`` different people
+rated it, so nobody can bury (or push) an article alone: one vote (``STEP``)
+is more than the gap between the first two articles for many questions (the
+replay benchmark, ``bench/kb_replay.py``, measured 30 % of right answers lost
+to one person before this rule). The total change of an article's score is
+capped at ``CAP``; a lone rating still reaches the trainers through `kb gaps`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 from sqlalchemy import select
@@ -26,6 +31,7 @@ PARAPHRASE = 0.80
 HALF_LIFE_DAYS = 30.0
 STEP = 0.06   # score change per (decayed, similarity-weighted) vote
 CAP = 0.18    # at most this much up or down per article, however many votes
+MIN_PEOPLE = 2  # an article moves only once two different people rated it for close paraphrases
 
 
 class RatingFeedback:
@@ -33,6 +39,7 @@ class RatingFeedback:
 
     def __init__(self, encoder_provider: EncoderProvider | None) -> None:
         self.encoder_provider = encoder_provider
+        self.clock: Callable[[], dt.datetime] = utcnow  # "now" for the decay (a replay passes a fake clock)
         self._last_id = 0
         self._vectors = np.zeros((0, DIM), dtype=np.float32)
         self._rows: list[tuple[str, int, str, dt.datetime]] = []  # (article, sign, user, when)
@@ -65,7 +72,7 @@ class RatingFeedback:
             close = np.flatnonzero(sims >= PARAPHRASE)
             if not len(close):
                 return {}
-            now = now or utcnow()
+            now = now or self.clock()
             per_user: dict[tuple[str, str], float] = defaultdict(float)
             for i in close:
                 article, sign, user, when = self._rows[int(i)]
@@ -73,9 +80,12 @@ class RatingFeedback:
                 weight = float(sims[i]) * 0.5 ** (age / HALF_LIFE_DAYS)
                 per_user[(article, user)] += sign * weight
         per_article: dict[str, float] = defaultdict(float)
+        people: dict[str, int] = defaultdict(int)
         for (article, _), votes in per_user.items():
             per_article[article] += max(-1.0, min(1.0, votes))  # one person: at most one vote per article
-        return {a: max(-CAP, min(CAP, v * STEP)) for a, v in per_article.items() if v}
+            people[article] += 1
+        return {a: max(-CAP, min(CAP, v * STEP)) for a, v in per_article.items()
+                if v and people[a] >= MIN_PEOPLE}
 
 
-__all__ = ["CAP", "PARAPHRASE", "RatingFeedback"]
+__all__ = ["CAP", "MIN_PEOPLE", "PARAPHRASE", "RatingFeedback"]

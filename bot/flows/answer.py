@@ -12,6 +12,7 @@ from bot.flows.urgent import Situation, as_chat_text, detect, section_text
 from bot.messages import Action, Button, Outcome, Reply, Source
 from knowledge_base.catalog import show_article
 from knowledge_base.compose import best_chunk, quote, summary_sentences
+from knowledge_base.gist import article_gist
 from knowledge_base.index import ArticleHit
 from knowledge_base.settings import KnowledgeBaseSettings
 
@@ -68,7 +69,8 @@ class AnswerFlow:
         if situation is not None:
             return self.urgent(ctx, situation)
         kb = self._kb()
-        result = kb.search(asked, ctx.embed(), groups=frozenset(ctx.message.groups), k=5, session=ctx.session)
+        understood = ctx.understood_text  # a long paste is searched on its prose and telling log lines
+        result = kb.search(understood, ctx.embed(), groups=frozenset(ctx.message.groups), k=5, session=ctx.session)
         top = result.top
         if top is not None:
             ctx.top_article_id = top.info.id
@@ -88,12 +90,18 @@ class AnswerFlow:
         related_hits = kb.related(top, groups=frozenset(ctx.message.groups), exclude={top.info.id},
                                   k=max_related) if max_related else []
         passage = kb.passage(top.info.id, chunk.row) or chunk.text
-        gist = summary_sentences(asked, passage) or top.info.title
+        answer = article_gist(ctx.session, top.info.id, understood, chunk.section, passage)
+        gist = answer.text if answer else summary_sentences(understood, passage) or top.info.title
         where = f"“{top.info.title}”" + (f" › {chunk.section}" if chunk.section else "")
+        url = sources[0].url + (f"#{answer.anchor}" if answer and answer.anchor else "")
+        if url.startswith(("http://", "https://")):  # the link to the full section
+            where = f"[{where}]({url.replace(' ', '%20').replace('(', '%28').replace(')', '%29')})"
         text = f"{gist}\n\nFrom {where}. Did this help?"
         if curated is not None:
             text += f"\n{CURATED_NOTE}"
-        value = {"article_id": top.info.id, "question": question[:500], "score": round(result.confidence, 4)}
+        # a rating is matched to later questions by meaning: it keeps the question as understood
+        value = {"article_id": top.info.id, "question": ctx.redact(understood)[:500],
+                 "score": round(result.confidence, 4)}
         return Reply(
             text=text,
             outcome=Outcome.ANSWERED,

@@ -14,6 +14,7 @@ from bot.encoding import Vector
 from bot.messages import Action, Message, Reply
 from bot.redact import redact
 from bot.storage.models import ConversationState, TranscriptEntry
+from intents.paste import summarise
 
 if TYPE_CHECKING:
     from intents.api import ParseResult
@@ -65,12 +66,20 @@ class TurnContext:
         self.state.slots = {}
 
     # --- helpers ------------------------------------------------------------
+    @property
+    def understood_text(self) -> str:
+        """What the message is understood by: a long paste's prose and telling log lines (``intents.paste``).
+
+        ``message.text`` stays whole: the transcript, and so any ticket, keeps the full paste.
+        """
+        return summarise(self.message.text)
+
     def embed(self) -> Vector:
-        """The message's embedding, computed at most once per turn and shared."""
+        """The embedding of :attr:`understood_text`, computed at most once per turn and shared."""
         if self.embedding is None:
             if self.encode is None:
                 raise RuntimeError("this turn has no encoder (TurnContext.encode is unset)")
-            self.embedding = self.encode(self.message.text)
+            self.embedding = self.encode(self.understood_text)
         return self.embedding
 
     def redact(self, text: str) -> str:

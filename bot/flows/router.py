@@ -22,6 +22,7 @@ from bot.flows.routing import explicit_request, flow_for, is_action, label_for
 from bot.flows.urgent import detect
 from bot.messages import Action, Button, Outcome, Reply
 from intents.api import OUT_OF_SCOPE, IntentParser, IntentScore, ParseResult
+from intents.paste import relocate
 from intents.settings import NluSettings
 
 CHOOSE = "router.choose"
@@ -45,9 +46,11 @@ class RouterFlow:
 
     def understand(self, ctx: TurnContext) -> ParseResult:
         """The intent parse of the turn's message (computed once per turn, kept in ``ctx.parse``)."""
-        if ctx.parse is None or ctx.parse.text != ctx.message.text:
+        text = ctx.understood_text  # a long paste: its prose and telling lines, not 3,000 characters of log
+        if ctx.parse is None or ctx.parse.text != text:
             embedding = ctx.embed() if self.settings.backend == "builtin" else None
-            ctx.parse = self._nlu().parse(ctx.message.text, embedding=embedding)
+            ctx.parse = self._nlu().parse(text, embedding=embedding)
+            ctx.parse.entities = relocate(ctx.parse.entities, text, ctx.message.text)
         return ctx.parse
 
     def parse_other(self, ctx: TurnContext, text: str) -> ParseResult:

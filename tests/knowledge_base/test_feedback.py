@@ -29,20 +29,24 @@ def _vpn(kb, text):
     return hit.score, hit.feedback
 
 
-def test_not_helpful_demotes_for_paraphrases_one_person_counts_once_and_the_total_is_capped(kb, migrated_db):
+def test_not_helpful_demotes_for_paraphrases_one_person_alone_moves_nothing_and_the_total_is_capped(kb, migrated_db):
     before, _ = _vpn(kb, PARAPHRASE)
     unrelated_before, _ = _vpn(kb, "printer toner is empty")
-    for _ in range(10):  # one person pressing "Not helpful" ten times
+    for _ in range(10):  # one person pressing "Not helpful" ten times: the article stays where it was
         _rate(migrated_db, "slack:U1", False)
+    assert _vpn(kb, PARAPHRASE) == (pytest.approx(before, abs=1e-6), 0.0)
+    _rate(migrated_db, "slack:U2", False)  # a second person agrees: two votes, each at most one step
     after, moved = _vpn(kb, PARAPHRASE)
-    assert -STEP <= moved < -STEP * 0.8 and after == pytest.approx(before + moved, abs=1e-6)
+    assert -2 * STEP <= moved < -2 * STEP * 0.8 and after == pytest.approx(before + moved, abs=1e-6)
     assert _vpn(kb, "printer toner is empty") == (pytest.approx(unrelated_before, abs=1e-6), 0.0)
-    for n in range(2, 12):  # many people: capped
+    for n in range(3, 12):  # many people: capped
         _rate(migrated_db, f"slack:U{n}", False)
     assert _vpn(kb, PARAPHRASE)[1] == pytest.approx(-CAP)
 
 
 def test_helpful_promotes_and_old_votes_fade(kb, migrated_db):
+    _rate(migrated_db, "slack:U9", True)
+    assert _vpn(kb, QUESTION)[1] == 0.0  # one person cannot push an article either
     for n in range(3):
         _rate(migrated_db, f"slack:U{n}", True)
     _, fresh = _vpn(kb, QUESTION)

@@ -1,0 +1,148 @@
+"""Routing and the knowledge base (issue 12, point 5): the knowledge base decides which article answers.
+
+A new article answers the moment it is imported, with no intent for it; an intent,
+confident or not, never picks the article; "Did you mean …?" offers only actions;
+a long log paste is understood by its words and telling lines and kept whole for IT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.engine import Engine
+from bot.flows.routing import is_action
+from bot.messages import Action, Message, Outcome, Reply
+from integrations.ticketing.models import Ticket
+from intents.api import IntentScore, ParseResult
+
+pytestmark = pytest.mark.slow  # the session's trained intent model and the bundled articles
+
+GEN_AI = """---
+title: Generative AI tools
+tags: [ai]
+owner: security-team@example.com
+status: published
+aliases:
+  - is chatgpt allowed
+---
+
+# Generative AI tools
+
+You may use ChatGPT Enterprise with your company account. Never paste customer data
+or passwords into public AI chat tools.
+"""
+
+
+def _say(engine: Engine, user: str, text: str, action: Action | None = None) -> Reply:
+    return engine.handle(Message(text=text, user_key=user, channel="terminal", display_name="k3", action=action))
+
+
+def _user() -> str:
+    return f"terminal:routing-{uuid.uuid4().hex[:8]}"
+
+
+def _article(reply: Reply) -> str | None:
+    return reply.sources[0].article_id if reply.sources else None
+
+
+def test_an_imported_article_answers_at_once_without_an_intent(story_services, tmp_path: Path) -> None:
+    from knowledge_base.drafts import retire_article
+
+    engine, kb = Engine(story_services), story_services.kb
+    before = _say(engine, _user(), "is chatgpt allowed")
+    assert before.outcome is Outcome.DECLINED  # no article says so yet (and no intent ever will)
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "gen-ai.md").write_text(GEN_AI, encoding="utf-8")
+    summary = kb.import_dir(tmp_path, retire_missing=False)  # `kb import` of one new file; nothing retrained
+    try:
+        assert summary.created == ["policies/gen-ai"]
+        for question in ("is chatgpt allowed", "am I allowed to use ChatGPT at work?"):
+            reply = _say(engine, _user(), question)
+            assert reply.outcome is Outcome.ANSWERED, (question, reply.text)
+            assert _article(reply) == "policies/gen-ai" and "ChatGPT Enterprise" in reply.text
+    finally:
+        retire_article(kb, "policies/gen-ai")
+    assert _say(engine, _user(), "is chatgpt allowed").outcome is Outcome.DECLINED
+
+
+@pytest.mark.parametrize("intent", [IntentScore("laptop_request", 0.45), IntentScore("file_restore", 0.95),
+                                    IntentScore("out_of_scope", 0.2)])
+def test_the_intent_never_picks_the_article(story_services, monkeypatch, intent: IntentScore) -> None:
+    """A wrong intent, unsure or sure, changes nothing: the knowledge base's best article answers."""
+    engine = Engine(story_services)
+    question = "how do I get on the vpn when working from home"
+    expected = story_services.kb.search(question, groups={"*"})
+    assert expected.answerable and expected.top is not None
+    monkeypatch.setattr(story_services.nlu, "parse", lambda text, embedding=None: ParseResult(
+        text=text, intent=intent, ranking=[intent, IntentScore("printer_issue", 0.1)],
+        out_of_scope=intent.name == "out_of_scope"))
+    reply = _say(engine, _user(), question)
+    assert reply.outcome is Outcome.ANSWERED and _article(reply) == expected.top.info.id == "network/vpn"
+
+
+@pytest.mark.parametrize(("ranking", "offered"), [
+    # topics only, however unsure: never a "Did you mean", the knowledge base answers
+    ([("wifi_issue", 0.55), ("printer_issue", 0.30)], None),
+    ([("wifi_issue", 0.50), ("password_reset", 0.45)], None),
+    # an unsure action: the actions among the candidates (never the topic between them)
+    ([("password_reset", 0.55), ("wifi_issue", 0.30), ("account_unlock", 0.25)],
+     ["Reset my password", "Unlock my account", "None of these"]),
+])
+def test_did_you_mean_offers_only_actions(story_services, monkeypatch, ranking, offered) -> None:
+    engine = Engine(story_services)
+    scores = [IntentScore(name, conf) for name, conf in ranking]
+    monkeypatch.setattr(story_services.nlu, "parse", lambda text, embedding=None: ParseResult(
+        text=text, intent=scores[0], ranking=scores))
+    reply = _say(engine, _user(), "the wifi in the office keeps dropping")
+    if offered is None:
+        assert reply.outcome is not Outcome.CLARIFY and _article(reply) == "network/wifi"
+    else:
+        assert reply.outcome is Outcome.CLARIFY and [b.label for b in reply.buttons] == offered
+        chosen = [b.value["intent"] for b in reply.buttons if "intent" in b.value]
+        assert chosen and all(is_action(i) for i in chosen)
+
+
+def test_the_trained_model_asks_between_actions_only(story_services) -> None:
+    reply = _say(Engine(story_services), _user(), "forgot my pw and now im locked out")
+    if reply.outcome is Outcome.CLARIFY:  # the model is unsure between the two actions
+        assert all(is_action(b.value["intent"]) for b in reply.buttons if "intent" in b.value)
+
+
+def _log_paste() -> tuple[str, str]:
+    lines = []
+    for i in range(60):
+        lines.append(f"2026-12-07 10:{i:02d}:{(i * 7) % 60:02d} INFO  pangps[{1200 + i}]: connecting to "
+                     "vpn-gw01.corp.example.com portal=portal.corp.example.com user=alice@example.com")
+        if i % 3 == 0:
+            lines.append(f"2026-12-07 10:{i:02d}:{(i * 7) % 60:02d} ERROR pangps[{1200 + i}]: tunnel keepalive "
+                         "timed out, reconnecting to vpn-gw01.corp.example.com")
+    log = "\n".join(lines)[:3000].rsplit("\n", 1)[0]
+    words = "that's what globalprotect shows every few minutes when it drops me, what should I do"
+    return log + "\n\n" + words, words
+
+
+def test_a_log_paste_is_understood_by_its_words_and_kept_whole_for_the_ticket(story_services) -> None:
+    engine, user = Engine(story_services), _user()
+    paste, words = _log_paste()
+    assert len(paste) > 2900 and paste.count("globalprotect") == 1 and paste.count("alice@example.com") > 15
+    alone = _say(engine, _user(), words)
+    reply = _say(engine, user, paste)
+    assert reply.outcome is Outcome.ANSWERED and alone.outcome is Outcome.ANSWERED
+    assert _article(reply) == _article(alone) == "network/vpn-troubleshooting"
+    keys = [(e["entity"], str(e["value"]).lower()) for e in reply.entities]
+    assert ("system", "vpn") in keys and len(keys) == len(set(keys))  # each entity once, not once per log line
+    for e in reply.entities:  # offsets point into what the employee sent
+        assert paste[e["start"]:e["end"]].lower() in (str(e["value"]).lower(), "globalprotect")
+    ticket_button = next(b for b in reply.buttons if b.action_id == "ticket.open")
+    form = _say(engine, user, ticket_button.label, Action("ticket.open", dict(ticket_button.value)))
+    if form.form is not None:
+        form = _say(engine, user, "", Action(form.form.submit_action, {
+            "summary": "VPN drops", "details": "see the log", "urgency": "normal"}))
+    with story_services.db.session() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.requester_user_key == user)).one()
+        last_line = paste.split("\n\n")[0].splitlines()[-1]
+        assert last_line in ticket.description and words in ticket.description
