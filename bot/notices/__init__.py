@@ -45,8 +45,9 @@ class NoticeRouter:
         self._followers: list[Follower] = []
 
     def follow(self, follower: Follower) -> None:
-        """Also hand every notice to ``follower`` (a channel's own surface, e.g. Slack's triage cards)."""
-        self._followers.append(follower)
+        """Also hand every notice to ``follower`` (a channel's own surface, e.g. Slack's triage cards); once."""
+        if follower not in self._followers:  # an adapter built again on the same services adds nothing
+            self._followers.append(follower)
 
     def publish(self, session: Session, notice: object) -> None:
         """Queue what ``notice`` means for the employee (and for IT), then tell the followers."""
