@@ -7,6 +7,7 @@ so the answer can link the full section.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -106,10 +107,14 @@ def _units(blocks: list[Block]) -> list[_Unit]:
 
 
 def _score(question: str, units: list[_Unit]) -> None:
+    """Shared question terms, weighted by how rare they are among the section's units (a word in
+    every row, like a repeated "Office guide", tells the rows apart less than a city's name)."""
     q = set(tokens(question))
-    for u in units:
-        terms = set(tokens(u.plain))
-        u.score = len(q & terms) + (0.5 * len(q & terms) / len(terms) if terms else 0.0)
+    terms = [set(tokens(u.plain)) for u in units]
+    df = {t: sum(t in ts for ts in terms) for t in q}
+    for u, ts in zip(units, terms, strict=True):
+        shared = q & ts
+        u.score = sum(math.log(1 + len(units) / df[t]) for t in shared) + (0.1 * len(shared) / len(ts) if ts else 0)
 
 
 def _list_text(block: Block, picked: list[int], total: int, limit: int) -> str:
@@ -137,13 +142,15 @@ def _pick_items(block: Block, units: list[_Unit], b: int) -> list[int]:
     if block.ordered:  # steps: from the start, or a window around the matching step
         start = 0 if best.index < MAX_ITEMS else min(best.index - 2, n - MAX_ITEMS)
         return list(range(start, start + MAX_ITEMS))
-    top = sorted(mine, key=lambda u: (-u.score, u.index))[:MAX_ITEMS]
-    return sorted(u.index for u in top)
+    top = sorted(mine, key=lambda u: (-u.score, u.index))
+    if top[0].score > 0:  # a long bullet list: the items that match
+        top = [u for u in top if u.score >= 0.6 * top[0].score]
+    return sorted(u.index for u in top[:MAX_ITEMS])
 
 
 def _table_text(block: Block, units: list[_Unit], b: int) -> str:
     mine = sorted((u for u in units if u.block == b), key=lambda u: (-u.score, u.index))
-    matching = [u for u in mine if u.score > 0]
+    matching = [u for u in mine if u.score > 0 and u.score >= 0.6 * mine[0].score]
     picked = sorted(u.index for u in matching[:MAX_ROWS]) if matching else list(range(MAX_ROWS))
     picked = [i for i in picked if i < len(block.rows_md)]
     if len(picked) == 1:
@@ -225,7 +232,7 @@ def build_gist(question: str, title: str, body: str, section: str | None, passag
     text = _compose(blocks, units, limit).strip()
     if not text:
         return None
-    return Gist(text, section, secs[at].anchor)
+    return Gist(text, section, secs[at].anchor if section else None)  # the top: the article link
 
 
 def article_gist(session: Session, article_id: str, question: str, section: str | None,

@@ -93,7 +93,8 @@ def row_plain(header: list[str], row: list[str]) -> str:
 
 def row_md(header: list[str], row: list[str]) -> str:
     """A table row for a chat message: "**Header:** value · **Header:** value"."""
-    return " · ".join(f"**{h}:** {v}" if h else v for h, v in zip(_pad(header, row), row, strict=True) if v)
+    return " · ".join(f"**{h.replace('**', '')}:** {v.replace('**', '')}" if h else v
+                      for h, v in zip(_pad(header, row), row, strict=True) if v)
 
 
 def _pad(header: list[str], row: list[str]) -> list[str]:
