@@ -9,6 +9,8 @@ from typing import Any
 
 # Slack mrkdwn the flows write: *bold*, _italic_, ~strike~, `code`, <url|label>
 _MARKUP = (
+    (re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)"), r"\1 (\2)"),  # Markdown links and bold (gists)
+    (re.compile(r"\*\*([^*\n]+)\*\*"), r"\1"),
     (re.compile(r"<(https?://[^|>]+)\|([^>]+)>"), r"\2 (\1)"),
     (re.compile(r"<(https?://[^>]+)>"), r"\1"),
     (re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])"), r"\1"),
