@@ -130,7 +130,7 @@ def test_trainer_edits_sees_the_lint_line_fixes_publishes_and_the_bot_answers_fr
     page.get_by_label("Review by").fill("2031-03-31")
     body = page.get_by_label("Body (Markdown)")
     body.fill(body.input_value() + ZEBRA + "\n<script>alert(1)</script>\n")
-    page.wait_for_selector("#ar-preview h2:has-text('Zebrafish gateway')")
+    page.wait_for_selector("#ar-preview h3:has-text('Zebrafish gateway')")  # ## is h3 under the page's h1
     assert page.locator("#ar-preview script").count() == 0
     assert "<script>alert(1)</script>" in page.locator("#ar-preview").inner_text()
     assert page.locator("#ar-problems li.ar-error").count() == 0

@@ -23,8 +23,14 @@ _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 
 
 def render_markdown(body: str) -> str:
-    """The body as HTML for the preview: raw HTML in it is shown as text, unsafe link schemes are dropped."""
-    return _MD.render(body)
+    """The body as HTML for the preview: raw HTML in it is shown as text, unsafe link schemes are dropped.
+
+    Headings go one level down (# → h2), so the preview sits under the editor page's own h1."""
+    tokens = _MD.parse(body)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+    return str(_MD.renderer.render(tokens, _MD.options, {}))
 
 
 def answer_views(session: Session) -> dict[str, int]:
