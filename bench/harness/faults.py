@@ -53,7 +53,8 @@ def outbox_report(database_url: str, fake: Any, texts: list[str], wait: float) -
     pending = -1
     while time.monotonic() < deadline:
         with engine.connect() as conn:
-            pending = conn.execute(text("SELECT count(*) FROM notification WHERE status = 'pending'")).scalar_one()
+            pending = conn.execute(text(
+                "SELECT count(*) FROM notification WHERE status IN ('pending', 'sending')")).scalar_one()
         if pending == 0:
             break
         time.sleep(1.0)
@@ -115,17 +116,19 @@ def db_outage_run(folder: Path, *, models_dir: Path, pg_url: str, http_users: in
                 during = httpx.get(dep.urls[0] + "/readyz", timeout=30)
                 time.sleep(max(0.0, outage - 1.0))
                 proxy.restore()
+                restored_at = time.monotonic()
                 time.sleep(2.0)
                 after = httpx.get(dep.urls[0] + "/readyz", timeout=30)
                 thread.join()
                 result = box[0]
                 problems = check_turns(real_url, result)
                 figures = summarize(result, problems, dep)
-                late = [s for s in result.sent if s.status == 200 and not s.refused]
+                accepted = [s for s in result.sent if s.status == 200 and not s.refused]
                 figures.update({"readyz_during_outage": during.status_code,
                                 "readyz_body_names_no_host": str(target.host) not in during.text
                                 and str(target.port) not in during.text,
-                                "readyz_after": after.status_code, "accepted_total": len(late)})
+                                "readyz_after": after.status_code, "accepted_total": len(accepted),
+                                "accepted_after_outage": sum(s.at > restored_at for s in accepted)})
                 return figures
         finally:
             proxy.close()

@@ -45,6 +45,7 @@ class Sent:
     refused: bool = False  # a clean "not stored, send it again"
     replica: str = ""
     error: str = ""
+    at: float = field(default_factory=time.monotonic)  # when it was sent (monotonic clock)
 
 
 @dataclass
