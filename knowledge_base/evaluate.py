@@ -121,10 +121,27 @@ def scratch_database(folder: Path) -> Database:
     return db
 
 
+# Files a corpus carries beside its pages (licence, provenance): never imported as articles.
+NOT_PAGES = ("LICENSE", "NOTICE")
+
+
+def page_folder(pages: Path, scratch: Path) -> Path:
+    """``pages`` mirrored under ``scratch`` as links, without the licence/provenance files (``NOT_PAGES``)."""
+    if not any(p.name.upper().startswith(NOT_PAGES) for p in pages.rglob("*") if p.is_file()):
+        return pages
+    root = scratch / "pages"
+    for p in sorted(pages.rglob("*")):
+        if p.is_file() and not p.name.upper().startswith(NOT_PAGES):
+            link = root / p.relative_to(pages)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(p.resolve())
+    return root
+
+
 def run_eval(pages: Path, questions_file: Path, encoder_provider: EncoderProvider, *,
              threshold: float | None = None, cache_dir: Path | None = None,
              progress: Callable[[str, int, int], None] | None = None) -> EvalReport:
-    """Import ``pages`` into a throw-away SQLite database and ask every question.
+    """Import ``pages`` (minus licence/provenance files) into a throw-away SQLite database and ask every question.
 
     ``threshold``: the answer threshold to score (None: the calibrated default);
     ``cache_dir``: where to keep a vector cache between runs.
@@ -138,7 +155,7 @@ def run_eval(pages: Path, questions_file: Path, encoder_provider: EncoderProvide
         try:
             kb = KnowledgeBase(db, encoder_provider, threshold=threshold, vector_cache=cache)
             kb.mark_bootstrapped()
-            summary = kb.import_dir(pages, progress=progress)
+            summary = kb.import_dir(page_folder(pages, Path(tmp)), progress=progress)
             report = EvalReport(threshold=kb.threshold, articles=len(kb.index.articles),
                                 import_errors=[e.__dict__ for e in summary.errors])
             vectors = VectorFileCache(cache).encode(encoder_provider, [q["q"] for q in questions])

@@ -15,6 +15,15 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
+# An article's score is its best chunk's plus this share of its second-best chunk's: an article that
+# answers in two places outranks one with a single lexically similar passage. Tuned on PostHog
+# (0.3-0.4 best), checked on 18F (hit@1 0.96 -> 1.00); on 18F any 0.1-0.7 scored the same.
+SECOND_CHUNK_WEIGHT = 0.3
+
+
+def article_score(best: float, second: float, weight: float = SECOND_CHUNK_WEIGHT) -> float:
+    """An article's ranking score from its two best chunks' fused scores (0 when it has one chunk)."""
+    return best + weight * max(second, 0.0)
 
 
 @dataclass
@@ -57,7 +66,7 @@ class ArticleHit:
     """One article in a ranking, with the best-matching chunk."""
 
     info: ArticleInfo
-    score: float          # fused score used for ranking (0..1)
+    score: float          # ranking score: best chunk's fused score + a share of the second's (article_score)
     dense: float          # best chunk cosine similarity
     lexical: float        # best chunk BM25, normalised by the query's ideal score (0..1)
     best: ChunkHit
@@ -68,9 +77,11 @@ class ArticleHit:
 class HybridIndex:
     """BM25 + dense retrieval over chunks, aggregated to articles."""
 
-    def __init__(self, dim: int = 384, capacity: int = 1024, dense_weight: float = 0.7) -> None:
+    def __init__(self, dim: int = 384, capacity: int = 1024, dense_weight: float = 0.7,
+                 second_weight: float = SECOND_CHUNK_WEIGHT) -> None:
         self.dim = dim
         self.dense_weight = dense_weight
+        self.second_weight = second_weight
         self.vectors = np.zeros((capacity, dim), dtype=np.float32)
         self.alive = np.zeros(capacity, dtype=bool)
         self.doc_len = np.zeros(capacity, dtype=np.float32)
@@ -214,7 +225,7 @@ class HybridIndex:
 
     def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
                k: int = 5, per_article: int = 3) -> list[ArticleHit]:
-        """Articles ranked by the fused score of their best chunk."""
+        """Articles ranked by the fused score of their best chunk plus a share of their second (``article_score``)."""
         if self.n_rows == 0:
             return []
         allowed = self._allowed(frozenset(g.lower() for g in groups))
@@ -244,12 +255,26 @@ class HybridIndex:
                              float(lex_norm[row]), bool(self.row_card[row]))
             hit = hits.get(slot)
             if hit is None:
-                if len(hits) >= k:
-                    continue
+                if len(hits) >= k and self.second_weight == 0:
+                    continue  # ranked by the best chunk alone: the first k articles are final
                 info = self.articles[self.slot_article[slot]]  # type: ignore[index]
                 hits[slot] = ArticleHit(info, float(fused[row]), chunk.dense, chunk.lexical, chunk, [chunk])
             elif len(hit.chunks) < per_article:
                 hit.chunks.append(chunk)
                 hit.dense = max(hit.dense, chunk.dense)
                 hit.lexical = max(hit.lexical, chunk.lexical)
-        return sorted(hits.values(), key=lambda h: -h.score)
+        ranked = sorted(hits.values(), key=lambda h: -h.score)
+        if self.second_weight > 0 and len(ranked) > 1:
+            self._add_second_chunks(ranked, fused, k)
+        return ranked[:k]
+
+    def _add_second_chunks(self, ranked: list[ArticleHit], fused: np.ndarray, k: int) -> None:
+        """Re-score (in place, re-sorted) the articles that can still reach the top ``k`` with their second chunk."""
+        floor = ranked[min(k, len(ranked)) - 1].score  # scores only grow: below this even doubled-up cannot enter
+        for hit in ranked:
+            if hit.score * (1 + self.second_weight) < floor:
+                break
+            rows = self.article_rows.get(hit.info.id, [])
+            second = float(np.partition(fused[rows], -2)[-2]) if len(rows) > 1 else 0.0
+            hit.score = article_score(hit.score, second, self.second_weight)
+        ranked.sort(key=lambda h: -h.score)
