@@ -22,10 +22,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from bot import metrics
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 # A reply carrying a credential is never written down, not even redacted.
 SENSITIVE_TRANSCRIPT = "[a one-time credential was shown to the employee; not recorded]"
+# The database is unreachable, locked or out of connections: the turn cannot be stored (NOT_STORED).
+DATABASE_GONE = (OperationalError, InterfaceError, PoolTimeout)
 NOT_STORED = ("I couldn't save that just now, so nothing was done. Please send it again in a moment; "
               "if it keeps happening, IT staff have the details.")
 # errors about the employee's own input: the form stays open so it can be corrected
@@ -161,40 +164,41 @@ class Engine:
         one user's turns are serialised, other users are not affected.
 
         SQLite locks the whole database on the first write, so nothing is written
-        here: the state is read, detached from the session, and written back by
-        ``_save_state`` at the end of the turn. Encoding, directory calls and
-        waiting never happen inside a write transaction.
+        here: the state is read, and written back by ``_save_state`` at the end of
+        the turn. Encoding, directory calls and waiting never happen inside a write
+        transaction.
+
+        Either way the state comes back detached from the session (plain Core
+        statements: the hot path skips the ORM's identity map and unit of work) and
+        ``_save_state`` writes it back in one upsert inside the turn's transaction.
         """
-        dialect = session.get_bind().dialect.name
-        if dialect == "sqlite":
-            found = session.scalars(select(ConversationState).where(ConversationState.user_key == user_key)).first()
-            if found is None:
-                return ConversationState(user_key=user_key, slots={})
-            session.expunge(found)
-            return found
-        if dialect == "postgresql":
-            session.execute(postgresql_insert(ConversationState)
-                            .values(user_key=user_key, slots={}, updated_at=utcnow())
-                            .on_conflict_do_nothing(index_elements=["user_key"]))
-        stmt = select(ConversationState).where(ConversationState.user_key == user_key)
-        if dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        state = session.scalars(stmt).first()
-        if state is None:  # another dialect: plain insert
-            state = ConversationState(user_key=user_key, slots={})
-            session.add(state)
-            session.flush()
-        return state
+        conn = session.connection()
+        params = {"user_key": user_key}
+        if conn.dialect.name == "postgresql":
+            conn.execute(_PG_CLAIM_STATE, {"user_key": user_key, "slots": {}, "updated_at": utcnow()})
+            row = conn.execute(_SELECT_STATE_FOR_UPDATE, params).first()
+        else:
+            row = conn.execute(_SELECT_STATE, params).first()
+        if row is None:
+            return ConversationState(user_key=user_key, slots={})
+        return ConversationState(user_key=user_key, active_flow=row.active_flow, slots=row.slots,
+                                 last_turn_id=row.last_turn_id, updated_at=row.updated_at)
 
     @staticmethod
     def _save_state(session: Session, state: ConversationState) -> None:
-        """Write a detached (SQLite) state back in one short upsert at the end of the turn."""
+        """Write the (detached) state back in one short upsert at the end of the turn."""
         if state in session:
-            return  # persistent (PostgreSQL): the commit writes it
-        values = {"active_flow": state.active_flow, "slots": dict(state.slots or {}),
+            return  # attached by a caller: the commit writes it
+        conn = session.connection()
+        upsert = _UPSERT_STATE.get(conn.dialect.name)
+        values = {"user_key": state.user_key, "active_flow": state.active_flow, "slots": dict(state.slots or {}),
                   "last_turn_id": state.last_turn_id, "updated_at": state.updated_at or utcnow()}
-        session.execute(sqlite_insert(ConversationState).values(user_key=state.user_key, **values)
-                        .on_conflict_do_update(index_elements=["user_key"], set_=values))
+        if upsert is not None:
+            conn.execute(upsert, values)
+        else:  # another dialect: update, else insert
+            key = values.pop("user_key")
+            if not conn.execute(_STATE.update().where(_STATE.c.user_key == key).values(**values)).rowcount:
+                conn.execute(insert(_STATE).values(user_key=key, **values))
 
     def _expire(self, state: ConversationState) -> None:
         """Drop a form nobody answered within ``flow_expiry_minutes``: it never resumes later."""
@@ -228,6 +232,8 @@ class Engine:
                 return self._ask_again(ctx, exc.user_message)
             log.warning("turn failed: %s (%s)", type(exc).__name__, exc.detail or exc.user_message)
             return Reply(text=exc.user_message, outcome=Outcome.ERROR, private=True)
+        except DATABASE_GONE:
+            raise  # the database went away mid-turn: ``handle`` answers NOT_STORED, no traceback
         except Exception:
             savepoint.rollback()
             self._restore(ctx, before, keep_flow=False)
@@ -337,23 +343,41 @@ class Engine:
         return True
 
     def _record(self, ctx: TurnContext, reply: Reply) -> None:
+        """The redacted transcript lines, the analytics event and the state: Core inserts in the turn's transaction."""
         message = ctx.message
-        secrets = self.services.settings.secret_values()
+        secrets = self.services.secrets
         said = message.text if message.action is None else f"[{message.action.action_id}]"
         question = redact(said, secrets)
-        ctx.session.add_all([
-            TranscriptEntry(turn_id=ctx.turn_id, user_key=message.user_key, channel=message.channel,
-                            speaker="user", text=question),
-            TranscriptEntry(turn_id=ctx.turn_id, user_key=message.user_key, channel=message.channel,
-                            speaker="bot", text=SENSITIVE_TRANSCRIPT if reply.sensitive
-                            else redact(reply.text, secrets)),
-            AnalyticsEvent(
-                turn_id=ctx.turn_id, user_key=message.user_key, channel=message.channel,
-                question=question, intent=reply.intent, confidence=reply.confidence,
-                outcome=reply.outcome.value, top_article_id=ctx.top_article_id,
-                kb_score=ctx.kb_score,
-            ),
+        now = utcnow()
+        line = {"turn_id": ctx.turn_id, "user_key": message.user_key, "channel": message.channel, "created_at": now}
+        conn = ctx.session.connection()
+        conn.execute(_INSERT_TRANSCRIPT, [
+            {**line, "speaker": "user", "text": question},
+            {**line, "speaker": "bot", "text": SENSITIVE_TRANSCRIPT if reply.sensitive
+             else redact(reply.text, secrets)},
         ])
+        conn.execute(_INSERT_ANALYTICS, {
+            **line, "question": question, "intent": reply.intent, "confidence": reply.confidence,
+            "outcome": reply.outcome.value, "top_article_id": ctx.top_article_id, "kb_score": ctx.kb_score,
+        })
         ctx.state.last_turn_id = ctx.turn_id
         ctx.state.updated_at = self.clock()
         self._save_state(ctx.session, ctx.state)
+
+
+# The per-turn statements, built once (the hot path: no ORM unit of work, no statement construction per turn).
+_STATE = ConversationState.__table__
+_SELECT_STATE = select(_STATE.c.active_flow, _STATE.c.slots, _STATE.c.last_turn_id, _STATE.c.updated_at).where(
+    _STATE.c.user_key == bindparam("user_key"))
+_SELECT_STATE_FOR_UPDATE = _SELECT_STATE.with_for_update()
+_PG_CLAIM_STATE = postgresql_insert(_STATE).on_conflict_do_nothing(index_elements=["user_key"])
+
+
+def _upsert(stmt: Any) -> Any:
+    return stmt.on_conflict_do_update(index_elements=["user_key"], set_={
+        c: stmt.excluded[c] for c in ("active_flow", "slots", "last_turn_id", "updated_at")})
+
+
+_UPSERT_STATE = {"sqlite": _upsert(sqlite_insert(_STATE)), "postgresql": _upsert(postgresql_insert(_STATE))}
+_INSERT_TRANSCRIPT = insert(TranscriptEntry.__table__)
+_INSERT_ANALYTICS = insert(AnalyticsEvent.__table__)
