@@ -36,11 +36,11 @@ def paths(console_stack: ConsoleStack) -> list[str]:
             "/console/articles/diff/network/vpn", "/console/tryit", "/console/no-such-page"]
 
 
-def audit(page: Any) -> list[str]:
+def audit(page: Any, tab_stops: int = 15) -> list[str]:
+    """The page's problems; then Tab through its first ``tab_stops`` stops, each of which must show a ring."""
     problems: list[str] = page.evaluate(AUDIT)
-    page.keyboard.press("Escape")
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
-    for _ in range(40):  # the first 40 Tab stops: each shows where it is
+    for _ in range(tab_stops):
         page.keyboard.press("Tab")
         missing = page.evaluate(FOCUS)
         if missing:
@@ -52,18 +52,19 @@ def audit(page: Any) -> list[str]:
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_page_is_labelled_ordered_keyboard_usable_and_readable(console_stack, paths, page, width) -> None:
     page.set_viewport_size({"width": width, "height": 844})
+    stops = 15 if width == 1280 else 4  # the narrow layout only moves things: a few stops show the rings hold
     found: dict[str, list[str]] = {}
     page.goto(console_stack.url("/console/login"))
-    found["/console/login"] = audit(page)
+    found["/console/login"] = audit(page, stops)
     sign_in(console_stack, page, ADMIN)
     for path in paths:
         page.goto(console_stack.url(path))
-        found[path] = audit(page)
+        found[path] = audit(page, stops)
     page.goto(console_stack.url("/console/tryit"))
     page.get_by_label("Question").fill("How do I connect to the VPN from home?")
     page.get_by_role("button", name="Ask").click()
     page.wait_for_selector("text=The reply")
-    found["/console/tryit (answered)"] = audit(page)
+    found["/console/tryit (answered)"] = audit(page, stops)
     assert {p: v for p, v in found.items() if v} == {}
 
 
