@@ -20,9 +20,9 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -366,7 +366,7 @@ class Engine:
 
 
 # The per-turn statements, built once (the hot path: no ORM unit of work, no statement construction per turn).
-_STATE = ConversationState.__table__
+_STATE = cast(Table, ConversationState.__table__)
 _SELECT_STATE = select(_STATE.c.active_flow, _STATE.c.slots, _STATE.c.last_turn_id, _STATE.c.updated_at).where(
     _STATE.c.user_key == bindparam("user_key"))
 _SELECT_STATE_FOR_UPDATE = _SELECT_STATE.with_for_update()
@@ -379,5 +379,5 @@ def _upsert(stmt: Any) -> Any:
 
 
 _UPSERT_STATE = {"sqlite": _upsert(sqlite_insert(_STATE)), "postgresql": _upsert(postgresql_insert(_STATE))}
-_INSERT_TRANSCRIPT = insert(TranscriptEntry.__table__)
-_INSERT_ANALYTICS = insert(AnalyticsEvent.__table__)
+_INSERT_TRANSCRIPT = insert(cast(Table, TranscriptEntry.__table__))
+_INSERT_ANALYTICS = insert(cast(Table, AnalyticsEvent.__table__))
