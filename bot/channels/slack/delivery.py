@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.channels.slack import privacy, texts
+from bot.channels.slack import outbox_once, privacy, texts
 from bot.channels.slack.blocks import MAX_BLOCKS_MESSAGE, render_reply
 from bot.errors import SlackError
 from bot.messages import Button, Reply
@@ -37,7 +37,7 @@ class Delivery:
     """Sends rendered replies; falls back to response_url or the outbox instead of dropping them."""
 
     def __init__(self, client: WebClient, db: Database) -> None:
-        self.client = client
+        self.client = outbox_once.install(client)  # outbox posts (this class's and the triage's) once
         self.db = db
         self._dm_channels: dict[str, str] = {}
         self._lock = threading.Lock()
