@@ -49,7 +49,10 @@ def test_try_it_shows_intent_scores_threshold_and_reply_without_a_trace(console_
     assert first.get_attribute("data-article") == "network/vpn"
     cells = first.locator("td.num").all_inner_texts()  # rank, lexical, dense, fused, ratings
     lexical, dense, fused = (float(c) for c in cells[1:4])
-    assert 0 < lexical <= 1 and 0 < dense <= 1 and min(lexical, dense) <= fused <= max(lexical, dense)
+    assert 0 < lexical <= 1 and 0 < dense <= 1 and fused >= min(lexical, dense)
+    # the fused score (best passage + a share of the second, ratings included) orders the table
+    ranked = [float(row.locator("td.num").nth(3).inner_text()) for row in page.locator("#ti-ranking tbody tr").all()]
+    assert len(ranked) > 1 and ranked == sorted(ranked, reverse=True)
     assert "answer" in page.locator("#ti-decision").inner_text()
     assert "Did this help?" in page.locator("#ti-reply").inner_text()
     screenshot(page, "tryit")
