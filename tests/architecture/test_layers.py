@@ -117,6 +117,26 @@ def test_every_import_respects_the_layers() -> None:
     assert violations() == []
 
 
+def cli_imports() -> list[str]:
+    """Modules outside the CLI that import it: the CLI is one front end; what others need lives below it."""
+    return [f"{name} imports {target}" for name, path in source_modules()
+            if not (name == "bot.cli" or name.startswith("bot.cli.") or name == "bot.__main__")
+            for target in sorted(imports_of(name, path)) if target == "bot.cli" or target.startswith("bot.cli.")]
+
+
+def test_only_the_cli_imports_the_cli() -> None:
+    assert cli_imports() == []
+
+
+def test_the_checker_catches_the_console_importing_the_cli() -> None:
+    bad = ROOT / "bot" / "console" / "_cli_probe.py"
+    bad.write_text("from bot.cli.tickets import app\n", encoding="utf-8")
+    try:
+        assert "bot.console._cli_probe imports bot.cli.tickets" in cli_imports()
+    finally:
+        bad.unlink()
+
+
 def test_the_checker_catches_a_library_importing_the_engine(tmp_path: Path) -> None:
     """The check itself can fail: a library module importing bot.services is reported."""
     bad = ROOT / "knowledge_base" / "_layer_probe.py"
