@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import faults, fuzz, runs, scan, stack  # noqa: E402
+from bench.harness import directory, faults, fuzz, runs, scan, stack  # noqa: E402
 
 
 def _load(args: argparse.Namespace, work: Path, pg: str | None, out: dict[str, Any]) -> None:
@@ -45,6 +45,8 @@ def _faults(args: argparse.Namespace, work: Path, pg: str | None, out: dict[str,
     print("faults: Slack events delivered 3× …", file=sys.stderr)
     out["triple_delivery"] = faults.triple_delivery_run(work / "triple", models_dir=args.models, pg_url=pg,
                                                         backend=backend, replicas=2 if pg else 1)
+    print("faults: the directory (slapd) stopped mid-flow …", file=sys.stderr)
+    out["directory_outage"] = directory.directory_outage_run(work / "directory", models_dir=args.models)
     if not pg:
         out["kill9"] = out["db_outage"] = "skipped: needs PostgreSQL (HELPDESK_TEST_DATABASE_URL)"
         return
@@ -72,6 +74,9 @@ def goals(out: dict[str, Any]) -> list[tuple[str, bool | None]]:
     two = leg("load_postgresql_2")
     triple = leg("triple_delivery")
     kill = leg("kill9")
+    cut = leg("db_outage")
+    ldap = leg("directory_outage")
+    ldap = ldap if ldap is not None and "skipped" not in ldap else None
     fz = leg("fuzz")
     scans = [v for k, v in out.items() if k.startswith("secrets_scan") and isinstance(v, dict)]
     scans += [v["secrets_scan"] for v in out.values() if isinstance(v, dict) and "secrets_scan" in v]
@@ -84,6 +89,14 @@ def goals(out: dict[str, Any]) -> list[tuple[str, bool | None]]:
         ("kill -9 under load → 0 lost accepted turns, 0 outbox rows delivered twice, all acked events answered",
          None if kill is None else (kill["problems"] == 0 and kill["outbox_delivered_twice_or_more"] == 0
                                     and kill["outbox_never_delivered"] == 0)),
+        ("database cut and back → 0 5xx, 0 unanswered, nothing half-written, /readyz 503 then 200",
+         None if cut is None else (cut["http_5xx"] + cut["no_answer"] + cut["problems"] == 0
+                                   and cut["readyz_during_outage"] == 503 and cut["readyz_after"] == 200)),
+        ("directory gone mid-flow → every event answered, told so, resets work again after",
+         None if ldap is None else (ldap["http_5xx"] + ldap["acknowledged_never_answered"]
+                                    + ldap["after_outage_still_unreachable"] + ldap["server_tracebacks"] == 0
+                                    and ldap["mid_flow_yes"] > 0
+                                    and ldap["mid_flow_yes_told_unreachable"] == ldap["mid_flow_yes"])),
         ("10,000 fuzzed inputs → 0 5xx, 0 tracebacks, 0 wrong acceptances",
          None if fz is None else (fz["inputs"] >= 10_000 and fz["http_5xx"] == 0 and fz["server_tracebacks"] == 0
                                   and fz["wrong_acceptances"] == 0)),
