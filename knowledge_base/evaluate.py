@@ -185,10 +185,14 @@ def pick_threshold(reports: list[EvalReport], grid: list[float] | None = None) -
     return max(grid, key=lambda t: (round(_balanced(reports, t), 6), -t))
 
 
+FIGURES = ("hit@1", "hit@5", "mrr", "answered_share", "declined_share")
+
+
 def leave_one_corpus_out(reports: dict[str, EvalReport]) -> dict[str, Any]:
     """Each corpus scored at the threshold picked on all the *others*: how a threshold carries over.
 
-    Also reports the threshold picked on every corpus together (the candidate default).
+    Also the threshold picked on every corpus together (the candidate default) and each
+    corpus's figures at it (``at_pooled``).
     """
     held: dict[str, Any] = {}
     for name, rep in reports.items():
@@ -196,9 +200,11 @@ def leave_one_corpus_out(reports: dict[str, EvalReport]) -> dict[str, Any]:
         if not others:
             continue
         t = pick_threshold(others)
-        held[name] = {"threshold": t, **{k: v for k, v in rep.metrics(t).items()
-                                         if k in ("answered_share", "declined_share", "hit@1", "hit@5")}}
-    return {"held_out": held, "pooled_threshold": pick_threshold(list(reports.values()))}
+        held[name] = {"threshold": t, **{k: v for k, v in rep.metrics(t).items() if k in FIGURES}}
+    pooled = pick_threshold(list(reports.values()))
+    at_pooled = {name: {k: v for k, v in rep.metrics(pooled).items() if k in FIGURES}
+                 for name, rep in reports.items()}
+    return {"held_out": held, "pooled_threshold": pooled, "at_pooled": at_pooled}
 
 
 def run_corpora(corpora: list[Path], encoder_provider: EncoderProvider, *, threshold: float | None = None,

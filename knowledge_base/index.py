@@ -245,36 +245,46 @@ class HybridIndex:
             return []
         cand = np.argpartition(-fused, n_cand - 1)[:n_cand]
         cand = cand[np.argsort(-fused[cand])]
-        hits: dict[int, ArticleHit] = {}
-        for row in cand:
-            row = int(row)
+        rows_of: dict[int, list[int]] = {}  # article slot -> its candidate rows, best first
+        for row in cand.tolist():
             if fused[row] < 0:
                 break
             slot = int(self.row_article[row])
-            chunk = ChunkHit(row, self.row_section[row], self.row_text[row], float(dense[row]),
-                             float(lex_norm[row]), bool(self.row_card[row]))
-            hit = hits.get(slot)
-            if hit is None:
-                if len(hits) >= k and self.second_weight == 0:
+            seen = rows_of.get(slot)
+            if seen is None:
+                if len(rows_of) >= k and self.second_weight == 0:
                     continue  # ranked by the best chunk alone: the first k articles are final
-                info = self.articles[self.slot_article[slot]]  # type: ignore[index]
-                hits[slot] = ArticleHit(info, float(fused[row]), chunk.dense, chunk.lexical, chunk, [chunk])
-            elif len(hit.chunks) < per_article:
-                hit.chunks.append(chunk)
-                hit.dense = max(hit.dense, chunk.dense)
-                hit.lexical = max(hit.lexical, chunk.lexical)
-        ranked = sorted(hits.values(), key=lambda h: -h.score)
-        if self.second_weight > 0 and len(ranked) > 1:
-            self._add_second_chunks(ranked, fused, k)
-        return ranked[:k]
+                rows_of[slot] = [row]
+            elif len(seen) < per_article:
+                seen.append(row)
+        score = self._article_scores(rows_of, fused, float(fused[cand[-1]]), k)
+        top = sorted(rows_of, key=lambda slot: -score[slot])[:k]
+        return [self._hit(slot, rows_of[slot], score[slot], dense, lex_norm) for slot in top]
 
-    def _add_second_chunks(self, ranked: list[ArticleHit], fused: np.ndarray, k: int) -> None:
-        """Re-score (in place, re-sorted) the articles that can still reach the top ``k`` with their second chunk."""
-        floor = ranked[min(k, len(ranked)) - 1].score  # scores only grow: below this even doubled-up cannot enter
-        for hit in ranked:
-            if hit.score * (1 + self.second_weight) < floor:
-                break
-            rows = self.article_rows.get(hit.info.id, [])
-            second = float(np.partition(fused[rows], -2)[-2]) if len(rows) > 1 else 0.0
-            hit.score = article_score(hit.score, second, self.second_weight)
-        ranked.sort(key=lambda h: -h.score)
+    def _article_scores(self, rows_of: dict[int, list[int]], fused: np.ndarray, cutoff: float,
+                        k: int) -> dict[int, float]:
+        """Each candidate article's score: best chunk + ``second_weight`` x second-best chunk (``article_score``).
+
+        The second chunk is usually among the candidate rows; when it is not (it scored below
+        ``cutoff``), it is looked up only for articles that could still reach the top ``k`` with it.
+        """
+        w = self.second_weight
+        score = {slot: article_score(float(fused[rows[0]]), float(fused[rows[1]]) if len(rows) > 1 else 0.0, w)
+                 for slot, rows in rows_of.items()}
+        if w == 0 or len(score) <= 1:
+            return score
+        floor = sorted(score.values(), reverse=True)[min(k, len(score)) - 1]
+        for slot, rows in rows_of.items():
+            if len(rows) == 1 and article_score(float(fused[rows[0]]), cutoff, w) >= floor:
+                all_rows = self.article_rows.get(self.slot_article[slot] or "", [])
+                if len(all_rows) > 1:
+                    second = float(np.partition(fused[all_rows], -2)[-2])
+                    score[slot] = article_score(float(fused[rows[0]]), second, w)
+        return score
+
+    def _hit(self, slot: int, rows: list[int], score: float, dense: np.ndarray, lex_norm: np.ndarray) -> ArticleHit:
+        chunks = [ChunkHit(r, self.row_section[r], self.row_text[r], float(dense[r]), float(lex_norm[r]),
+                           bool(self.row_card[r])) for r in rows]
+        info = self.articles[self.slot_article[slot]]  # type: ignore[index]
+        return ArticleHit(info, score, max(c.dense for c in chunks), max(c.lexical for c in chunks), chunks[0],
+                          chunks)
