@@ -94,14 +94,16 @@ class KeyValueFormatter(_RedactingFormatter):
 
 PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
 # Paths whose last segment is a one-time secret (a reset link, a console sign-in link), and query parameters
-# that carry a shared secret (the Jira webhook's ?secret=): masked in every access-log line.
+# that carry a secret (the Jira webhook's ?secret=; the one-time code and state of an OAuth/OIDC redirect back
+# from Slack or an identity provider): masked in every access-log line.
 TOKEN_PATHS = ("/reset/", "/console/login/link/")
+SECRET_PARAMS = ("secret", "code", "state")
 _PATH_TOKEN = re.compile(r"(" + "|".join(re.escape(p) for p in TOKEN_PATHS) + r")[^/?#\s\"]+")
-_SECRET_PARAM = re.compile(r"([?&]secret=)[^&#\s\"]*", re.I)
+_SECRET_PARAM = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s\"]*", re.I)
 
 
 def mask_access_path(path: str) -> str:
-    """``path`` with the one-time tokens of :data:`TOKEN_PATHS` and ``?secret=`` values replaced by [REDACTED]."""
+    """``path`` with the tokens of :data:`TOKEN_PATHS` and the values of :data:`SECRET_PARAMS` as [REDACTED]."""
     return _SECRET_PARAM.sub(r"\1[REDACTED]", _PATH_TOKEN.sub(r"\1[REDACTED]", path))
 
 

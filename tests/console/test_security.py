@@ -78,23 +78,25 @@ def test_a_cookie_planted_before_sign_in_is_never_adopted(console_stack) -> None
 
 def test_the_access_log_never_shows_a_one_time_link_or_a_webhook_secret(console_stack, caplog, monkeypatch) -> None:
     """As under `helpdesk serve` (uvicorn with log_config=None: its access log propagates to ours), the
-    request line of a sign-in link, a reset link and a Jira webhook is logged with the secret masked."""
+    request line of a sign-in link, a reset link, a Jira webhook and an OIDC redirect is logged masked."""
     access = logging.getLogger("uvicorn.access")
     monkeypatch.setattr(access, "propagate", True)
     monkeypatch.setattr(access, "disabled", False)
     link = console_stack.login_link(ADMIN)
     link_token = link.rsplit("/", 1)[-1]
     reset_token, webhook_secret = "Rz" + sessions.new_token(), "hook-" + sessions.new_token()
-    register_secret(reset_token, webhook_secret, kind="token")
+    code, state = "c0de" + sessions.new_token(), "st" + sessions.new_token()
+    register_secret(reset_token, webhook_secret, code, state, kind="token")
     with caplog.at_level(logging.INFO, logger="uvicorn.access"), console_stack.client() as client:
         client.get(link)
         client.get(f"/reset/{reset_token}?x=1")
         client.post(f"/webhooks/jira?secret={webhook_secret}&user=1", content=b"{}")
+        client.get(f"/console/login/callback/okta?code={code}&state={state}")
     lines = list(dict.fromkeys(r.getMessage() for r in caplog.records if r.name == "uvicorn.access"))
-    assert len(lines) == 3, lines
+    assert len(lines) == 4, lines
     assert "/console/login/link/[REDACTED]" in lines[0] and "/reset/[REDACTED]?x=1" in lines[1]
-    assert "secret=[REDACTED]&user=1" in lines[2]
-    for secret in (link_token, reset_token, webhook_secret):
+    assert "secret=[REDACTED]&user=1" in lines[2] and "?code=[REDACTED]&state=[REDACTED]" in lines[3]
+    for secret in (link_token, reset_token, webhook_secret, code, state):
         assert all(secret not in line for line in lines)
 
 
