@@ -94,10 +94,10 @@ class KeyValueFormatter(_RedactingFormatter):
 
 PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
 # Paths whose last segment is a one-time secret (a reset link, a console sign-in link), and query parameters
-# that carry a secret (the Jira webhook's ?secret=; the one-time code and state of an OAuth/OIDC redirect back
-# from Slack or an identity provider): masked in every access-log line.
+# that carry a secret (the Jira webhook's ?secret=; the one-time code of an OAuth/OIDC redirect back from Slack
+# or an identity provider; its state is single-use and bound to the browser): masked in every access-log line.
 TOKEN_PATHS = ("/reset/", "/console/login/link/")
-SECRET_PARAMS = ("secret", "code", "state")
+SECRET_PARAMS = ("secret", "code")
 _PATH_TOKEN = re.compile(r"(" + "|".join(re.escape(p) for p in TOKEN_PATHS) + r")[^/?#\s\"]+")
 _SECRET_PARAM = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s\"]*", re.I)
 
