@@ -56,35 +56,71 @@ def sections(body: str) -> list[Section]:
     return out
 
 
-def _units(block: Block) -> list[str]:
-    """What a chunk may not cut: a list item with its sub-items, a table row, a sentence of a huge paragraph."""
+def _units(block: Block) -> list[tuple[str, str | None]]:
+    """What a chunk may not cut, each with the line a piece starting there repeats for context:
+    a list item with its sub-items (a sub-item: its parent item), a table row, a line or sentence."""
     if block.kind == "list":
         groups: list[list[str]] = []
         for item in block.items:
             if item.depth == 0 or not groups:
                 groups.append([])
             groups[-1].append(item_line(item, plain=True))
-        # an item keeps its sub-items unless together they are too long for one chunk
-        return [line for g in groups for line in (["\n".join(g)] if sum(len(x.split()) for x in g)
-                                                  <= MAX_WORDS * 1.5 else g)]
-    if block.kind == "para" and len(block.plain.split()) > MAX_WORDS * 1.5:
-        return _SENTENCE_END.split(block.plain)
-    return block.units()
+        out: list[tuple[str, str | None]] = []
+        for g in groups:  # an item keeps its sub-items unless together they are too long for one chunk
+            if _words("\n".join(g)) <= MAX_WORDS * 1.5:
+                out.append(("\n".join(g), None))
+            else:
+                out += [(g[0], None)] + [(line, g[0]) for line in g[1:]]
+        return out
+    if block.kind == "para" and _words(block.plain) > MAX_WORDS * 1.5:
+        return [(part, None) for line in block.plain.splitlines()
+                for part in (_SENTENCE_END.split(line) if _words(line) > MAX_WORDS else [line]) if part.strip()]
+    return [(u, None) for u in block.units()]
+
+
+def _block_groups(blocks: list[Block]) -> list[list[int]]:
+    """Blocks that belong together: a paragraph ending with ':' stays with the block it introduces."""
+    groups: list[list[int]] = []
+    joined = False
+    for b, block in enumerate(blocks):
+        if joined:
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+        joined = block.kind == "para" and block.plain.rstrip().endswith(":")
+    return groups
+
+
+def _words(text: str) -> int:
+    return len(text.split())
 
 
 def _pieces(blocks: list[Block]) -> list[str]:
-    """The section's text in pieces of at most ~MAX_WORDS words, cut only between units."""
+    """The section's text in pieces of about MAX_WORDS words: cut between blocks where possible, inside a
+    long block only between its units; a long list's later pieces repeat the sentence that introduces it."""
     pieces: list[str] = []
     cur: list[tuple[int, str]] = []
     count = 0
-    for b, block in enumerate(blocks):
-        for unit in _units(block):
-            n = len(unit.split())
-            if cur and count + n > MAX_WORDS:
-                pieces.append(_join(cur))
-                cur, count = [], 0
-            cur.append((b, unit))
+    for group in _block_groups(blocks):
+        n = sum(_words(blocks[b].plain) for b in group)
+        if cur and count + n > MAX_WORDS:
+            pieces.append(_join(cur))
+            cur, count = [], 0
+        if n <= MAX_WORDS * 1.5:
+            cur += [(b, blocks[b].plain) for b in group]
             count += n
+            continue
+        intro = _SENTENCE_END.split(blocks[group[0]].plain)[-1] if len(group) > 1 else None
+        for b in group:
+            for unit, context in _units(blocks[b]):
+                if cur and count + _words(unit) > MAX_WORDS:
+                    pieces.append(_join(cur))
+                    cur, count = [], 0
+                    lead = context or (intro if b != group[0] else None)
+                    if lead and _words(lead) <= 30:
+                        cur, count = [(b if context else group[0], lead)], _words(lead)
+                cur.append((b, unit))
+                count += _words(unit)
     if cur:
         pieces.append(_join(cur))
     return pieces

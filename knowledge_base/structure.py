@@ -20,6 +20,7 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _ENTITY = (("&nbsp;", " "), ("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'))
 _SLUG_DROP = re.compile(r"[^\w\- ]")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _pad(header: list[str], row: list[str]) -> list[str]:
 def _clean(text: str) -> str:
     for entity, char in _ENTITY:
         text = text.replace(entity, char)
-    return re.sub(r"[ \t]+", " ", text).strip()
+    return "\n".join(line for line in (re.sub(r"[ \t]+", " ", x).strip() for x in text.split("\n")) if line)
 
 
 def _safe_url(url: str) -> str:
@@ -126,7 +127,8 @@ def inline(node: SyntaxTreeNode, *, md: bool) -> str:
             if not md:
                 out.append(inline(child, md=False))
         elif t == "html_inline":
-            continue
+            if _BR.match(child.content):
+                out.append("\n")
         elif t == "link":
             text = inline(child, md=md)
             href = str(child.attrs.get("href", ""))

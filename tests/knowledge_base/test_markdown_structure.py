@@ -139,3 +139,21 @@ def test_long_sections_split_between_list_items_and_rows_never_inside():
 def test_slug_matches_common_renderers():
     assert slug("Set up the VPN (macOS)!") == "set-up-the-vpn-macos"
     assert slug("Wi-Fi & printers") == "wi-fi--printers"
+
+
+def test_a_list_stays_with_the_sentence_that_introduces_it():
+    body = ("## Managers\n\nA manager has two tasks:\n\n1. Keep reports happy\n2. Set context\n\n"
+            "A manager is not responsible for:\n\n" + "\n".join(f"{n}. Duty number {n} " + "detail " * 10
+                                                                for n in range(1, 7)) + "\n")
+    chunks = chunk_article("T", body)
+    assert [c.text.splitlines()[0] for c in chunks] == ["A manager has two tasks:", "A manager is not responsible for:"]
+    long_list = "Before you leave:\n\n" + "\n".join(f"- Return item {n} " + "word " * 15 for n in range(1, 13))
+    pieces = chunk_article("T", "## Leaving\n\n" + long_list + "\n")
+    assert len(pieces) > 1 and all(p.text.startswith("Before you leave:") for p in pieces)
+
+
+def test_html_line_breaks_keep_lines_apart():
+    body = ("## Checklist\n\n<input type=\"checkbox\"/> Return the laptop <br />\n"
+            "<input type=\"checkbox\"/> Suspend the account <br />\n")
+    [(_, para)] = _blocks(body)
+    assert para.plain.splitlines() == ["Return the laptop", "Suspend the account"]
