@@ -27,6 +27,7 @@ from bench.harness.runs import deployment
 UNREACHABLE = "couldn't reach the company directory"
 SCRIPT = ("I forgot my password", "yes")
 OFFER = "I can give you a one-time link"
+LINK = "Here is your one-time link"
 
 
 @dataclass
@@ -114,6 +115,7 @@ def directory_outage_run(folder: Path, *, models_dir: Path, users: int = 6, seco
                 "mid_flow_yes_told_unreachable": sum(UNREACHABLE in t.reply for t in mid_flow),
                 "after_outage_turns": len(after),
                 "after_outage_still_unreachable": sum(UNREACHABLE in t.reply for t in after),
+                "after_outage_reset_links": sum(t.reply.startswith(LINK) for t in after),
                 "replies_by_kind": dict(Counter(_kind(t.reply) for t in turns)),
                 "server_tracebacks": dep.tracebacks(),
                 "slack_contract_violations": len(dep.fake.violations),
