@@ -69,7 +69,7 @@ class AnswerFlow:
         if situation is not None:
             return self.urgent(ctx, situation)
         kb = self._kb()
-        understood = ctx.understood_text  # a long paste is searched on its prose and telling log lines
+        understood = ctx.understood_text.strip()  # a long paste: searched on its prose and telling log lines
         result = kb.search(understood, ctx.embed(), groups=frozenset(ctx.message.groups), k=5, session=ctx.session)
         top = result.top
         if top is not None:
