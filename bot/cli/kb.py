@@ -252,16 +252,18 @@ def gaps_cmd(
     """Group declined and thumbs-down questions into topics: the to-do list for new articles."""
     from bot.kb_gaps import find_gaps
     from knowledge_base import gaps as gapmod
+    from knowledge_base.curated import list_curated
     from knowledge_base.ratings import rating_summary
 
     services, _ = _kb()
     with services.db.session() as session:
         found = find_gaps(services, session, days)
         ratings = rating_summary(session)
+        curated = list_curated(session)  # what trainers already answered, with who and when
     if chart is not None and found:
         gapmod.chart(found, chart, top=min(top, 15))
     if as_json:
-        print_json({"gaps": [g.to_dict() for g in found[:top]], "ratings": ratings,
+        print_json({"gaps": [g.to_dict() for g in found[:top]], "ratings": ratings, "curated": curated[:top],
                     "chart": str(chart) if chart and found else None})
         return
     if not found:
@@ -277,6 +279,13 @@ def gaps_cmd(
     if ratings:
         console.print("Ratings per article (not helpful / helpful): " + ", ".join(
             f"{r['article_id']} {r['not_helpful']}/{r['helpful']}" for r in ratings[:10]), highlight=False)
+    if curated:
+        console.print(f"Curated answers in use: {len(curated)} (undo one with `helpdesk kb curate undo ID`):",
+                      highlight=False)
+        for c in curated[:10]:
+            what = c["article_id"] or f"approved answer ({c['source']})"
+            console.print(f"  #{c['id']} “{escape(gapmod.shorten(c['question'], 80))}” → {escape(what)}, "
+                          f"by {escape(c['created_by'])} at {c['created_at']}", highlight=False)
     if chart is not None and found:
         console.print(f"Chart written to {chart}.", highlight=False)
 

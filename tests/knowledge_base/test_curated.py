@@ -54,6 +54,11 @@ def test_curate_cli_add_list_undo(cli, articles):  # noqa: F811
     assert cli("kb", "curate", "add", "-q", QUESTION, "--article", "nope/none").exit_code == 1
     (row,) = json.loads(cli("kb", "curate", "list", "--json").output)
     assert row["created_by"] == "ana" and row["article_id"] == "network/vpn"
+    gaps = cli("kb", "gaps")  # trainers see what was curated, by whom and when, beside the gaps
+    assert gaps.exit_code == 0 and f"#{entry} “{QUESTION}” → network/vpn, by ana at " in gaps.output
+    (shown,) = json.loads(cli("kb", "gaps", "--json").output)["curated"]
+    assert shown["created_by"] == "ana" and shown["created_at"] == row["created_at"]
     assert cli("kb", "curate", "undo", str(entry), "--by", "bo").exit_code == 0
+    assert json.loads(cli("kb", "gaps", "--json").output)["curated"] == []
     assert json.loads(cli("kb", "curate", "list", "--json").output) == []
     assert json.loads(cli("kb", "curate", "list", "--all", "--json").output)[0]["undone_by"] == "bo"
