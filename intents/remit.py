@@ -4,9 +4,16 @@ Used where a list of questions is shown to people (``kb gaps``): weather,
 flights and keyboard mashing are not gaps in the knowledge base. The rule is
 the intent model's own: a message is outside the remit when the model's most
 probable class is ``out_of_scope`` itself (the class trained on what an IT
-helpdesk does not do, see :func:`intents.scope.scope_scores`), or when most of
-its longer words are no words at all (neither entries of the bundled encoder's
-vocabulary nor suffixed or compound forms of them).
+helpdesk does not do, see :func:`intents.scope.scope_scores`) and it names no
+system or device the helpdesk supports (the model's ``system`` / ``device``
+entities), or when most of its longer words are no words at all (neither
+entries of the bundled encoder's vocabulary nor suffixed or compound forms of them).
+
+The entity clause keeps near-misses such as "set firefox as the default browser
+on my laptop" or "change the language of windows to german", which the
+out-of-scope class alone dropped: on 127 real company questions (the 18F and
+PostHog dev sets and the bundled articles' questions) it keeps 79 % instead of
+73 %, while 77 % of 700 CLINC150 assistant requests stay out (77.6 % before).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from intents.model import IntentModel
 from intents.scope import scope_scores
 
 _WORD = re.compile(r"[a-z]{2,}")
+SUPPORTED = frozenset({"system", "device"})  # entities naming what the helpdesk looks after
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +86,14 @@ class RemitRule:
             return [not gibberish(t) for t in texts]
         probs = self.model.classifier.predict_proba(np.asarray(embeddings, dtype=np.float32), list(texts))
         oos_class = scope_scores(probs, self.model.classifier.classes).oos_class
-        return [not bool(o) and not gibberish(t) for t, o in zip(texts, oos_class, strict=True)]
+        return [(not bool(o) or self.names_supported(t)) and not gibberish(t)
+                for t, o in zip(texts, oos_class, strict=True)]
+
+    def names_supported(self, text: str) -> bool:
+        """Whether ``text`` names a system or device the helpdesk supports (the model's entities)."""
+        if self.model is None:
+            return False
+        return any(e.entity in SUPPORTED for e in self.model.extractor.extract(text))
 
 
 __all__ = ["RemitRule", "gibberish"]
