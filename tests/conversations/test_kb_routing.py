@@ -106,12 +106,6 @@ def test_did_you_mean_offers_only_actions(story_services, monkeypatch, ranking, 
         assert chosen and all(is_action(i) for i in chosen)
 
 
-def test_the_trained_model_asks_between_actions_only(story_services) -> None:
-    reply = _say(Engine(story_services), _user(), "forgot my pw and now im locked out")
-    if reply.outcome is Outcome.CLARIFY:  # the model is unsure between the two actions
-        assert all(is_action(b.value["intent"]) for b in reply.buttons if "intent" in b.value)
-
-
 def _log_paste() -> tuple[str, str]:
     lines = []
     for i in range(60):
