@@ -51,7 +51,7 @@ elif mode == "many":  # one fresh conversation per question, as `helpdesk ask` h
 else:
     app(sys.argv[1:], standalone_mode=False)
 heavy = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY_MODULES))
-print("PROBE " + json.dumps({"heavy": heavy, **calls}))
+print("PROBE " + json.dumps({"heavy": heavy, "alembic": "alembic" in sys.modules, **calls}))
 """.replace("HEAVY_MODULES", repr(HEAVY))
 
 
@@ -74,6 +74,7 @@ def test_ask_is_torch_free_and_starts_from_stored_vectors_and_model(prepared: Pa
     assert reply["outcome"] == "answered" and reply["intent"] == "vpn_issue", reply
     assert "VPN" in reply["text"]
     assert probe["heavy"] == []
+    assert not probe["alembic"]  # the database is current: start-up needed one query, not the migration tooling
     # only the question was encoded: the index came from the stored vectors, the intent model was not retrained
     assert probe["texts"] == 1, probe
     assert versions(prepared) == before
