@@ -71,6 +71,9 @@ def test_a_cookie_planted_before_sign_in_is_never_adopted(console_stack) -> None
         assert issued is not None
         register_secret(issued.group(1), kind="token")
         assert issued.group(1) != planted
+        cookie = next(c for c in done.headers.get_list("set-cookie") if c.startswith("helpdesk_console="))
+        for flag in ("HttpOnly", "Path=/console", "SameSite=lax"):  # on http; https adds Secure and __Host-
+            assert flag in cookie, cookie
     with console_stack.client() as attacker:
         attacker.cookies.set("helpdesk_console", planted, path="/console")
         assert attacker.get("/console/").status_code == 303
