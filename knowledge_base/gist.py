@@ -50,8 +50,8 @@ def md_to_plain(text: str) -> str:
 
 
 def sentences(md: str) -> list[str]:
-    """A paragraph's sentences (in Markdown; a link's text may hold a full stop)."""
-    return [s.strip() for s in _SENTENCE.split(md) if s.strip()]
+    """A paragraph's sentences and lines (in Markdown; a link's text may hold a full stop)."""
+    return [s.strip() for line in md.splitlines() for s in _SENTENCE.split(line) if s.strip()]
 
 
 def _groups(items: list[Item]) -> list[list[Item]]:
@@ -117,20 +117,30 @@ def _score(question: str, units: list[_Unit]) -> None:
         u.score = sum(math.log(1 + len(units) / df[t]) for t in shared) + (0.1 * len(shared) / len(ts) if ts else 0)
 
 
-def _list_text(block: Block, picked: list[int], total: int, limit: int) -> str:
+def _render_items(block: Block, picked: list[int], total: int, limit: int) -> str:
     groups = _groups(block.items)
-    lines: list[str] = []
-    for i in picked:
-        lines += [item_line(it, plain=False) for it in groups[i] if it.depth <= 1]
+    lines = [_cut(item_line(it, plain=False), limit) for i in picked for it in groups[i] if it.depth <= 1]
     rest = total - len(picked)
-    while lines and len("\n".join(lines)) > limit - 40:
-        dropped = lines.pop()
-        if not dropped.startswith(" "):
-            rest += 1
     if rest > 0:
         noun = "steps" if block.ordered else "items"
         lines.append(f"…and {rest} more {noun[:-1] if rest == 1 else noun}")
-    return "\n".join(_cut(line, limit) for line in lines)
+    return "\n".join(lines)
+
+
+def _list_text(block: Block, picked: list[int], limit: int, scores: dict[int, float] | None = None) -> str:
+    """The picked items in order, dropping the least useful ones (the lowest-scoring item; in a step
+    list the last step that is not the best) until the text fits ``limit``."""
+    scores = scores or {}
+    total = len(_groups(block.items))
+    picked = list(picked)
+    best = max(picked, key=lambda i: (scores.get(i, 0.0), -i)) if picked else None
+    text = _render_items(block, picked, total, limit)
+    while len(text) > limit and len(picked) > 1:
+        others = [i for i in picked if i != best]
+        drop = others[-1] if block.ordered else min(others, key=lambda i: (scores.get(i, 0.0), -i))
+        picked.remove(drop)
+        text = _render_items(block, picked, total, limit)
+    return text
 
 
 def _pick_items(block: Block, units: list[_Unit], b: int) -> list[int]:
@@ -191,7 +201,8 @@ def _compose(blocks: list[Block], units: list[_Unit], limit: int) -> str:
         if block.kind == "table":
             return head + _table_text(block, units, best.block)
         picked = _pick_items(block, units, best.block)
-        return head + _list_text(block, picked, len(_groups(block.items)), limit - len(head))
+        scores = {u.index: u.score for u in units if u.block == best.block}
+        return head + _list_text(block, picked, limit - len(head), scores)
     # sentences: the best one (or two, in their order) of the section
     paras = [u for u in units if blocks[u.block].kind == "para"]
     ranked = sorted(paras, key=lambda u: (-u.score, u.block, u.index))
@@ -200,7 +211,11 @@ def _compose(blocks: list[Block], units: list[_Unit], limit: int) -> str:
         chosen.append(ranked[1])
     chosen.sort(key=lambda u: (u.block, u.index))
     parts = [sentences(blocks[u.block].md)[u.index] for u in chosen]
-    text = " ".join(parts)
+    text = parts[0]
+    if len(parts) > 1:  # sentences of one line run on; lines (a checklist's) stay lines
+        a, b = chosen
+        same_line = a.block == b.block and f"{parts[0]} {parts[1]}" in blocks[a.block].md
+        text += (" " if same_line else "\n") + parts[1]
     if len(text) > limit and len(parts) > 1:
         text = parts[0] if chosen[0] is ranked[0] else parts[1]
     last = chosen[-1]
@@ -211,7 +226,7 @@ def _compose(blocks: list[Block], units: list[_Unit], limit: int) -> str:
             text += "\n" + follow.md
         elif follow.kind == "list":
             picked = list(range(min(MAX_ITEMS, len(_groups(follow.items)))))
-            text += "\n" + _list_text(follow, picked, len(_groups(follow.items)), limit - len(text))
+            text += "\n" + _list_text(follow, picked, limit - len(text) - 1)
     return _cut(text, limit) if "```" not in text else text
 
 

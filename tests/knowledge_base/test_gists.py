@@ -100,6 +100,25 @@ def test_the_cap_holds_for_long_items_rows_and_sentences():
     assert g is not None and len(g.text) <= GIST_CHARS and g.text.endswith("…")
 
 
+def test_a_long_list_keeps_the_item_that_answers_when_cut_to_fit():
+    filler = "Some other advice that goes on for quite a while. " * 3
+    items = "\n".join(f"- Tip {n}. {filler}" for n in range(1, 5))
+    body = f"## Tips\n\n{items}\n- Service for inactive accounts is disabled: if you only use data, make a call.\n"
+    g = build_gist("my phone service got shut off, i only use data", "T", body, "Tips")
+    assert g is not None and len(g.text) <= GIST_CHARS
+    lines = g.text.splitlines()
+    assert "- Service for inactive accounts is disabled: if you only use data, make a call." in lines
+    assert lines[-1].startswith("…and ") and len(lines) < 6  # the other tips were dropped to fit
+
+
+def test_checklist_lines_stay_lines():
+    body = ("## Checklist\n\nReturn the laptop <br />\nEmail payroll your last day <br />\n"
+            "Transfer their Google Drive to the manager before deleting the account <br />\n")
+    g = build_gist("what happens to the google drive and the account of a leaver", "T", body, "Checklist")
+    assert g is not None
+    assert g.text == "Transfer their Google Drive to the manager before deleting the account"
+
+
 def _answer_reply(text: str) -> Reply:
     return Reply(text=text, outcome=Outcome.ANSWERED)
 
