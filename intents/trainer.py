@@ -18,20 +18,16 @@ import numpy as np
 
 from bot.encoding import TextEncoder
 from bot.vector_cache import VectorFileCache
-from intents.api import OUT_OF_SCOPE
 from intents.classifier import ClassifierConfig, IntentClassifier
 from intents.data import TrainingData
 from intents.entities import EntityConfig
 from intents.model import IntentModel
-from intents.scope import out_of_scope, scope_scores
+from intents.scope import calibrate_threshold  # the operating-point rule the benchmark shares
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 DEFAULT_FOLDS = 5
-# Without out-of-scope examples: reject at most this share of correct in-scope predictions.
-FALLBACK_REJECT_RATE = 0.03
-MAX_THRESHOLD = 0.6
 
 
 def embed(texts: Sequence[str], encoder: TextEncoder, cache_path: Path | str | None = None,
@@ -93,30 +89,6 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[str], classes: list[str
 
     result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(result.x))
-
-
-def calibrate_threshold(probs: np.ndarray, labels: Sequence[str], classes: list[str]) -> float:
-    """The out-of-scope threshold on the top in-scope probability, from out-of-fold predictions."""
-    labels_arr = np.asarray(labels)
-    scores = scope_scores(probs, classes)
-    top = scores.top
-    guess = np.asarray(classes)[scores.best]
-    is_oos = labels_arr == OUT_OF_SCOPE
-    correct = (guess == labels_arr) & ~scores.oos_class & ~is_oos
-    if not is_oos.any():
-        if not correct.any():
-            return 0.0
-        return float(min(MAX_THRESHOLD, np.quantile(top[correct], FALLBACK_REJECT_RATE)))
-    best_th, best_score = 0.0, -1.0
-    for th in np.unique(np.round(np.concatenate([[0.0], top]), 4)):
-        if th > MAX_THRESHOLD:
-            break
-        # Plain accuracy over all examples, out-of-scope counted as one more class.
-        rejected = out_of_scope(scores.score, float(th))
-        score = (correct & ~rejected).sum() + rejected[is_oos].sum()
-        if score > best_score:
-            best_th, best_score = float(th), score
-    return best_th
 
 
 def train_model(data: TrainingData, encoder: TextEncoder, *, config: ClassifierConfig | None = None,

@@ -165,7 +165,8 @@ def benchmark(
     split: str = typer.Option("val", help="Split to report: val or test (the threshold is picked on val)."),
     oos_train: bool = typer.Option(True, "--oos-train/--no-oos-train",
                                    help="Train oos_train (when present) as an out_of_scope class."),
-    min_oos_recall: float = typer.Option(0.6, min=0, max=1, help="Operating point: oos recall target on val."),
+    min_oos_recall: float | None = typer.Option(None, min=0, max=1, help="Override for exploring: best val "
+                                                "accuracy with this oos recall (default: the bot's own rule)."),
     cache: Path | None = typer.Option(None, help="Embedding cache file (default: var/cache/…)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
