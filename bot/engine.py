@@ -43,6 +43,7 @@ from bot.redact import redact
 from bot.services import Services
 from bot.storage.base import utcnow
 from bot.storage.models import AnalyticsEvent, ConversationState, TranscriptEntry
+from bot.turn_commit import NOT_CONFIRMED, was_stored
 
 log = logging.getLogger(__name__)
 
@@ -124,24 +125,34 @@ class Engine:
 
         The database being unreachable or locked is a user-safe reply, never an
         exception: nothing of the turn was stored, so the employee can simply
-        send it again.
+        send it again. If the connection dropped during the commit itself, the
+        database is asked whether the turn landed (bot.turn_commit): if it did,
+        the real reply is given; if it cannot tell, the employee is told so.
         """
         turn_id = uuid.uuid4().hex
         started = time.monotonic()
         with bind_context(turn=turn_id[:12], user=message.user_key, channel=message.channel):
             kb_score: float | None = None
+            written: list[tuple[Reply, TurnContext]] = []  # the turn, once only its commit is left
             try:
-                reply, kb_score = self._turn(message, turn_id)
+                reply, kb_score = self._turn(message, turn_id, written)
             except (StorageError, SQLAlchemyError) as exc:
-                log.warning("turn not stored: %s", type(exc).__name__)
-                reply = Reply(text=NOT_STORED, outcome=Outcome.ERROR, private=True, turn_id=turn_id)
+                stored = was_stored(self.services.db, turn_id) if written else False
+                log.warning("turn %s: %s", {True: "stored (the answer to its commit was lost)", False: "not stored",
+                                            None: "may not be stored"}[stored], type(exc).__name__)
+                if stored:
+                    reply, kb_score = self._after_commit(*written[0])
+                else:
+                    reply = Reply(text=NOT_STORED if stored is False else NOT_CONFIRMED, outcome=Outcome.ERROR,
+                                  private=True, turn_id=turn_id)
             else:
                 log.info("turn done", extra={"intent": reply.intent, "outcome": reply.outcome.value})
             metrics.observe_turn(message.channel, reply.outcome.value, reply.intent, time.monotonic() - started,
                                  kb_score)
             return reply
 
-    def _turn(self, message: Message, turn_id: str) -> tuple[Reply, float | None]:
+    def _turn(self, message: Message, turn_id: str,
+              written: list[tuple[Reply, TurnContext]]) -> tuple[Reply, float | None]:
         with self.services.db.session() as session:
             state = self._load_state(session, message.user_key)
             self._expire(state)
@@ -151,7 +162,12 @@ class Engine:
             reply = self._dispatch_safely(ctx)
             reply.turn_id = turn_id
             self._record(ctx, reply)
-        if ctx.reply_not_before is not None:
+            written.append((reply, ctx))
+        return self._after_commit(reply, ctx)
+
+    @staticmethod
+    def _after_commit(reply: Reply, ctx: TurnContext) -> tuple[Reply, float | None]:
+        if ctx.reply_not_before is not None:  # the account padding waits after the commit
             time.sleep(max(0.0, ctx.reply_not_before - time.monotonic()))
         return reply, ctx.kb_score
 

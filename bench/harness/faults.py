@@ -123,7 +123,7 @@ def db_outage_run(folder: Path, *, models_dir: Path, pg_url: str, http_users: in
                 result = box[0]
                 problems = check_turns(real_url, result)
                 figures = summarize(result, problems, dep)
-                accepted = [s for s in result.sent if s.status == 200 and not s.refused]
+                accepted = result.accepted
                 figures.update({"readyz_during_outage": during.status_code,
                                 "readyz_body_names_no_host": str(target.host) not in during.text
                                 and str(target.port) not in during.text,

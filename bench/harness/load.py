@@ -30,6 +30,7 @@ QUESTIONS = (
     "cancel", "my outlook keeps asking for my password", "what is the phishing report address",
 )
 NOT_STORED_PREFIX = "I couldn't save that just now"
+UNSURE_PREFIX = "I couldn't confirm that I saved that"  # the commit's answer was lost: stored or not
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Sent:
     seconds: float
     turn_id: str | None = None
     refused: bool = False  # a clean "not stored, send it again"
+    unsure: bool = False   # "couldn't confirm that I saved that": recorded whole, or not at all
     replica: str = ""
     error: str = ""
     at: float = field(default_factory=time.monotonic)  # when it was sent (monotonic clock)
@@ -57,7 +59,7 @@ class LoadResult:
 
     @property
     def accepted(self) -> list[Sent]:
-        return [s for s in self.sent if s.status == 200 and not s.refused]
+        return [s for s in self.sent if s.status == 200 and not s.refused and not s.unsure]
 
     def figures(self) -> dict[str, Any]:
         lat = sorted(s.seconds for s in self.accepted)
@@ -65,6 +67,7 @@ class LoadResult:
         return {
             "requests": len(self.sent), "accepted": len(self.accepted),
             "refused_cleanly": sum(s.refused for s in self.sent),
+            "unsure_whether_stored": sum(s.unsure for s in self.sent),
             "http_5xx": sum(n for code, n in statuses.items() if code >= 500),
             "no_answer": statuses.get(0, 0),
             "no_answer_kinds": dict(Counter(s.error for s in self.sent if s.status == 0)),
@@ -110,6 +113,7 @@ async def _http_user(client: httpx.AsyncClient, urls: list[str], name: str, unti
                 body = response.json()
                 sent.turn_id = body.get("turn_id")
                 sent.refused = str(body.get("text", "")).startswith(NOT_STORED_PREFIX)
+                sent.unsure = str(body.get("text", "")).startswith(UNSURE_PREFIX)
         except httpx.HTTPError as exc:
             sent.error = type(exc).__name__
         sent.seconds = time.monotonic() - started
@@ -216,6 +220,10 @@ def check_turns(database_url: str, result: LoadResult, *, slack_fake: Any = None
         if sent.channel != "http" or sent.status != 200:
             continue
         rows = by_turn.get(sent.turn_id or "", [])
+        if sent.unsure:
+            if len(rows) > 1:
+                problems.append(f"{sent.user_key}: turn {sent.turn_id} recorded {len(rows)} times")
+            continue
         if sent.refused:
             if rows:
                 problems.append(f"{sent.user_key}: refused turn {sent.turn_id} was recorded anyway")
@@ -229,12 +237,14 @@ def check_turns(database_url: str, result: LoadResult, *, slack_fake: Any = None
             if said != [sent.text]:
                 problems.append(f"turn {sent.turn_id} of {sent.user_key}: transcript says {said!r}")
     # per user: as many recorded turns as answered requests, each user's text only in their own turns
-    answered = Counter(s.user_key for s in result.sent if s.status == 200 and not s.refused and not s.error)
+    answered = Counter(s.user_key for s in result.sent if s.status == 200 and not s.refused and not s.unsure
+                       and not s.error)
     acked = Counter(s.user_key for s in result.sent if s.status == 200 and s.channel == "slack" and not s.refused)
     recorded = Counter(r.user_key for r in analytics)
     # a request cut off mid-way (the replica died, the connection reset) may or may not have been recorded,
     # but only whole: it may account for at most one extra recorded turn each (never a refused connection)
-    cut_off = Counter(s.user_key for s in result.sent if s.status == 0 and s.error not in ("", "ConnectError"))
+    cut_off = Counter(s.user_key for s in result.sent if (s.status == 0 and s.error not in ("", "ConnectError"))
+                      or s.unsure)
     for user, count in answered.items():
         got = recorded.get(user, 0)
         if user.startswith("http:") and not count <= got <= count + cut_off[user]:
