@@ -129,7 +129,7 @@ def _render_items(block: Block, picked: list[int], total: int, limit: int) -> st
 
 def _list_text(block: Block, picked: list[int], limit: int, scores: dict[int, float] | None = None) -> str:
     """The picked items in order, dropping the least useful ones (the lowest-scoring item; in a step
-    list the last step that is not the best) until the text fits ``limit``."""
+    list the steps furthest from the best one, keeping them contiguous) until the text fits ``limit``."""
     scores = scores or {}
     total = len(_groups(block.items))
     picked = list(picked)
@@ -137,7 +137,10 @@ def _list_text(block: Block, picked: list[int], limit: int, scores: dict[int, fl
     text = _render_items(block, picked, total, limit)
     while len(text) > limit and len(picked) > 1:
         others = [i for i in picked if i != best]
-        drop = others[-1] if block.ordered else min(others, key=lambda i: (scores.get(i, 0.0), -i))
+        if block.ordered:  # steps stay contiguous: the ones after the best go first, then the earliest
+            drop = others[-1] if others[-1] > (best or 0) else others[0]
+        else:
+            drop = min(others, key=lambda i: (scores.get(i, 0.0), -i))
         picked.remove(drop)
         text = _render_items(block, picked, total, limit)
     return text

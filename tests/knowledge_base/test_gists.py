@@ -111,6 +111,15 @@ def test_a_long_list_keeps_the_item_that_answers_when_cut_to_fit():
     assert lines[-1].startswith("…and ") and len(lines) < 6  # the other tips were dropped to fit
 
 
+def test_a_cut_step_list_keeps_its_steps_contiguous_around_the_answer():
+    steps = "\n".join(f"{n}. Do step number {n} " + "carefully and slowly " * 6 for n in range(1, 13))
+    body = f"## Install\n\n{steps}\n13. Run the backend tests with bin/tests\n"
+    g = build_gist("how do I run the backend tests", "T", body, "Install")
+    assert g is not None and len(g.text) <= GIST_CHARS
+    numbers = [int(line.split(".")[0]) for line in g.text.splitlines() if line[0].isdigit()]
+    assert 13 in numbers and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
 def test_checklist_lines_stay_lines():
     body = ("## Checklist\n\nReturn the laptop <br />\nEmail payroll your last day <br />\n"
             "Transfer their Google Drive to the manager before deleting the account <br />\n")
