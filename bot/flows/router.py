@@ -6,6 +6,8 @@ In order:
   ticket form, with the rest of the message as the summary: it wins over an answer;
 * an urgent situation (liquid damage, lost device, compromise, locked out before a
   deadline) gets its steps first, whatever the intent model says;
+* a wh-question the intent model takes for a ticket or a person ("who do I call in IT?")
+  is answered from the knowledge base when it can be (else the ticket flow runs);
 * an *action* intent (reset, unlock, ticket, status) at confidence >= nlu.high_confidence
   runs its flow; between low and high, "Did you mean …?" offers only the actions among
   the top candidates — never topics;
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.flows.base import Flow, TurnContext
-from bot.flows.routing import explicit_request, flow_for, is_action, label_for
+from bot.flows.routing import TICKET_INTENTS, asks_for_information, explicit_request, flow_for, is_action, label_for
 from bot.flows.urgent import detect
 from bot.messages import Action, Button, Outcome, Reply
 from intents.api import OUT_OF_SCOPE, IntentParser, IntentScore, ParseResult
@@ -75,6 +77,12 @@ class RouterFlow:
                 return self._finish(ctx, self._run(ctx, top.name))
             # a knowledge question: the knowledge base decides which article, if any, answers it
             return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
+        if top.name in TICKET_INTENTS and asks_for_information(text):
+            # "who do I call in IT?": the knowledge base answers when it can (its answer offers a ticket too)
+            answered = self.flows["answer"].handle_intent(ctx)
+            if answered.outcome is Outcome.ANSWERED:
+                return self._finish(ctx, answered)
+            ctx.top_article_id = ctx.kb_score = None
         if top.confidence < nlu.high_confidence:
             candidates = [s for s in parse.ranking if is_action(s.name)
                           and s.confidence >= nlu.low_confidence / 2][:MAX_CHOICES]

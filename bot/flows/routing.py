@@ -74,6 +74,11 @@ _ASK = re.compile(
     rf"(?P<ask>[\s,.;:!?-]*\b(?:i\s+(?:would\s+like|'d\s+like|want|need)\s+(?:you\s+)?to\s+|{_POLITE})"
     rf"(?:{_TICKET}|{_HUMAN})\b(?:\s+(?:please|pls|for me|asap|now))*\s*[?.!]*)",
     re.I)
+# "what's the phone number for the service desk", "how do I open a ticket?": a question for information,
+# answered from the knowledge base when it can, even if the intent model reads a request for a person
+_INFO = re.compile(r"^\W*(?:(?:hi|hey|hello)\b\W*)?(?:what|whats|where|who|whom|which|how|"
+                   r"when\s+(?:is|are|does|do|will|can))\b", re.I)
+TICKET_INTENTS = frozenset({"open_ticket", "talk_to_human"})
 _HOW = re.compile(r"\b(?:how|where|when|why|what)\b(?:\s+\w+){0,3}\s*$|\b(?:how|where)\s+(?:do|can|to|should)\b", re.I)
 _WORD = re.compile(r"[\w'’-]+")
 
@@ -95,6 +100,11 @@ def explicit_request(text: str) -> tuple[str, str] | None:
     if len(_WORD.findall(rest)) < 3:
         rest = ""
     return kind, rest[:1].upper() + rest[1:]
+
+
+def asks_for_information(text: str) -> bool:
+    """Whether ``text`` is a wh-question ("what's the number of the service desk?"), not a request."""
+    return bool(_INFO.search(text))
 
 
 def flow_for(intent: str) -> str:

@@ -140,3 +140,22 @@ def test_a_log_paste_is_understood_by_its_words_and_kept_whole_for_the_ticket(st
         ticket = s.scalars(select(Ticket).where(Ticket.requester_user_key == user)).one()
         last_line = paste.split("\n\n")[0].splitlines()[-1]
         assert last_line in ticket.description and words in ticket.description
+
+
+@pytest.mark.parametrize("question", ["what's the phone number for the service desk"])
+def test_a_question_about_reaching_it_is_answered_not_turned_into_a_ticket(story_services, question) -> None:
+    """The intent model reads these as "talk to a person"; the knowledge base answers them (a ticket stays offered)."""
+    engine, user = Engine(story_services), _user()
+    assert story_services.nlu.parse(question).intent.name in ("talk_to_human", "open_ticket")
+    reply = _say(engine, user, question)
+    assert reply.outcome is Outcome.ANSWERED and _article(reply) == "help/contact-it", reply.text
+    assert "Open a ticket" in [b.label for b in reply.buttons]
+    with story_services.db.session() as s:
+        assert s.scalars(select(Ticket).where(Ticket.requester_user_key == user)).first() is None
+
+
+@pytest.mark.parametrize("request_", ["put me through to the service desk please", "get me someone from IT"])
+def test_a_request_for_a_person_still_starts_the_ticket_form(story_services, request_) -> None:
+    assert story_services.nlu.parse(request_).intent.name == "talk_to_human"
+    reply = _say(Engine(story_services), _user(), request_)
+    assert reply.outcome is Outcome.COLLECTING and reply.text.startswith("I'll pass this to a person in IT")
