@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.encoding import DIM  # noqa: E402 - after the sys.path line
-from knowledge_base.index import SECOND_CHUNK_WEIGHT, ArticleInfo, ChunkInput, HybridIndex  # noqa: E402
+from knowledge_base.index import ArticleInfo, ChunkInput, HybridIndex  # noqa: E402
 
 CHUNKS_PER_ARTICLE = 5
 VOCAB = 30000
@@ -125,14 +125,9 @@ def run_scale(n: int, n_queries: int, encoder, questions: list[str], rng: np.ran
     brute_build_s = time.perf_counter() - t
     qs = queries(terms, vecs, n_queries, rng)
     ours = [timed(idx.search, q, v) for q, v in qs]
-    # the same index ranking articles by their best chunk alone: what the second-chunk scoring adds
-    idx.second_weight = 0.0
-    bare = [timed(idx.search, q, v) for q, v in qs]
-    idx.second_weight = SECOND_CHUNK_WEIGHT
     n_brute = max(10, min(n_queries, 2_000_000 // n))
     base = [timed(brute.search, q, v) for q, v in qs[:n_brute]]
     row = {"chunks": n, "p50": statistics.median(ours), "p99": pct(ours, 99),
-           "bare_p50": statistics.median(bare), "bare_p99": pct(bare, 99),
            "base_p50": statistics.median(base), "base_p99": pct(base, 99),
            "build_per_s": n / build_s, "base_build_per_s": n / brute_build_s}
     if encoder is not None:
@@ -234,13 +229,10 @@ def main() -> None:
     rows = [run_scale(int(s), args.queries, encoder, questions, rng) for s in args.scales.split(",")]
     print(f"\nSearch latency per question, ms (ours vs brute-force baseline, same run; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end)")
-    print("best-chunk: the same index ranking articles by their best chunk alone (no second-chunk scoring)")
-    print(f"{'chunks':>8} | {'p50':>7} {'p99':>7} | {'best-chunk p50':>14} {'p99':>7} | {'base p50':>8} "
-          f"{'base p99':>8} | {'x p50':>6}"
+    print(f"{'chunks':>8} | {'p50':>7} {'p99':>7} | {'base p50':>8} {'base p99':>8} | {'x p50':>6}"
           + (f" | {'+enc p50':>8} {'+enc p99':>8} | {'base+enc p50':>12} {'base+enc p99':>12}" if encoder else ""))
     for r in rows:
-        line = (f"{r['chunks']:>8} | {r['p50']:7.2f} {r['p99']:7.2f} | {r['bare_p50']:14.2f} {r['bare_p99']:7.2f} | "
-                f"{r['base_p50']:8.1f} {r['base_p99']:8.1f} | "
+        line = (f"{r['chunks']:>8} | {r['p50']:7.2f} {r['p99']:7.2f} | {r['base_p50']:8.1f} {r['base_p99']:8.1f} | "
                 f"{r['base_p50'] / r['p50']:5.0f}x")
         if encoder:
             line += (f" | {r['enc_p50']:8.1f} {r['enc_p99']:8.1f} | {r['enc_base_p50']:12.1f} "

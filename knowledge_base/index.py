@@ -15,15 +15,6 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
-# An article's score is its best chunk's plus this share of its second-best chunk's: an article that
-# answers in two places outranks one with a single lexically similar passage. Tuned on PostHog
-# (0.3-0.4 best), checked on 18F (hit@1 0.96 -> 1.00); on 18F any 0.1-0.7 scored the same.
-SECOND_CHUNK_WEIGHT = 0.3
-
-
-def article_score(best: float, second: float, weight: float = SECOND_CHUNK_WEIGHT) -> float:
-    """An article's ranking score from its two best chunks' fused scores (0 when it has one chunk)."""
-    return best + weight * max(second, 0.0)
 
 
 @dataclass
@@ -66,7 +57,7 @@ class ArticleHit:
     """One article in a ranking, with the best-matching chunk."""
 
     info: ArticleInfo
-    score: float          # ranking score: best chunk's fused score + a share of the second's (article_score)
+    score: float          # fused score used for ranking (0..1)
     dense: float          # best chunk cosine similarity
     lexical: float        # best chunk BM25, normalised by the query's ideal score (0..1)
     best: ChunkHit
@@ -77,11 +68,9 @@ class ArticleHit:
 class HybridIndex:
     """BM25 + dense retrieval over chunks, aggregated to articles."""
 
-    def __init__(self, dim: int = 384, capacity: int = 1024, dense_weight: float = 0.7,
-                 second_weight: float = SECOND_CHUNK_WEIGHT) -> None:
+    def __init__(self, dim: int = 384, capacity: int = 1024, dense_weight: float = 0.7) -> None:
         self.dim = dim
         self.dense_weight = dense_weight
-        self.second_weight = second_weight
         self.vectors = np.zeros((capacity, dim), dtype=np.float32)
         self.alive = np.zeros(capacity, dtype=bool)
         self.doc_len = np.zeros(capacity, dtype=np.float32)
@@ -225,7 +214,7 @@ class HybridIndex:
 
     def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
                k: int = 5, per_article: int = 3) -> list[ArticleHit]:
-        """Articles ranked by the fused score of their best chunk plus a share of their second (``article_score``)."""
+        """Articles ranked by the fused score of their best chunk."""
         if self.n_rows == 0:
             return []
         allowed = self._allowed(frozenset(g.lower() for g in groups))
@@ -245,46 +234,22 @@ class HybridIndex:
             return []
         cand = np.argpartition(-fused, n_cand - 1)[:n_cand]
         cand = cand[np.argsort(-fused[cand])]
-        rows_of: dict[int, list[int]] = {}  # article slot -> its candidate rows, best first
-        for row in cand.tolist():
+        hits: dict[int, ArticleHit] = {}
+        for row in cand:
+            row = int(row)
             if fused[row] < 0:
                 break
             slot = int(self.row_article[row])
-            seen = rows_of.get(slot)
-            if seen is None:
-                if len(rows_of) >= k and self.second_weight == 0:
-                    continue  # ranked by the best chunk alone: the first k articles are final
-                rows_of[slot] = [row]
-            elif len(seen) < per_article:
-                seen.append(row)
-        score = self._article_scores(rows_of, fused, float(fused[cand[-1]]), k)
-        top = sorted(rows_of, key=lambda slot: -score[slot])[:k]
-        return [self._hit(slot, rows_of[slot], score[slot], dense, lex_norm) for slot in top]
-
-    def _article_scores(self, rows_of: dict[int, list[int]], fused: np.ndarray, cutoff: float,
-                        k: int) -> dict[int, float]:
-        """Each candidate article's score: best chunk + ``second_weight`` x second-best chunk (``article_score``).
-
-        The second chunk is usually among the candidate rows; when it is not (it scored below
-        ``cutoff``), it is looked up only for articles that could still reach the top ``k`` with it.
-        """
-        w = self.second_weight
-        score = {slot: article_score(float(fused[rows[0]]), float(fused[rows[1]]) if len(rows) > 1 else 0.0, w)
-                 for slot, rows in rows_of.items()}
-        if w == 0 or len(score) <= 1:
-            return score
-        floor = sorted(score.values(), reverse=True)[min(k, len(score)) - 1]
-        for slot, rows in rows_of.items():
-            if len(rows) == 1 and article_score(float(fused[rows[0]]), cutoff, w) >= floor:
-                all_rows = self.article_rows.get(self.slot_article[slot] or "", [])
-                if len(all_rows) > 1:
-                    second = float(np.partition(fused[all_rows], -2)[-2])
-                    score[slot] = article_score(float(fused[rows[0]]), second, w)
-        return score
-
-    def _hit(self, slot: int, rows: list[int], score: float, dense: np.ndarray, lex_norm: np.ndarray) -> ArticleHit:
-        chunks = [ChunkHit(r, self.row_section[r], self.row_text[r], float(dense[r]), float(lex_norm[r]),
-                           bool(self.row_card[r])) for r in rows]
-        info = self.articles[self.slot_article[slot]]  # type: ignore[index]
-        return ArticleHit(info, score, max(c.dense for c in chunks), max(c.lexical for c in chunks), chunks[0],
-                          chunks)
+            chunk = ChunkHit(row, self.row_section[row], self.row_text[row], float(dense[row]),
+                             float(lex_norm[row]), bool(self.row_card[row]))
+            hit = hits.get(slot)
+            if hit is None:
+                if len(hits) >= k:
+                    continue
+                info = self.articles[self.slot_article[slot]]  # type: ignore[index]
+                hits[slot] = ArticleHit(info, float(fused[row]), chunk.dense, chunk.lexical, chunk, [chunk])
+            elif len(hit.chunks) < per_article:
+                hit.chunks.append(chunk)
+                hit.dense = max(hit.dense, chunk.dense)
+                hit.lexical = max(hit.lexical, chunk.lexical)
+        return sorted(hits.values(), key=lambda h: -h.score)
