@@ -22,3 +22,32 @@ def test_threshold_is_picked_on_the_other_corpora():
     assert loco["held_out"]["high"]["threshold"] == 0.31
     assert loco["held_out"]["high"]["declined_share"] == 0.0
     assert 0.31 <= loco["pooled_threshold"] <= 0.75
+
+
+def test_every_corpus_is_also_scored_at_the_threshold_picked_on_all_of_them():
+    low = _report([0.45, 0.5, 0.55], [0.2, 0.25, 0.3])
+    high = _report([0.75, 0.8, 0.85], [0.5, 0.55, 0.6])
+    loco = leave_one_corpus_out({"low": low, "high": high})
+    t = loco["pooled_threshold"]
+    for name, rep in (("low", low), ("high", high)):
+        at = loco["at_pooled"][name]
+        assert at["answered_share"] == rep.metrics(t)["answered_share"]
+        assert at["declined_share"] == rep.metrics(t)["declined_share"]
+        assert {"hit@1", "hit@5", "mrr"} <= set(at)
+
+
+def test_licence_and_provenance_files_are_not_imported_as_pages(tmp_path):
+    from knowledge_base.evaluate import page_folder
+
+    pages = tmp_path / "pages"
+    (pages / "people").mkdir(parents=True)
+    for name in ("LICENSE", "LICENSE.md", "NOTICE.md", "people/time-off.md", "index.md"):
+        (pages / name).write_text("# page\n")
+    found = page_folder(pages, tmp_path / "scratch")
+    kept = sorted(p.relative_to(found).as_posix() for p in found.rglob("*") if p.is_file())
+    assert kept == ["index.md", "people/time-off.md"]
+    assert (found / "people" / "time-off.md").read_text() == "# page\n"
+    clean = tmp_path / "clean"
+    (clean / "a.md").parent.mkdir()
+    (clean / "a.md").write_text("# a\n")
+    assert page_folder(clean, tmp_path / "scratch2") == clean  # nothing to skip: read in place
