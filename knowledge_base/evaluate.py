@@ -127,11 +127,11 @@ NOT_PAGES = ("LICENSE", "NOTICE")
 
 def page_folder(pages: Path, scratch: Path) -> Path:
     """``pages`` mirrored under ``scratch`` as links, without the licence/provenance files (``NOT_PAGES``)."""
-    if not any(p.name.upper().startswith(NOT_PAGES) for p in pages.rglob("*") if p.is_file()):
+    if not any(p.stem.upper() in NOT_PAGES for p in pages.rglob("*") if p.is_file()):
         return pages
     root = scratch / "pages"
     for p in sorted(pages.rglob("*")):
-        if p.is_file() and not p.name.upper().startswith(NOT_PAGES):
+        if p.is_file() and p.stem.upper() not in NOT_PAGES:
             link = root / p.relative_to(pages)
             link.parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(p.resolve())

@@ -41,11 +41,11 @@ def test_licence_and_provenance_files_are_not_imported_as_pages(tmp_path):
 
     pages = tmp_path / "pages"
     (pages / "people").mkdir(parents=True)
-    for name in ("LICENSE", "LICENSE.md", "NOTICE.md", "people/time-off.md", "index.md"):
+    for name in ("LICENSE", "LICENSE.md", "NOTICE.md", "people/time-off.md", "index.md", "notice-board.md"):
         (pages / name).write_text("# page\n")
     found = page_folder(pages, tmp_path / "scratch")
     kept = sorted(p.relative_to(found).as_posix() for p in found.rglob("*") if p.is_file())
-    assert kept == ["index.md", "people/time-off.md"]
+    assert kept == ["index.md", "notice-board.md", "people/time-off.md"]
     assert (found / "people" / "time-off.md").read_text() == "# page\n"
     clean = tmp_path / "clean"
     (clean / "a.md").parent.mkdir()
