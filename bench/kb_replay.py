@@ -44,6 +44,7 @@ from bot.encoding import DIM, EncoderProvider, TextEncoder  # noqa: E402 - after
 from bot.storage.base import Base  # noqa: E402
 from bot.storage.session import Database  # noqa: E402
 from bot.vector_cache import VectorFileCache, text_key  # noqa: E402
+from knowledge_base import curated as curated_answers  # noqa: E402
 from knowledge_base import feedback, gap_actions  # noqa: E402
 from knowledge_base.curated import CuratedMatcher  # noqa: E402
 from knowledge_base.evaluate import KB_TABLES, load_questions  # noqa: E402
@@ -210,6 +211,7 @@ class Replay:
         answerable = [i for i in items if i.answerable]
         other = [i for i in items if not i.answerable]
         hit1 = hit5 = answered = right = curated = declined = 0
+        not_declined: list[dict[str, Any]] = []  # unanswerable yet answered: by what (curated or ranked)
         for item in items:
             res = self.ask(item)
             ids = [h.info.id for h in res.hits]
@@ -221,11 +223,15 @@ class Replay:
                 right += res.answerable and bool(ids) and ids[0] in item.gold
             else:
                 declined += not res.answerable
+                if res.answerable:
+                    not_declined.append({"q": item.text, "article": ids[0] if ids else None,
+                                         "curated": res.curated is not None})
         n, m = max(len(answerable), 1), len(other)
         return {"answerable": len(answerable), "unanswerable": m, "hit@1": round(hit1 / n, 3),
                 "hit@5": round(hit5 / n, 3), "answered": round(answered / n, 3),
                 "answered_correctly": round(right / n, 3),
-                "declined": round(declined / m, 3) if m else None, "curated": round(curated / len(items), 3)}
+                "declined": round(declined / m, 3) if m else None, "curated": round(curated / len(items), 3),
+                "not_declined": not_declined}
 
     def cap_check(self, use: list[Item], held: list[Item], *, presses: int = 5, crowd: int = 6) -> dict[str, Any]:
         """One employee's repeated "Not helpful" on the right answers cannot bury them; many people's can."""
@@ -303,18 +309,23 @@ def main() -> None:
     ap.add_argument("--models-dir", default=None, help="a models folder with the ONNX export (faster)")
     ap.add_argument("--min-people", type=int, default=None,
                     help="people needed before ratings move an article (default: knowledge_base.feedback's)")
+    ap.add_argument("--curated-paraphrase", type=float, default=None,
+                    help="cosine at which a question gets a curated answer (default: knowledge_base.curated's)")
     ap.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = ap.parse_args()
     from intents.encoder import get_encoder
 
     if args.min_people is not None:
         feedback.MIN_PEOPLE = args.min_people
+    if args.curated_paraphrase is not None:
+        curated_answers.PARAPHRASE = args.curated_paraphrase
     CACHE.mkdir(parents=True, exist_ok=True)
     encoder = CachedEncoder(lambda: get_encoder(args.models_dir), VectorFileCache(CACHE / "questions.npz"))
     out: dict[str, Any] = {}
     for name in args.corpora.split(","):
         rep = out[name] = run_corpus(name, encoder, args)
-        print(f"{name} (min people {feedback.MIN_PEOPLE}): {rep['articles']} articles, "
+        print(f"{name} (min people {feedback.MIN_PEOPLE}, curated at cosine {curated_answers.PARAPHRASE}): "
+              f"{rep['articles']} articles, "
               f"{rep['use_items']} use / {rep['held_out_items']} held-out "
               f"items, {rep['asks']} asks over {args.days} days, {rep['ratings']} ratings, "
               f"{rep['curated_entries']} curated entries, {len(rep['trainer_actions'])} trainer actions", flush=True)
