@@ -14,7 +14,8 @@ Run: ``.venv/bin/python bench/e2e.py [--home DIR] [--users 20,50] [--seconds 15]
   the bare encoder on the same chunk texts (one sorted call, and 64-text batches in the importer's order),
   int8 too; then the re-import of the unchanged base (goal >= 0.8x the bare encoder; re-import <= 2 s).
 
-Account turns' deliberate uniform delay (``directory.uniform_reply_seconds``, 0.6 s) is set to 0 for the run
+The served processes log at WARNING (``BENCH_LOG_LEVEL`` to change): no access-log or "turn done" line per
+request. Account turns' deliberate uniform delay (``directory.uniform_reply_seconds``, 0.6 s) is set to 0 for the run
 (``BENCH_UNIFORM_REPLY_SECONDS`` to change): it is a pause, not work, and would otherwise be the p99 by design.
 The prepared installation (ONNX export, migrated SQLite database with the bundled articles, trained model) lives in
 ``--home`` (default: a folder under the temp dir, reused). The chat API's rate limits are raised for the run.
@@ -70,6 +71,8 @@ def env_for(home: Path, db_url: str | None = None, **extra: str) -> dict[str, st
         "HELPDESK_SERVER__API_REQUESTS_PER_MINUTE_PER_IP": "1000000",
         # account turns wait on purpose (uniform timing of "not found"/"protected" replies): a pause, not work
         "HELPDESK_DIRECTORY__UNIFORM_REPLY_SECONDS": os.environ.get("BENCH_UNIFORM_REPLY_SECONDS", "0"),
+        # no access line and no "turn done" line per request (warnings, e.g. "turn not stored", still counted)
+        "HELPDESK_LOGGING__LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "HF_HUB_OFFLINE": "1", **extra,
     })
     return env

@@ -144,6 +144,32 @@ def get_encoder(models_dir: Path | str | None = None, *, backend: str | None = N
         return _torch_encoder()
 
 
+def get_bulk_encoder(models_dir: Path | str, *, quantized: bool = False) -> TextEncoder:
+    """An encoder for indexing many texts at once (``kb import``): ONNX Runtime with spinning worker threads
+    (one long run of batches keeps them busy, unlike the serving path), no micro-batching wrapper.
+
+    ``quantized`` picks the int8 export (built when missing, as ``backend="onnx"`` does); without a models
+    folder holding an fp32 export this is :func:`get_encoder`'s choice.
+    """
+    root = encoder_root(models_dir)
+    model = find_export(root, need_int8=quantized)
+    if model is None and quantized:
+        model = export_model(models_dir, int8=True)
+    if model is None:
+        return get_encoder(models_dir)
+    return _bulk_onnx_encoder(str(model.directory), quantized)
+
+
+@lru_cache(maxsize=2)
+def _bulk_onnx_encoder(directory: str, quantized: bool) -> TextEncoder:
+    from intents.onnx_encoder import OnnxEncoder
+
+    model = find_export(Path(directory).parent, need_int8=quantized)
+    if model is None or str(model.directory) != directory:  # pragma: no cover - removed since _find looked
+        raise ConfigError(f"The ONNX encoder export in {directory} disappeared.")
+    return OnnxEncoder(model, quantized=quantized, allow_spinning=True)
+
+
 def export_model(models_dir: Path | str, *, int8: bool = True) -> ExportedModel:
     """Build (or reuse, when current) the ONNX export under ``models_dir/encoder``; returns it."""
     return ensure_export(encoder_root(models_dir), int8=int8)
@@ -160,5 +186,5 @@ def uses_onnx(encoder: object) -> bool:
     return type(inner).__name__ == "OnnxEncoder"
 
 
-__all__ = ["BACKEND_ENV", "Encoder", "encoder_root", "export_encoder", "get_encoder", "set_default_models_dir",
-           "uses_onnx"]
+__all__ = ["BACKEND_ENV", "Encoder", "encoder_root", "export_encoder", "get_bulk_encoder", "get_encoder",
+           "set_default_models_dir", "uses_onnx"]

@@ -106,9 +106,12 @@ class ArticleImporter:
                 if row is not None:
                     self._write_chunks(write, row, art, vectors)
             write.flush()
-            if session is not None:
+            # an import that changed nothing leaves the index as it is (a re-import of an unchanged base in a
+            # fresh CLI process would otherwise build the whole in-memory index for nothing; searches sync anyway)
+            touched = bool(summary.changed or summary.retired or stale)
+            if session is not None and touched:
                 self._sync(write)
-        if session is None:
+        if session is None and touched:
             self._sync(None)
 
     def _cache(self) -> VectorFileCache:

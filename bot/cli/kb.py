@@ -94,11 +94,12 @@ def import_cmd(
     """Import a folder: new and changed files become new versions, removed ones are retired."""
     services, kb = _kb()
     kb.mark_bootstrapped()  # an explicit import replaces the first-use bootstrap
-    if int8:  # only the import's encoding; questions are still encoded by the fp32 encoder
-        from intents.encoder import get_encoder
+    from intents.encoder import get_bulk_encoder
 
-        quantized = get_encoder(services.settings.paths.models_dir, backend="onnx", quantized=True)
-        kb.importer.encoder_provider = lambda: quantized
+    # the indexing encoder, loaded only if something needs encoding (int8 when asked: only the import's
+    # encoding; questions stay fp32)
+    models_dir = services.settings.paths.models_dir
+    kb.importer.encoder_provider = lambda: get_bulk_encoder(models_dir, quantized=int8)
     with _progress() as progress:
         summary = kb.import_dir(folder, retire_missing=not keep_missing, progress=_tracked(progress))
     data = summary.to_dict()
