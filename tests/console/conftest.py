@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -31,9 +30,6 @@ import pytest
 from tests.leakcheck import register_file, register_secret
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 TRAINER, STAFF, ADMIN, NOBODY = ("trainer@example.com", "staff@example.com", "admin@example.com",
                                  "nobody@example.com")
 ROLE_SETTINGS = {"trainers": [TRAINER], "it_staff": [STAFF], "admins": [ADMIN]}
@@ -193,18 +189,6 @@ def login(console_stack: ConsoleStack) -> Callable[..., None]:
         sign_in(stack or console_stack, client_or_page, email)
 
     return do
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole session."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from integrations.directory import testing
@@ -11,20 +9,7 @@ from tests.directory.conftest import link_url, try_bind
 from tests.leakcheck import register_secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.ldap, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+# `browser`: the session's one Chromium (tests/conftest.py)
 
 
 def test_phone_user_resets_with_keyboard_and_labels(browser, slapd, ldap_stack):

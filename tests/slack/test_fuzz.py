@@ -44,15 +44,21 @@ def paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+def _fits(parent: Any, step: Any) -> bool:
+    """Whether ``step`` can index ``parent`` (an earlier mutation may have turned a dict into a list, or back)."""
+    if isinstance(parent, dict):
+        return isinstance(step, str)
+    return isinstance(parent, list) and isinstance(step, int) and step < len(parent)
+
+
 def mutate(payload: dict[str, Any], path: tuple[Any, ...], value: Any, delete: bool) -> dict[str, Any]:
     out = json.loads(json.dumps(payload))
     parent = out
     for step in path[:-1]:
-        if not isinstance(parent, (dict, list)) or (isinstance(parent, list) and step >= len(parent)) \
-                or (isinstance(parent, dict) and step not in parent):
+        if not _fits(parent, step) or (isinstance(parent, dict) and step not in parent):
             return out  # an earlier mutation replaced this branch
         parent = parent[step]
-    if not isinstance(parent, (dict, list)) or (isinstance(parent, list) and path[-1] >= len(parent)):
+    if not _fits(parent, path[-1]):
         return out
     if delete and isinstance(parent, dict):
         parent.pop(path[-1], None)
