@@ -53,7 +53,7 @@ def content_hash(text: str) -> str:
 def article_id_for(rel_path: str) -> str:
     """The stable id of an article: its path without the extension (``it/vpn``)."""
     p = PurePosixPath(rel_path)
-    return str(p.with_suffix("")) if p.suffix.lower() in (".md", ".markdown") else str(p)
+    return str(p.with_suffix("")) if p.suffix.lower() in (".md", ".markdown", ".mdx") else str(p)
 
 
 def _json_safe(value: Any) -> Any:
@@ -165,9 +165,30 @@ def _review_date(value: Any, path: str, line: int) -> str | None:
                         path=path, line=line) from None
 
 
+_MDX_STATEMENT = re.compile(r"^(?:import|export)\s")
+_CODE_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def mdx_body(body: str) -> str:
+    """An MDX body as Markdown: top-level ``import``/``export`` lines become blank lines (line numbers kept).
+
+    JSX components (``<Calculator />``) are HTML to the Markdown parser, which drops them.
+    """
+    out, fenced = [], False
+    for line in body.splitlines(keepends=True):
+        if _CODE_FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and _MDX_STATEMENT.match(line):
+            line = "\n" if line.endswith("\n") else ""
+        out.append(line)
+    return "".join(out)
+
+
 def parse_article(text: str, rel_path: str) -> ParsedArticle:
     """Parse an article's text; ``rel_path`` (POSIX, relative to the folder) names it in errors."""
     meta, body, body_line = split_front_matter(text, rel_path)
+    if rel_path.lower().endswith(".mdx"):
+        body = mdx_body(body)
     title_value = meta.get("title")
     title = str(title_value).strip() if title_value not in (None, "") else None
     title = title or _first_heading(body) or PurePosixPath(rel_path).stem.replace("-", " ").replace("_", " ").title()

@@ -17,7 +17,7 @@ from bot.storage.session import Database
 from knowledge_base.models import KbArticle, KbArticleVersion
 from knowledge_base.parser import ParsedArticle, article_id_for, parse_article, read_article
 
-SUFFIXES = (".md", ".markdown")
+SUFFIXES = (".md", ".markdown", ".mdx")  # MDX: Markdown with JSX components (Docusaurus, Gatsby)
 KEPT_NOTE = " Not imported: the last good version stays live."
 
 

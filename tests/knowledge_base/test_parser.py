@@ -66,3 +66,22 @@ def test_toml_front_matter_is_accepted_and_its_errors_located():
     with pytest.raises(DataError) as err:
         parse_article('+++\ntitle = "x"\ntags = [oops\n+++\n', "p.md")
     assert err.value.line == 3
+
+
+def test_mdx_pages_are_articles_without_their_imports_and_components(tmp_path):
+    from knowledge_base.store import find_files
+
+    mdx = ("---\ntitle: Compensation\n---\n\nimport Calculator from '../components/Calculator'\n\n"
+           "## How it works\n\nWe keep pay simple.\n\n<Calculator />\n\nAsk People Ops about bands.\n\n"
+           "```js\nimport x from 'y'\n```\n")
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / "compensation.mdx").write_text(mdx, encoding="utf-8")
+    (tmp_path / "people" / "notes.txt").write_text("not an article", encoding="utf-8")
+    assert [p.name for p in find_files(tmp_path)] == ["compensation.mdx"]
+    art = parse_article(mdx, "people/compensation.mdx")
+    assert art.id == "people/compensation" and art.raw_text == mdx  # stored as written: export round-trips
+    text = " ".join(to_plain(c.text) for c in chunk_article(art.title, art.body))
+    assert "We keep pay simple" in text and "Ask People Ops about bands" in text
+    assert "import Calculator" not in text and "<Calculator" not in text
+    assert "import x from 'y'" in art.body  # code stays code
+    assert art.body.count("\n") == mdx.split("---\n", 2)[2].count("\n")  # line numbers unchanged
