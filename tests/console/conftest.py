@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import httpx
 import pytest
 
 from tests.leakcheck import register_file, register_secret
+from tests.uvicorn_thread import ThreadedUvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINER, STAFF, ADMIN, NOBODY = ("trainer@example.com", "staff@example.com", "admin@example.com",
@@ -82,27 +81,6 @@ class ConsoleStack:
         return client
 
 
-class _Uvicorn:
-    def __init__(self, app: Any, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                                    access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @contextmanager
 def build_console_stack(tmp: Path, *, import_kb: bool = True, services_kwargs: dict[str, Any] | None = None,
                         sections: dict[str, dict[str, Any]] | None = None, **console: Any) -> Iterator[ConsoleStack]:
@@ -141,7 +119,7 @@ def build_console_stack(tmp: Path, *, import_kb: bool = True, services_kwargs: d
         services.kb.import_dir(ROOT / "data" / "kb")
         services.kb.mark_bootstrapped()
     app = create_app(services, start_workers=False)
-    server = _Uvicorn(app, port)
+    server = ThreadedUvicorn(app, port)
     server.start()
     register_file(db_file, "console stack database")
     try:

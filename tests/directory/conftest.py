@@ -17,8 +17,6 @@ import os
 import shutil
 import ssl
 import tempfile
-import threading
-import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import pytest
 
 from integrations.directory import testing
 from tests.leakcheck import register_dump, register_file, register_secret
+from tests.uvicorn_thread import ThreadedUvicorn
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -114,28 +113,6 @@ def admin_read(url: str, ca_file: Path | str, admin_dn: str, admin_pw: str, dn: 
 
 
 # ---------------------------------------------------------------------------- the app stack
-class _Uvicorn:
-    def __init__(self, app: Any, port: int) -> None:
-        import uvicorn
-
-        self.port = port
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @dataclass
 class Stack:
     """One bot wired to one directory, with its reset page served on loopback."""
@@ -266,7 +243,7 @@ def serve_stack(settings: Any, db: Any, port: int) -> Generator[Stack, None, Non
     services = Services(settings, db=db)
     app = FastAPI()  # only the reset page's router: the other capabilities' are not under test here
     app.include_router(build_router(services))
-    server = _Uvicorn(app, port)
+    server = ThreadedUvicorn(app, port)
     server.start()
     try:
         yield Stack(settings, services, Engine(services), f"http://127.0.0.1:{port}")
