@@ -98,7 +98,8 @@ def test_the_access_log_never_shows_a_one_time_link_or_a_webhook_secret(console_
     lines = list(dict.fromkeys(r.getMessage() for r in caplog.records if r.name == "uvicorn.access"))
     assert len(lines) == 4, lines
     assert "/console/login/link/[REDACTED]" in lines[0] and "/reset/[REDACTED]?x=1" in lines[1]
-    assert "secret=[REDACTED]&user=1" in lines[2] and f"?code=[REDACTED]&state={state}" in lines[3]
+    # (the general log redaction, when an earlier test installed it, may mask the rest of that query too)
+    assert "/webhooks/jira?secret=[REDACTED]" in lines[2] and f"?code=[REDACTED]&state={state}" in lines[3]
     for secret in (link_token, reset_token, webhook_secret, code):
         assert all(secret not in line for line in lines)
 
