@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -240,7 +241,12 @@ def build_gist(question: str, title: str, body: str, section: str | None, passag
     ``passage``: the matched chunk's text, so a long section's gist comes from the part that matched.
     None when the section is not in ``body`` (an index older than the article).
     """
-    secs = parse_sections(body, title)
+    return gist_of_sections(question, parse_sections(body, title), section, passage, limit=limit)
+
+
+def gist_of_sections(question: str, secs: list[Section], section: str | None, passage: str = "",
+                     *, limit: int = GIST_CHARS) -> Gist | None:
+    """:func:`build_gist` on an article already parsed into sections (which it only reads)."""
     at = _find_section(secs, section, passage)
     if at is None:
         return None
@@ -253,12 +259,22 @@ def build_gist(question: str, title: str, body: str, section: str | None, passag
     return Gist(text, section, secs[at].anchor if section else None)  # the top: the article link
 
 
+@lru_cache(maxsize=256)
+def _parsed(raw_text: str, path: str) -> tuple[str, list[Section]]:
+    """An article file's title and sections, parsed once per text (answers repeat; the parse is the cost).
+
+    Keyed by the file text itself, so a new version is parsed afresh; callers never change what it returns.
+    """
+    parsed = parse_article(raw_text, path)
+    return parsed.title, parse_sections(parsed.body, parsed.title)
+
+
 def article_gist(session: Session, article_id: str, question: str, section: str | None,
                  passage: str = "", *, limit: int = GIST_CHARS) -> Gist | None:
     """:func:`build_gist` on the article's current text (None when it cannot be read or parsed)."""
     try:
         art = show_article(session, article_id)
-        parsed = parse_article(str(art["text"]), str(art["path"]))
+        _, secs = _parsed(str(art["text"]), str(art["path"]))
     except DataError:
         return None
-    return build_gist(question, parsed.title, parsed.body, section, passage, limit=limit)
+    return gist_of_sections(question, secs, section, passage, limit=limit)
