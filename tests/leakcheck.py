@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +136,18 @@ def _masked(value: str) -> str:
 
 
 REGISTRY = LeakRegistry()
+
+
+@contextmanager
+def debug_logging() -> Iterator[None]:
+    """The root logger at DEBUG meanwhile, so every record passes the leak check's handler."""
+    root = logging.getLogger()
+    old = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.setLevel(old)
 
 
 def register_secret(*values: str | None, kind: str = "password") -> None:

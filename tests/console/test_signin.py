@@ -19,7 +19,7 @@ from bot.console.models import ConsoleAction, ConsoleLoginLink, ConsoleSession
 from bot.storage.base import utcnow
 from tests.console.conftest import ADMIN, NOBODY, STAFF, TRAINER, ConsoleStack, build_console_stack, sign_in
 from tests.console.fake_oidc import FakeOidc, FakeOidcServer
-from tests.leakcheck import register_secret
+from tests.leakcheck import debug_logging, register_secret
 
 OKTA_SECRET = "okta-client-secret-0123456789"
 SLACK_SECRET = "slack-client-secret-9876543210"
@@ -29,13 +29,8 @@ SIGN_IN_PATHS = ("/login", "/logout", "/static")
 @pytest.fixture(autouse=True)
 def debug_logs() -> Iterator[None]:
     """Log everything at DEBUG during these tests: the session's leak check reads every record for secrets."""
-    import logging
-
-    root = logging.getLogger()
-    old = root.level
-    root.setLevel(logging.DEBUG)
-    yield
-    root.setLevel(old)
+    with debug_logging():
+        yield
 
 
 @pytest.fixture(scope="module")

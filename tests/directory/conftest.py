@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import ssl
@@ -27,28 +26,22 @@ import ldap3
 import pytest
 
 from integrations.directory import testing
-from tests.leakcheck import register_dump, register_file, register_secret
+from tests.leakcheck import debug_logging, register_dump, register_file, register_secret
 from tests.uvicorn_thread import ThreadedUvicorn
 
 
 @pytest.fixture(scope="package", autouse=True)
 def debug_logs_for_the_package() -> Iterator[None]:
     """Log at DEBUG while this folder's servers and stacks start and stop (the leak check reads it all)."""
-    root = logging.getLogger()
-    old = root.level
-    root.setLevel(logging.DEBUG)
-    yield
-    root.setLevel(old)
+    with debug_logging():
+        yield
 
 
 @pytest.fixture(autouse=True)
 def debug_logs() -> Iterator[None]:
     """Log at DEBUG during each test too (a CLI test may have set the root level since)."""
-    root = logging.getLogger()
-    old = root.level
-    root.setLevel(logging.DEBUG)
-    yield
-    root.setLevel(old)
+    with debug_logging():
+        yield
 
 
 @pytest.fixture(scope="session")
