@@ -90,8 +90,8 @@ def data_marker(session: Session) -> tuple[Any, ...]:
 def asked_since(session: Session, since: dt.datetime) -> list[AnsweredQuestion]:
     """The declined questions of the engine's analytics since ``since``, as gap mining's input."""
     stmt = select(AnalyticsEvent).where(AnalyticsEvent.outcome == DECLINED, AnalyticsEvent.created_at >= since)
-    return [AnsweredQuestion(e.question or "", e.outcome or "", e.created_at, e.top_article_id, e.kb_score)
-            for e in session.scalars(stmt)]
+    return [AnsweredQuestion(e.question or "", e.outcome or "", e.created_at, e.top_article_id, e.kb_score,
+                             e.user_key) for e in session.scalars(stmt)]
 
 
 def remit_rule(services: Services) -> RemitRule | None:

@@ -4,14 +4,22 @@ A topic (:class:`knowledge_base.gaps.Gap`) is recomputed from the questions on
 every look, so an action remembers the *questions* it covered (a short key per
 question). A topic whose every question is covered by an action that was not
 undone has been dealt with and leaves the inbox; when new questions join it,
-it comes back, showing what was done before. Every action keeps who did it and
-when; ``undo_action`` keeps the row and records who undid it.
+it comes back, showing what was done before. A *dismissed* topic sticks: it
+comes back only once it has grown materially — at least ``RETURN_QUESTIONS``
+questions no action covered, from at least ``RETURN_PEOPLE`` different people
+(:func:`has_grown`) — and then shows the dismissal (reason, who, when). A
+curated link may cover only some of a topic's questions (the trainer unticks
+those that do not belong); the others stay in the inbox. :func:`topics` is the
+one list both `helpdesk kb gaps` and the console show. Every action keeps who
+did it and when; ``undo_action`` keeps the row and records who undid it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +34,14 @@ from knowledge_base.gaps import Gap, GapQuestion, shorten
 CURATE, ARTICLE, EXAMPLES, DISMISS = "curate", "article", "examples", "dismiss"
 KINDS = (CURATE, ARTICLE, EXAMPLES, DISMISS)
 MAX_REASON = 500
+# A dismissed topic returns only when this many questions no action covered arrived, from this many people.
+# One paraphrase used to bring it back at once; two people are needed so nobody alone resurrects a topic.
+RETURN_QUESTIONS = 3
+RETURN_PEOPLE = 2
+RETURN_RULE = f"at least {RETURN_QUESTIONS} new questions from {RETURN_PEOPLE} different people"
+# a topic's state: still to deal with, or what was last done about all of its questions
+OPEN = "open"
+STATES = {CURATE: "curated", ARTICLE: "article", EXAMPLES: "examples", DISMISS: "dismissed"}
 
 
 class KbGapAction(Base):
@@ -46,17 +62,47 @@ class KbGapAction(Base):
 
 @dataclass
 class InboxTopic:
-    """A gaps topic still to deal with; ``earlier`` are the actions that covered some of its questions."""
+    """A gaps topic and where it stands; ``earlier`` are the actions that covered some of its questions."""
 
     key: str
     gap: Gap
     earlier: list[KbGapAction] = field(default_factory=list)
+    state: str = OPEN  # "open" (to deal with), or "curated" | "article" | "examples" | "dismissed"
+
+    @property
+    def pending(self) -> list[GapQuestion]:
+        """Questions no earlier action covered (all of them when nothing was done yet)."""
+        covered = {k for a in self.earlier for k in a.question_keys}
+        return [q for q in self.gap.questions if question_key(q) not in covered]
 
     @property
     def new_questions(self) -> int:
-        """Questions no earlier action covered (all of them when nothing was done yet)."""
-        covered = {k for a in self.earlier for k in a.question_keys}
-        return sum(1 for q in self.gap.questions if question_key(q) not in covered)
+        """How many questions no earlier action covered."""
+        return len(self.pending)
+
+    @property
+    def new_people(self) -> int:
+        """How many different people asked those questions."""
+        return people(self.pending)
+
+    @property
+    def handled(self) -> bool:
+        """Dealt with: hidden from the default list."""
+        return self.state != OPEN
+
+    @property
+    def dismissed_before(self) -> KbGapAction | None:
+        """The latest dismissal that still covers some of the topic's questions (shown when the topic returned)."""
+        return next((a for a in self.earlier if a.kind == DISMISS), None)
+
+    @property
+    def since_dismissal(self) -> list[GapQuestion]:
+        """The questions that joined since :attr:`dismissed_before` (none when it was never dismissed)."""
+        dismissal = self.dismissed_before
+        if dismissal is None:
+            return []
+        gone = set(dismissal.question_keys)
+        return [q for q in self.gap.questions if question_key(q) not in gone]
 
 
 def question_key(q: GapQuestion) -> str:
@@ -71,10 +117,50 @@ def topic_key(gap: Gap) -> str:
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:12]
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def unique_questions(gap: Gap) -> list[str]:
-    """The topic's distinct question texts, newest first."""
-    ordered = sorted(gap.questions, key=lambda q: q.at, reverse=True)
-    return list(dict.fromkeys(" ".join(q.text.split()) for q in ordered))
+    """The topic's distinct question texts, newest first (the order trainers number them in, from 1)."""
+    ordered = sorted(gap.questions, key=lambda q: (q.at, q.text), reverse=True)
+    return list(dict.fromkeys(_flat(q.text) for q in ordered))
+
+
+def text_key(text: str) -> str:
+    """A short key for one of :func:`unique_questions` (a form's checkbox value)."""
+    return hashlib.sha256(_flat(text).encode("utf-8")).hexdigest()[:12]
+
+
+def numbered(gap: Gap, *, only: Collection[int] = (), leave_out: Collection[int] = ()) -> list[str]:
+    """The topic's questions picked by number (1-based, as :func:`unique_questions` orders them).
+
+    ``only``: just these; ``leave_out``: all but these; neither: all. A number
+    outside the topic is a DataError naming it.
+    """
+    texts = unique_questions(gap)
+    if only and leave_out:
+        raise DataError("Pick questions with --only or leave some out with --except, not both.")
+    for n in [*only, *leave_out]:
+        if not 1 <= n <= len(texts):
+            raise DataError(f"The topic has no question {n}; its questions are numbered 1 to {len(texts)}.")
+    if only:
+        return [t for i, t in enumerate(texts, 1) if i in set(only)]
+    return [t for i, t in enumerate(texts, 1) if i not in set(leave_out)]
+
+
+def select_questions(gap: Gap, texts: Collection[str] | None) -> Gap:
+    """The topic narrowed to the questions with these texts (all of it when ``texts`` is None)."""
+    if texts is None:
+        return gap
+    wanted = {_flat(t) for t in texts}
+    stray = sorted(wanted - set(unique_questions(gap)))
+    if stray:
+        raise DataError(f"“{shorten(stray[0], 80)}” is not one of this topic's questions; look at the topic again.")
+    picked = [q for q in gap.questions if _flat(q.text) in wanted]
+    if not picked:
+        raise DataError("Pick at least one of the topic's questions.")
+    return dataclasses.replace(gap, questions=picked)
 
 
 def active_actions(session: Session) -> list[KbGapAction]:
@@ -88,21 +174,49 @@ def recent_actions(session: Session, limit: int = 20) -> list[KbGapAction]:
     return list(session.scalars(select(KbGapAction).order_by(KbGapAction.id.desc()).limit(limit)))
 
 
-def inbox(session: Session, gaps: list[Gap]) -> list[InboxTopic]:
-    """The topics still to deal with (in the given order): those with a question no active action covered."""
-    actions = active_actions(session)
+def people(questions: Iterable[GapQuestion]) -> int:
+    """Different people among the askers (a question whose asker is unknown counts as one more person)."""
+    qs = list(questions)
+    return len({q.asker for q in qs if q.asker}) + sum(1 for q in qs if not q.asker)
+
+
+def has_grown(joined: Collection[GapQuestion]) -> bool:
+    """Whether the questions that joined a dismissed topic bring it back: :data:`RETURN_RULE`."""
+    return len(joined) >= RETURN_QUESTIONS and people(joined) >= RETURN_PEOPLE
+
+
+def topics(session: Session, gaps: list[Gap], *, include_handled: bool = False) -> list[InboxTopic]:
+    """Every topic with its state, in the given order: the list `kb gaps` and the console both show.
+
+    A topic is *open* while a question no active action covered remains, except
+    a dismissed one, which stays dismissed until the questions that joined it
+    since pass :func:`has_grown` (then it is open, with ``dismissed_before``
+    for the history). Otherwise
+    its state is what the newest action covering it did. Handled topics are
+    left out unless ``include_handled``.
+    """
     covered: dict[str, list[KbGapAction]] = {}
-    for a in actions:
+    for a in active_actions(session):
         for k in a.question_keys:
             covered.setdefault(k, []).append(a)
     out = []
     for gap in gaps:
         keys = [question_key(q) for q in gap.questions]
-        if keys and all(k in covered for k in keys):
-            continue
-        earlier = list({a.id: a for k in keys for a in covered.get(k, [])}.values())
-        out.append(InboxTopic(topic_key(gap), gap, sorted(earlier, key=lambda a: a.id, reverse=True)))
+        earlier = sorted({a.id: a for k in keys for a in covered.get(k, [])}.values(), key=lambda a: a.id,
+                         reverse=True)
+        topic = InboxTopic(topic_key(gap), gap, earlier)
+        if earlier and not topic.pending:
+            topic.state = STATES[earlier[0].kind]
+        elif topic.dismissed_before is not None and not has_grown(topic.since_dismissal):
+            topic.state = STATES[DISMISS]
+        if include_handled or not topic.handled:
+            out.append(topic)
     return out
+
+
+def inbox(session: Session, gaps: list[Gap]) -> list[InboxTopic]:
+    """The topics still to deal with (in the given order)."""
+    return topics(session, gaps)
 
 
 def find_topic(gaps: list[Gap], key: str) -> Gap:
@@ -125,15 +239,28 @@ def record_action(session: Session, gap: Gap, *, kind: str, created_by: str,
     return row
 
 
-def curate(session: Session, gap: Gap, *, article_id: str, created_by: str) -> KbGapAction:
-    """Answer the topic with an existing article: a curated link per question, and the action that records it."""
-    ids = add_curated(session, questions=unique_questions(gap), created_by=created_by, article_id=article_id)
-    return record_action(session, gap, kind=CURATE, created_by=created_by,
-                         details={"article_id": article_id, "curated_ids": ids})
+def curate(session: Session, gap: Gap, *, created_by: str, article_id: str | None = None, answer: str | None = None,
+           source: str | None = None, questions: Collection[str] | None = None) -> KbGapAction:
+    """Answer the topic with an existing article (or a short approved answer and its source).
+
+    One curated link per question of ``questions`` (texts as
+    :func:`unique_questions` gives them; None: every question), and the action
+    that records exactly those: the questions left out stay in the inbox, and
+    :func:`undo_action` undoes just these links.
+    """
+    chosen = select_questions(gap, questions)
+    texts = unique_questions(chosen)
+    ids = add_curated(session, questions=texts, created_by=created_by, article_id=article_id, answer=answer,
+                      source=source)
+    details: dict[str, Any] = {"article_id": article_id, "curated_ids": ids, "picked": len(texts),
+                               "offered": len(unique_questions(gap))}
+    if answer is not None:
+        details |= {"answer": answer, "source": source}
+    return record_action(session, chosen, kind=CURATE, created_by=created_by, details=details)
 
 
 def dismiss(session: Session, gap: Gap, *, reason: str, created_by: str) -> KbGapAction:
-    """Hide the topic until new questions arrive; the reason is required."""
+    """Hide the topic until it has grown by :data:`RETURN_RULE`; the reason is required."""
     reason = " ".join(reason.split())
     if not reason:
         raise DataError("Say why the topic is dismissed (the reason field).")
@@ -161,11 +288,19 @@ def undo_action(session: Session, action_id: int, *, undone_by: str) -> KbGapAct
     return row
 
 
+def dismissal_note(action: KbGapAction) -> str:
+    """How a returned topic's dismissal is shown: the reason, who and when."""
+    when = action.created_at.isoformat(sep=" ", timespec="minutes")
+    return f"dismissed before: “{(action.details or {}).get('reason', '')}” by {action.created_by}, {when} UTC"
+
+
 def describe(action: KbGapAction) -> str:
     """One line for trainers: what was done."""
     d = action.details or {}
     if action.kind == CURATE:
-        return f"answered with article {d.get('article_id')}"
+        what = f"article {d['article_id']}" if d.get("article_id") else "an approved answer"
+        part = f" ({d['picked']} of {d['offered']} questions)" if d.get("picked", 0) < d.get("offered", 0) else ""
+        return f"answered with {what}{part}"
     if action.kind == ARTICLE:
         return "a new article is being written"
     if action.kind == EXAMPLES:
@@ -173,6 +308,8 @@ def describe(action: KbGapAction) -> str:
     return f"dismissed: {d.get('reason', '')}"
 
 
-__all__ = ["ARTICLE", "CURATE", "DISMISS", "EXAMPLES", "InboxTopic", "KbGapAction", "active_actions", "curate",
-           "describe", "dismiss", "find_topic", "inbox", "question_key", "record_action", "recent_actions",
-           "topic_key", "undo_action", "unique_questions"]
+__all__ = ["ARTICLE", "CURATE", "DISMISS", "EXAMPLES", "OPEN", "RETURN_PEOPLE", "RETURN_QUESTIONS", "RETURN_RULE",
+           "STATES", "InboxTopic", "KbGapAction", "active_actions", "curate", "describe", "dismiss", "dismissal_note",
+           "find_topic", "has_grown", "inbox", "numbered", "people", "question_key", "record_action",
+           "recent_actions", "select_questions", "text_key", "topic_key", "topics", "undo_action",
+           "unique_questions"]

@@ -38,6 +38,7 @@ class AnsweredQuestion:
     at: dt.datetime
     top_article_id: str | None = None  # the best article found, if any
     score: float | None = None         # its confidence
+    asker: str | None = None           # who asked (the caller's pseudonymous key), to count different people
 
 
 @dataclass
@@ -48,6 +49,7 @@ class GapQuestion:
     kind: str  # "declined" | "unhelpful"
     at: dt.datetime
     article_id: str | None = None
+    asker: str | None = None  # who asked or rated (a pseudonymous key); None when the caller did not say
 
 
 @dataclass
@@ -92,14 +94,14 @@ def days_ago(days: int, now: dt.datetime | None = None) -> dt.datetime:
 def collect(session: Session, asked: Iterable[AnsweredQuestion],
             since: dt.datetime | None = None) -> list[GapQuestion]:
     """Declined questions among ``asked`` and unhelpful ratings (this module's table), since ``since``."""
-    out = [GapQuestion(q.question, "declined", q.at, q.top_article_id) for q in asked
+    out = [GapQuestion(q.question, "declined", q.at, q.top_article_id, q.asker) for q in asked
            if q.outcome == DECLINED and (since is None or q.at >= since)
            and q.question and not q.question.startswith("[")]
     rstmt = select(KbRating).where(KbRating.helpful.is_(False))
     if since is not None:
         rstmt = rstmt.where(KbRating.created_at >= since)
-    out += [GapQuestion(r.question, "unhelpful", r.created_at, r.article_id) for r in session.scalars(rstmt)
-            if r.question]
+    out += [GapQuestion(r.question, "unhelpful", r.created_at, r.article_id, r.user_key)
+            for r in session.scalars(rstmt) if r.question]
     return out
 
 

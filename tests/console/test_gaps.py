@@ -225,41 +225,4 @@ def test_only_trainers_work_the_gaps_and_every_form_needs_the_csrf_token(gaps_st
             in flashes(stale)
 
 
-# -- the library underneath, on SQLite and PostgreSQL (fast: no server, no encoder) --
-
-def test_gap_actions_hide_a_topic_until_new_questions_and_undo_brings_it_back(migrated_db) -> None:
-    import datetime as dt
-
-    from bot.errors import DataError
-    from knowledge_base import gap_actions as ga
-    from knowledge_base.gaps import Gap, GapQuestion
-
-    t0 = dt.datetime(2026, 12, 1, 9, 0)
-    old = [GapQuestion("is the coffee machine broken", "declined", t0),
-           GapQuestion("coffee machine leaking", "unhelpful", t0 + dt.timedelta(minutes=5), "help/printing")]
-    topic = Gap(label=old[0].text, questions=list(old))
-    with migrated_db.session() as s:
-        assert [t.key for t in ga.inbox(s, [topic])] == [ga.topic_key(topic)]
-        with pytest.raises(DataError, match="the reason field"):
-            ga.dismiss(s, topic, reason=" \n ", created_by=TRAINER)
-        row = ga.dismiss(s, topic, reason="Facilities,\n not IT", created_by=TRAINER)
-        assert ga.describe(row) == "dismissed: Facilities, not IT" and row.details == {"reason": "Facilities, not IT"}
-        assert ga.inbox(s, [topic]) == []  # dealt with
-        action_id = row.id
-    grown = Gap(label=topic.label, questions=[*old, GapQuestion("coffee machine error E3", "declined",
-                                                                t0 + dt.timedelta(days=1))])
-    with migrated_db.session() as s:
-        (back,) = ga.inbox(s, [grown])  # a new question joined: back, with what was done before
-        assert back.new_questions == 1 and [a.id for a in back.earlier] == [action_id]
-        with pytest.raises(DataError, match="changed since the page was shown"):
-            ga.find_topic([grown], ga.topic_key(topic))
-        undone = ga.undo_action(s, action_id, undone_by="lead@example.com")
-        assert undone.undone_by == "lead@example.com" and undone.created_by == TRAINER
-    with migrated_db.session() as s:
-        (again,) = ga.inbox(s, [topic])
-        assert again.earlier == [] and again.new_questions == 2
-        with pytest.raises(DataError, match="undone already"):
-            ga.undo_action(s, action_id, undone_by=TRAINER)
-        (logged,) = ga.recent_actions(s)
-        assert (logged.kind, logged.label, logged.undone_by) == ("dismiss", "is the coffee machine broken",
-                                                                 "lead@example.com")
+# the library underneath (dismissals, partial curation, the one topic list): tests/knowledge_base/test_gap_actions.py
