@@ -132,7 +132,7 @@ def test_ledger_keeps_ids_for_the_retention_window_then_purges(migrated_db: Any)
                                         received_at=dt.datetime.utcnow() - dt.timedelta(hours=25)))
         session.add(SlackProcessedEvent(event_id="Ev0HOURS",
                                         received_at=dt.datetime.utcnow() - dt.timedelta(hours=23)))
-    assert ledger.purge() == 1
+    assert ledger.purge() == {"event ids": 1}
     assert ledger.claim("Ev0RECENT") is False and ledger.claim("Ev0HOURS") is False
     assert ledger.claim("Ev0OLD") is True
 

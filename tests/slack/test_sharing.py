@@ -29,6 +29,6 @@ def test_unshared_replies_are_forgotten_with_old_event_ids(migrated_db: Any) -> 
     with migrated_db.session() as session:
         session.add(SlackSharedReply(turn_id="turn-old", user_id="W111", reply=Reply(text="old").to_dict(),
                                      created_at=dt.datetime.utcnow() - dt.timedelta(hours=25)))
-    EventLedger(migrated_db, retention_hours=24, also_purge=[shared.purge]).purge()
+    EventLedger(migrated_db, retention_hours=24, also_purge={"shared replies": shared.purge}).purge()
     assert shared.take("turn-old", user_id="W111") is None
     assert shared.take("turn-new", user_id="W111") is not None

@@ -45,6 +45,7 @@ from bot.channels.slack.logs import bolt_logger
 from bot.channels.slack.modals import TICKET_CALLBACK
 from bot.channels.slack.oauth import ContextTrackingExecutor, Installations
 from bot.channels.slack.recovery import Recovery
+from bot.channels.slack.retention import slack_purges
 from bot.channels.slack.sharing import SharedReplies
 from bot.channels.slack.shortcuts_intake import EmployeeSurfaces
 from bot.channels.slack.triage import TriageDesk
@@ -87,7 +88,7 @@ class SlackAdapter:
         self.per_user = PerKeyQueue(self.work_pool)
         self.users = UserResolver(client, settings.user_cache_seconds)
         self.shared = SharedReplies(db)
-        self.ledger = EventLedger(db, settings.event_retention_hours, also_purge=[self.shared.purge],
+        self.ledger = EventLedger(db, settings.event_retention_hours, also_purge=slack_purges(db, self.shared),
                                   lease_seconds=settings.event_lease_seconds,
                                   max_attempts=settings.event_max_attempts, secrets=secrets)
         self.turns = Turns(engine, self.users)

@@ -130,7 +130,7 @@ class AssistantPanel:
     def on_message(self, job: Job, otherwise: Callable[[Job], None]) -> None:
         """A DM: in a panel thread, a turn with status, title and native feedback; elsewhere ``otherwise``."""
         channel, thread_ts = str(job["channel"]), job.get("thread_ts")
-        if not thread_ts or not self.store.is_assistant_thread(channel, str(thread_ts)):
+        if not thread_ts or not self.store.touch(channel, str(thread_ts)):  # kept while in use
             otherwise(job)
             return
         thread_ts = str(thread_ts)

@@ -76,6 +76,17 @@ class ThreadStore(AssistantThreadContextStore):
         with self.db.session() as session:
             return session.get(SlackAssistantThread, (channel_id[:ID_LENGTH], thread_ts[:ID_LENGTH])) is not None
 
+    def touch(self, channel_id: str | None, thread_ts: str | None) -> bool:
+        """Note activity in a panel thread (kept for the retention from now); False: not a panel thread."""
+        if not channel_id or not thread_ts:
+            return False
+        with self.db.session() as session:
+            done = session.execute(update(SlackAssistantThread)
+                                   .where(SlackAssistantThread.channel_id == channel_id[:ID_LENGTH],
+                                          SlackAssistantThread.thread_ts == thread_ts[:ID_LENGTH])
+                                   .values(updated_at=utcnow()))
+        return isinstance(done, CursorResult) and done.rowcount == 1
+
     def claim_title(self, channel_id: str, thread_ts: str) -> bool:
         """True exactly once per thread: the caller sets its title (from the first question)."""
         with self.db.session() as session:

@@ -16,7 +16,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ PENDING, DONE, FAILED, REFUSED = "pending", "done", "failed", "refused"
 FREE_TEXT = {"text", "summary", "details", "message_text"}
 NOT_STORED = {"message_blocks"}  # needed only by the live turn (cosmetic updates)
 
-# Other short-lived Slack rows forgotten on the same schedule ("Share in channel" replies).
+# Other Slack rows forgotten on the same schedule (see :mod:`.retention`): cutoff → rows deleted.
 Purge = Callable[[dt.datetime], int]
 Job = dict[str, Any]
 
@@ -74,11 +74,11 @@ def replica_id() -> str:
 class EventLedger:
     """``claim``/``record`` are True exactly once per key within the retention window."""
 
-    def __init__(self, db: Database, retention_hours: int, *, also_purge: Sequence[Purge] = (),
+    def __init__(self, db: Database, retention_hours: int, *, also_purge: Mapping[str, Purge] | None = None,
                  lease_seconds: float = 60.0, max_attempts: int = 3, secrets: Iterable[str] = ()) -> None:
         self.db = db
         self.retention = dt.timedelta(hours=retention_hours)
-        self.also_purge = tuple(also_purge)
+        self.also_purge = dict(also_purge or {})
         self.lease = dt.timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.secrets = tuple(secrets)
@@ -164,14 +164,18 @@ class EventLedger:
         return taken
 
     # --- housekeeping ---------------------------------------------------------
-    def purge(self) -> int:
-        """Forget keys (and the ``also_purge`` rows) older than the retention; the number of keys gone."""
+    def purge(self) -> dict[str, int]:
+        """Forget keys (and the ``also_purge`` rows) older than the retention; how many rows went, by table."""
         cutoff = utcnow() - self.retention
         with self.db.session() as session:
             gone = session.execute(delete(SlackProcessedEvent).where(SlackProcessedEvent.received_at < cutoff))
-        for purge in self.also_purge:
-            purge(cutoff)
-        return gone.rowcount if isinstance(gone, CursorResult) else 0
+        counts = {"event ids": gone.rowcount if isinstance(gone, CursorResult) else 0}
+        for name, purge in self.also_purge.items():
+            counts[name] = purge(cutoff)
+        if any(counts.values()):
+            log.info("purged Slack rows older than %d h: %s", self.retention // dt.timedelta(hours=1),
+                     ", ".join(f"{count} {name}" for name, count in counts.items()))
+        return counts
 
     def _maybe_purge(self) -> None:
         now = time.monotonic()
