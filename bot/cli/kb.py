@@ -28,17 +28,6 @@ def _add_curate() -> None:
     app.add_typer(curate_app, name="curate")
 
 
-def gap_questions(services: Services, number: int, days: int) -> list[str]:
-    """Every question of topic ``number`` (1-based) of `kb gaps` over the last ``days`` days."""
-    from bot.kb_gaps import find_gaps
-
-    with services.db.session() as session:
-        found = find_gaps(services, session, days)
-    if not 1 <= number <= len(found):
-        raise DataError(f"There is no gaps topic {number}; `helpdesk kb gaps` lists {len(found)}.")
-    return list(dict.fromkeys(q.text for q in found[number - 1].questions))
-
-
 def _progress():
     from rich.progress import (
         BarColumn,
@@ -242,53 +231,13 @@ def lint_cmd(
         raise typer.Exit(1)
 
 
-@app.command("gaps")
-@user_errors
-def gaps_cmd(
-    days: int = typer.Option(90, help="Look at questions from the last N days."),
-    top: int = typer.Option(20, help="Show at most this many topics."),
-    chart: Path | None = typer.Option(None, "--chart", help="Also write a PNG bar chart of the top gaps here."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-) -> None:
-    """Group declined and thumbs-down questions into topics: the to-do list for new articles."""
-    from bot.kb_gaps import find_gaps
-    from knowledge_base import gaps as gapmod
-    from knowledge_base.curated import list_curated
-    from knowledge_base.ratings import rating_summary
+def _add_gaps() -> None:
+    from bot.cli.kb_gaps import register
 
-    services, _ = _kb()
-    with services.db.session() as session:
-        found = find_gaps(services, session, days)
-        ratings = rating_summary(session)
-        curated = list_curated(session)  # what trainers already answered, with who and when
-    if chart is not None and found:
-        gapmod.chart(found, chart, top=min(top, 15))
-    if as_json:
-        print_json({"gaps": [g.to_dict() for g in found[:top]], "ratings": ratings, "curated": curated[:top],
-                    "chart": str(chart) if chart and found else None})
-        return
-    if not found:
-        console.print(f"No declined or unhelpful questions in the last {days} days.")
-    for i, g in enumerate(found[:top], 1):
-        d = g.to_dict()
-        near = f"nearest: {d['nearest_title']} ({d['nearest_article']}, {d['nearest_score']})" if d[
-            "nearest_article"] else "no nearby article"
-        console.print(f"[bold]{i}. {escape(d['topic'])}[/] — {d['count']} question(s), {d['declined']} declined, "
-                      f"{d['unhelpful']} unhelpful, newest {d['newest']}; {escape(near)}", highlight=False)
-        for ex in d["examples"]:
-            console.print(f"     “{escape(ex)}”", highlight=False)
-    if ratings:
-        console.print("Ratings per article (not helpful / helpful): " + ", ".join(
-            f"{r['article_id']} {r['not_helpful']}/{r['helpful']}" for r in ratings[:10]), highlight=False)
-    if curated:
-        console.print(f"Curated answers in use: {len(curated)} (undo one with `helpdesk kb curate undo ID`):",
-                      highlight=False)
-        for c in curated[:10]:
-            what = c["article_id"] or f"approved answer ({c['source']})"
-            console.print(f"  #{c['id']} “{escape(gapmod.shorten(c['question'], 80))}” → {escape(what)}, "
-                          f"by {escape(c['created_by'])} at {c['created_at']}", highlight=False)
-    if chart is not None and found:
-        console.print(f"Chart written to {chart}.", highlight=False)
+    register(app)
+
+
+_add_gaps()
 
 
 @app.command("eval")

@@ -41,7 +41,8 @@ def test_a_dismissed_topic_stays_hidden_until_it_grows_materially(migrated_db) -
         assert ga.inbox(s, [first]) == []
         action_id = row.id
     # one paraphrase used to bring it back; the same person asking three times, or two people twice, do not
-    for still_hidden in (joined("slack:U3"), joined("slack:U3", "slack:U3", "slack:U3"), joined("slack:U3", "slack:U4")):
+    for still_hidden in (joined("slack:U3"), joined("slack:U3", "slack:U3", "slack:U3"),
+                         joined("slack:U3", "slack:U4")):
         grown = topic([*COFFEE, *still_hidden])
         with migrated_db.session() as s:
             assert ga.inbox(s, [grown]) == [], still_hidden
