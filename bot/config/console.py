@@ -20,6 +20,18 @@ ROLES = ("trainer", "it-staff", "admin")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
+def _discovery_url(value: str) -> str:
+    """An OpenID discovery URL over https (http only to this machine, for tests)."""
+    from bot.security import is_loopback  # (here: bot.security imports bot.config)
+
+    if not value.endswith("/.well-known/openid-configuration"):
+        raise ValueError("must be the provider's …/.well-known/openid-configuration URL")
+    if not (value.startswith("https://") or (value.startswith("http://")
+                                               and is_loopback(urlsplit(value).hostname))):
+        raise ValueError("must be https (http only on this machine, for tests)")
+    return value
+
+
 def _emails(values: list[str]) -> list[str]:
     cleaned = [v.strip().lower() for v in values if v.strip()]
     for v in cleaned:
@@ -49,14 +61,7 @@ class OidcProvider(Section):
     @field_validator("discovery_url")
     @classmethod
     def _discovery(cls, value: str) -> str:
-        from bot.security import is_loopback  # (here: bot.security imports bot.config)
-
-        if not value.endswith("/.well-known/openid-configuration"):
-            raise ValueError("must be the provider's …/.well-known/openid-configuration URL")
-        if not (value.startswith("https://") or (value.startswith("http://")
-                                                   and is_loopback(urlsplit(value).hostname))):
-            raise ValueError("must be https (http only on this machine, for tests)")
-        return value
+        return _discovery_url(value)
 
     @field_validator("scopes")
     @classmethod
@@ -76,6 +81,11 @@ class SlackSignIn(Section):
     client_id: str = Field(min_length=1)
     client_secret: Credential
     discovery_url: str = SLACK_DISCOVERY_URL  # overridable for tests only
+
+    @field_validator("discovery_url")
+    @classmethod
+    def _discovery(cls, value: str) -> str:
+        return _discovery_url(value)  # refused when the settings load, not at the first sign-in
 
     def provider(self) -> OidcProvider:
         return OidcProvider(name="slack", label="Slack", discovery_url=self.discovery_url,
