@@ -1,7 +1,8 @@
 """`helpdesk config check`: every integration, live or on its embedded default, and what is wrong.
 
-Checks are offline (no call to Slack, Jira or the directory), except the
-database, which is reached. Secrets are reported only as "set" / "not set".
+Checks are offline (no call to Slack, Jira, the directory or an identity
+provider), except the database, which is reached. Secrets are reported only as
+"set" / "not set".
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.config import Settings
+from bot.config.console import OidcProvider
 from bot.config.slack import SlackSettings
 from bot.errors import HelpdeskError
 from bot.storage.session import Database, describe_url
 
-Item = dict[str, str]
+Item = dict[str, Any]  # name, mode, status, details (str); a sign-in provider's row adds "provider"
 
 
 def _item(name: str, mode: str, problems: list[str], warnings: list[str], ok_details: str) -> Item:
@@ -193,12 +196,47 @@ def _security(s: Settings) -> Item:
     return _item("security", "production", found, [], "TLS everywhere it matters; secrets long enough")
 
 
+def _console_sign_in(s: Settings) -> list[Item]:
+    """One row per console sign-in provider: its issuer's host, whether its client id and secret are set.
+
+    An empty client secret, or a discovery URL that is not https (but on this machine), never gets
+    here: loading the settings refuses it, naming the field, and `config check` fails with that error.
+    """
+    rows: list[Item] = []
+    for provider in s.console.providers():
+        summary = _provider_summary(provider)
+        field = "console.slack" if provider.name == "slack" else f"console.oidc '{provider.name}'"
+        problems = [f"{field}: {key.replace('_', ' ')} is not set" for key in ("client_id", "client_secret")
+                    if not summary[f"{key}_set"]]
+        warnings = [] if s.console.enabled else ["console.enabled is false: nobody signs in with this provider"]
+        mode = "Sign in with Slack" if provider.name == "slack" else f"OpenID Connect ({provider.button})"
+        row = _item(f"console sign-in: {provider.name}", mode, problems, warnings, summary["text"])
+        if row["status"] != "ok":
+            row["details"] = f"{summary['text']}; {row['details']}"
+        row["provider"] = {k: v for k, v in summary.items() if k != "text"}
+        rows.append(row)
+    return rows
+
+
+def _provider_summary(provider: OidcProvider) -> dict[str, Any]:
+    """What the report says of a provider: never a secret, only whether it is set."""
+    url = urlsplit(provider.discovery_url)
+    host = url.netloc.rsplit("@", 1)[-1]  # host[:port], without any user:password@
+    issuer = host if url.scheme == "https" else f"{url.scheme}://{host}"
+    client_id = bool(provider.client_id.strip())
+    secret = bool(provider.client_secret.get_secret_value().strip())
+    text = (f"issuer {issuer}; client id {'set' if client_id else 'not set'}; "
+            f"client secret {'set' if secret else 'not set'}")
+    return {"name": provider.name, "issuer_host": host, "client_id_set": client_id, "client_secret_set": secret,
+            "text": text}
+
+
 CHECKS: list[Callable[[Settings], Item]] = [_database, _slack, _directory, _ticketing, _nlu, _kb, _security]
 
 
 def check_configuration(settings: Settings) -> dict[str, Any]:
-    """One entry per integration: name, mode (live / embedded default), status, details."""
+    """One entry per integration (name, mode: live / embedded default, status, details), then per sign-in provider."""
     return {
         "config_file": str(settings.config_file) if settings.config_file else None,
-        "integrations": [check(settings) for check in CHECKS],
+        "integrations": [check(settings) for check in CHECKS] + _console_sign_in(settings),
     }
