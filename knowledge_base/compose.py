@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from knowledge_base.gist import md_to_plain, sentences
 from knowledge_base.index import ArticleHit, ChunkHit
 from knowledge_base.text import tokens
 
 QUOTE_CHARS = 600
+MOSTLY_SHOWN = 0.5  # a gist showing more than this share of a passage's sentences, items and rows: no quote
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 
@@ -38,7 +40,12 @@ def unwrap(text: str) -> str:
 
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
     """A section excerpt short enough for Slack, cut at a sentence or line end."""
-    text = unwrap(text)
+    return _fit(unwrap(text), limit)
+
+
+def _fit(text: str, limit: int) -> str:
+    """``text`` cut at a sentence or line end (or a word) to at most ``limit`` characters, marked '…'."""
+    text = text.strip()
     if len(text) <= limit:
         return text
     cut = text[:limit]
@@ -58,3 +65,41 @@ def summary_sentences(question: str, text: str, max_sentences: int = 2, max_char
     chosen = sorted(scored[:max_sentences])
     out = " ".join(re.sub(r"\s+", " ", sentences[i]) for i in chosen)
     return out if len(out) <= max_chars else quote(out, max_chars)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> str:
+    """Text as its lower-case words, space separated and padded (links, bold and punctuation ignored)."""
+    return " " + " ".join(_WORD.findall(md_to_plain(text).lower())) + " "
+
+
+def quote_beyond(gist: str, passage: str, limit: int = QUOTE_CHARS) -> str | None:
+    """The quote shown under an answer's gist: ``passage`` without the sentences, list items and table
+    rows the gist already shows, or None when the gist shows most of them (more than MOSTLY_SHOWN; the
+    answer keeps its link to the full section). A line ending with ':' (a lead-in, a section label) is
+    shown only with the line after it. The passage is a chunk's text, whose lines are meant (rows,
+    items, code lines): none is joined to the next."""
+    shown = _words(gist)
+    units: list[tuple[int, str, bool, bool]] = []  # (line, unit, lead-in, already shown)
+    lines = passage.splitlines()
+    for n, line in enumerate(lines):
+        parts = sentences(line)
+        for unit in [line.rstrip()] if _BLOCK_START.match(line) or len(parts) < 2 else parts:
+            words = _words(unit)
+            if words.strip():
+                units.append((n, unit, unit.endswith(":"), words in shown))
+    counted = [seen for _, _, lead, seen in units if not lead]
+    if not any(counted):  # nothing shown twice (or only lead-ins): the passage as it is
+        return _fit(passage, limit) or None
+    if sum(counted) > MOSTLY_SHOWN * len(counted):
+        return None
+    kept: dict[int, list[str]] = {}
+    for i, (n, unit, lead, seen) in enumerate(units):
+        nxt = next((u for u in units[i + 1:] if not u[2]), None)
+        if not seen and (not lead or (nxt is not None and not nxt[3])):
+            kept.setdefault(n, []).append(unit)
+    text = "\n".join(" ".join(kept[n]) if n in kept else "" for n in range(len(lines))
+                     if n in kept or not lines[n].strip())
+    return _fit(re.sub(r"\n{3,}", "\n\n", text), limit) or None

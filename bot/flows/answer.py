@@ -11,7 +11,7 @@ from bot.flows.texts import BUTTON_EXPIRED
 from bot.flows.urgent import Situation, as_chat_text, detect, section_text
 from bot.messages import Action, Button, Outcome, Reply, Source
 from knowledge_base.catalog import show_article
-from knowledge_base.compose import best_chunk, quote, summary_sentences
+from knowledge_base.compose import best_chunk, quote_beyond, summary_sentences
 from knowledge_base.gist import article_gist
 from knowledge_base.index import ArticleHit
 from knowledge_base.settings import KnowledgeBaseSettings
@@ -105,7 +105,7 @@ class AnswerFlow:
         return Reply(
             text=text,
             outcome=Outcome.ANSWERED,
-            quote=quote(passage),
+            quote=quote_beyond(gist, passage),  # only what the gist does not show
             sources=sources,
             related=[self._source(h) for h in related_hits],
             buttons=[Button("Helpful", FEEDBACK, {**value, "helpful": True}, style="primary"),

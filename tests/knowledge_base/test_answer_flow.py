@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.channels.slack.blocks import render_reply
 from bot.flows.base import TurnContext
-from bot.messages import Action, Message, Outcome
+from bot.messages import Action, Message, Outcome, Reply, plain_text
 from bot.services import Services
 from bot.storage.models import ConversationState
 from knowledge_base.models import KbRating
+from tests.knowledge_base.conftest import write
 
 pytestmark = pytest.mark.slow  # loads the sentence encoder
 
@@ -27,7 +29,7 @@ def _turn(services, session, text, groups=frozenset(), action=None):
                        encode=services.encoder.encode_one)
 
 
-def test_answer_quotes_cites_and_asks_for_feedback(services):
+def test_answer_cites_and_asks_for_feedback(services):
     with services.db.session() as session:
         ctx = _turn(services, session, "how do I connect to the vpn from home")
         reply = services.flows["answer"].handle_intent(ctx)
@@ -35,7 +37,10 @@ def test_answer_quotes_cites_and_asks_for_feedback(services):
     src = reply.sources[0]
     assert (src.article_id, src.path, src.title) == ("network/vpn", "network/vpn.md", "Connecting to the VPN")
     assert src.url == "https://intranet.example.com/kb/network/vpn" and src.review_by == "2099-01-01"
-    assert reply.quote and "globe icon" in reply.quote
+    # the gist shows two of the passage's three sentences: the third is left to the linked article
+    assert "reach internal systems from home" in reply.text and reply.quote is None
+    assert _slack_shown(reply).count("reach internal systems from home") == 1
+    assert "(https://intranet.example.com/kb/network/vpn)" in reply.text
     assert "Did this help?" in reply.text
     assert [b.label for b in reply.buttons] == ["Helpful", "Not helpful", "Open a ticket"]
     ticket = reply.buttons[2].value
@@ -44,6 +49,60 @@ def test_answer_quotes_cites_and_asks_for_feedback(services):
     assert ctx.top_article_id == "network/vpn" and ctx.kb_score is not None
     data = reply.to_dict()
     assert data["answered"] is True and data["sources"][0]["path"] == "network/vpn.md"
+
+
+def _slack_shown(reply: Reply) -> str:
+    """Everything a Slack user reads in the reply: its sections and context lines."""
+    _, blocks = render_reply(reply)
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    texts += [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    return "\n".join(texts)
+
+
+def _terminal_shown(reply: Reply) -> str:
+    """What `helpdesk ask` prints for the reply."""
+    import io
+
+    from rich.console import Console
+
+    from bot.channels.terminal import render_reply as print_reply
+
+    out = io.StringIO()
+    print_reply(Console(file=out, width=200, color_system=None), reply)
+    return out.getvalue()
+
+
+def test_a_gist_that_is_the_whole_section_is_said_once_with_its_link(services):
+    with services.db.session() as session:
+        reply = services.flows["answer"].handle_intent(_turn(services, session, "how do I print"))
+    assert reply.sources[0].article_id == "help/printing" and reply.quote is None
+    url = "https://intranet.example.com/kb/help/printing"
+    slack, terminal = _slack_shown(reply), _terminal_shown(reply)
+    for shown in (slack, terminal, plain_text(reply.text)):
+        assert shown.count("tap your badge on any printer") == 1
+    assert f"<{url}#print-in-the-office|“Printing” › Print in the office>" in slack  # the link to the section
+    assert f"<{url}|Printing>" in slack  # and the source line
+    assert f"{url}#print-in-the-office" in terminal and f"<{url}>" in terminal
+
+
+def test_a_longer_section_keeps_the_lines_the_gist_does_not_show(services, articles):
+    sentences = ["Report a lost building access card to reception on the same day.",
+                 "Reception prints a temporary day pass while you wait.",
+                 "The security desk deactivates the old card within the hour.",
+                 "Facilities mails the new permanent card to your manager.",
+                 "The first replacement is free of charge."]
+    write(articles, "workplace/cards.md", "---\ntitle: Building access cards\n---\n\n## Lost cards\n\n"
+          + " ".join(sentences) + "\n")
+    with services.db.session() as session:
+        ctx = _turn(services, session, "I lost my building access card, who do I tell?")
+        reply = services.flows["answer"].handle_intent(ctx)
+    assert reply.sources[0].article_id == "workplace/cards"
+    assert reply.quote is not None and "Report a lost building access card" in reply.text
+    slack, terminal = _slack_shown(reply), _terminal_shown(reply)
+    for sentence in sentences:  # each once: the gist's in the text, the others in the quote
+        assert slack.count(sentence) == 1, (sentence, slack)
+        assert " ".join(terminal.split()).count(sentence) == 1, (sentence, terminal)
+    assert "(https://intranet.example.com/kb/workplace/cards#lost-cards)" in reply.text
 
 
 def test_unknown_question_declines_and_offers_a_ticket(services):
