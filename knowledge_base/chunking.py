@@ -5,24 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge_base.markdown import to_plain
 from knowledge_base.structure import Block, item_line, parse_sections
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 CHUNK_FORMAT = 2  # bump when chunk texts change: `kb import` then re-chunks every article once
 MAX_WORDS = 80  # longer sections are split at paragraph boundaries (short chunks rank better)
 MIN_WORDS = 8    # tinier pieces are merged into their neighbour
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
-
-@dataclass
-class Section:
-    """One heading's part of an article body."""
-
-    level: int          # 0 = text before the first heading
-    heading: str | None
-    markdown: str
-    line: int           # 1-based line of the heading (or body start) within the body
 
 
 @dataclass
@@ -32,28 +20,6 @@ class Chunk:
     ordinal: int
     section: str | None  # "Heading" or "Parent > Heading"
     text: str            # plain text
-
-
-def sections(body: str) -> list[Section]:
-    """The body's sections in order, code fences respected."""
-    out: list[Section] = []
-    current = Section(0, None, "", 1)
-    buf: list[str] = []
-    in_fence = False
-    for n, line in enumerate(body.splitlines(), start=1):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        m = None if in_fence else _HEADING.match(line)
-        if m:
-            current.markdown = "\n".join(buf)
-            out.append(current)
-            current = Section(len(m.group(1)), to_plain(m.group(2)), "", n)
-            buf = []
-        else:
-            buf.append(line)
-    current.markdown = "\n".join(buf)
-    out.append(current)
-    return out
 
 
 def _units(block: Block) -> list[tuple[str, str | None]]:

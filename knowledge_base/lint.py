@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.problems import Problem
-from knowledge_base.chunking import sections
-from knowledge_base.markdown import links, to_plain
+from knowledge_base.markdown import links
 from knowledge_base.parser import ParsedArticle, article_id_for
+from knowledge_base.structure import parse_sections
 
 RULES = ("broken-link", "missing-owner", "review-overdue", "duplicate-title", "empty-section")
 
@@ -88,13 +88,13 @@ def lint_articles(articles: Iterable[ParsedArticle], *, today: dt.date | None = 
             findings.append(_finding("missing-owner", a.path, 1, "no 'owner' in the front matter."))
         if a.review_by and dt.date.fromisoformat(a.review_by) < today:
             findings.append(_finding("review-overdue", a.path, 1, f"review date {a.review_by} has passed."))
-        secs = sections(a.body)
+        secs = parse_sections(a.body)  # the sections as indexed: setext headings count, '#' in code does not
         for i, sec in enumerate(secs):
             if sec.heading is None:
                 continue
             nxt = secs[i + 1] if i + 1 < len(secs) else None
             has_sub = nxt is not None and nxt.level > sec.level
-            if not to_plain(sec.markdown).strip() and not has_sub:
+            if not sec.blocks and not has_sub:  # nothing of it would be indexed
                 findings.append(_finding("empty-section", a.path, sec.line + offset,
                                         f"section '{sec.heading}' has no text."))
     for group in titles.values():

@@ -50,3 +50,34 @@ def test_bundled_articles_are_lint_clean():
     assert any(a.audience for a in arts)
     findings = [f for f in lint_articles(arts, today=dt.date(2026, 11, 25)) if f.rule != "review-overdue"]
     assert findings == []
+
+
+def test_sections_are_the_indexed_ones_setext_headings_count_and_code_is_not_a_heading(tmp_path):
+    """Lint reads sections as the index does (markdown-it): an empty setext section is reported at its
+    heading's line; a '#' line in a fenced block is code; a '~~~' line does not close a ``` fence (the old
+    line-by-line splitter missed 'Setup', and from that '~~~' on took the rest for code, missing 'Empty')."""
+    root = tmp_path / "kb"
+    write(root, "c.md", """
+        ---
+        title: Gamma
+        owner: c@example.com
+        ---
+        Intro.
+
+        Setup
+        -----
+
+        ## Commands
+
+        ```
+        # Not a heading
+        ~~~
+        ```
+
+        ## Empty
+        """)
+    findings = lint_articles(read_folder(root, []), today=dt.date(2026, 1, 1))
+    assert [(f.rule, f.line, f.message) for f in findings] == [
+        ("empty-section", 7, "section 'Setup' has no text."),
+        ("empty-section", 17, "section 'Empty' has no text."),
+    ]
