@@ -1,6 +1,7 @@
 """Trainers work the gaps inbox: employees' declined and not-helpful questions, grouped as `helpdesk kb gaps` groups
-them; a curated link makes the bot answer paraphrases with the chosen article (marked curated) until undone;
-dismissed topics hide until new questions arrive; questions become intent examples (valid YAML); a new article
+them; a curated link makes the bot answer paraphrases of the ticked questions with the chosen article (marked
+curated) until undone; dismissed topics hide until they grew (3 new questions, 2 people) and return with the
+dismissal; questions become intent examples (valid YAML); a new article
 starts in the editor pre-filled with the questions. Every action is logged with who did it and can be undone."""
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ PARKING = ["how do I book a parking space at the office", "can I reserve a parki
            "where do I get a parking permit for the office garage"]
 PARKING_PARAPHRASE = "How do I book a parking place at the office?"
 COFFEE = ["is the coffee machine on floor 2 broken", "the coffee machine in the kitchen is leaking"]
-COFFEE_LATER = "the coffee machine on floor 3 shows an error"
+COFFEE_LATER = ["the coffee machine on floor 3 shows an error", "the coffee machine on the ground floor is broken",
+                "coffee machine in the lobby is out of order"]
 CARDS = ["how do I order business cards", "who do I ask for business cards with my new title"]
 DESK = ["can I expense a standing desk for working from home",
         "is there a budget for a standing desk when working from home"]
@@ -106,6 +108,7 @@ def latest_action_id(stack: ConsoleStack) -> int:
 def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStack, page, screenshot) -> None:
     from bot.console.models import ConsoleAction
     from bot.flows.answer import CURATED_NOTE
+    from knowledge_base.curated import list_curated
 
     declined(gaps_stack, PARKING + LUNCH)
     before = gaps_stack.services.kb.search(PARKING_PARAPHRASE, groups=frozenset({"*"}))  # asked, not recorded
@@ -117,9 +120,17 @@ def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStac
 
     card.get_by_text("Answer with an existing article").click()
     card.get_by_label("Article").select_option(CURATED_ARTICLE)
+    form = card.locator("form[action$='/curate']")
+    assert all(form.get_by_label(q).is_checked() for q in PARKING)  # every question ticked by default
+    form.get_by_label(PARKING[2]).uncheck()  # a permit is not a booking: it does not belong to this answer
     card.get_by_role("button", name="Answer with this article").click()
-    page.get_by_text(f"now get article {CURATED_ARTICLE}, marked as curated").wait_for()
-    assert page.locator("li.gap", has_text=PARKING[0]).count() == 0  # dealt with: it left the inbox
+    page.get_by_text(f"Paraphrases of these 2 question(s) now get article {CURATED_ARTICLE}, marked as curated. "
+                     "The 1 unticked question(s) stay in the inbox.").wait_for()
+    left = page.locator("li.gap", has_text=PARKING[2])  # the unticked question is still to deal with
+    left.get_by_text(f"answered with article {CURATED_ARTICLE} (2 of 3 questions)").wait_for()
+    left.get_by_text("1 question not dealt with yet.").wait_for()
+    with gaps_stack.db.session() as s:
+        assert {c["question"] for c in list_curated(s)} == set(PARKING[:2])
 
     reply = ask(gaps_stack, PARKING_PARAPHRASE)  # a paraphrase nobody curated word for word
     assert reply.outcome.value == "answered" and reply.sources[0].article_id == CURATED_ARTICLE
@@ -127,7 +138,9 @@ def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStac
 
     page.get_by_role("button", name=f"Undo: answered with article {CURATED_ARTICLE}").click()
     page.get_by_text("The topic is back in the inbox.").wait_for()
-    assert page.locator("li.gap", has_text=PARKING[0]).count() == 1
+    page.locator("li.gap", has_text=PARKING[0]).get_by_text("3 questions").wait_for()  # exactly as before
+    with gaps_stack.db.session() as s:
+        assert list_curated(s) == []
     assert ask(gaps_stack, PARKING_PARAPHRASE).outcome.value == "declined"  # the old behaviour again
     page.reload()
     page.locator("li.gap", has_text=LUNCH[0]).locator("summary", has_text="Dismiss").click()  # for the picture
@@ -139,7 +152,7 @@ def test_a_curated_link_answers_paraphrases_until_undone(gaps_stack: ConsoleStac
 
 
 @slow
-def test_dismissed_topics_hide_until_new_questions_arrive(gaps_stack: ConsoleStack) -> None:
+def test_a_dismissed_topic_stays_hidden_until_it_grew_and_returns_with_its_history(gaps_stack: ConsoleStack) -> None:
     declined(gaps_stack, COFFEE)
     with closing(gaps_stack.client(TRAINER)) as client:
         key = topic_key(inbox(client), COFFEE[0])
@@ -149,17 +162,23 @@ def test_dismissed_topics_hide_until_new_questions_arrive(gaps_stack: ConsoleSta
         assert topic_key(refused, COFFEE[0]) == key  # nothing happened
 
         done = follow(client, post(client, f"/console/gaps/{key}/dismiss", reason="Facilities, not IT"))
-        assert ("ok", "Dismissed: the topic stays hidden until new questions join it.") in flashes(done)
+        assert ("ok", "Dismissed: the topic stays hidden until at least 3 new questions from 2 different people "
+                "join it.") in flashes(done)
         assert topic_key(done, COFFEE[0]) is None
         assert "dismissed: Facilities, not IT" in done and TRAINER in done  # the log says who and why
 
-        declined(gaps_stack, [COFFEE_LATER])  # a new question joins the topic: it is back, with its history
+        declined(gaps_stack, COFFEE_LATER[:1])  # one paraphrase no longer brings it back
+        assert topic_key(inbox(client), COFFEE[0]) is None
+        shown_all = client.get("/console/gaps?all=1").text  # unless the trainer asks for the topics dealt with
+        assert re.search(r'data-topic="[^"]*coffee[^"]*" data-state="dismissed"', shown_all)
+
+        declined(gaps_stack, COFFEE_LATER[1:])  # two more people: it grew, it is back with its history
         again = inbox(client)
         key = topic_key(again, COFFEE[0])
         assert key is not None
         card = again[again.index(f'id="gap-{key}"'):]
-        assert re.search(r"Dealt with before:\s*dismissed: Facilities, not IT \(trainer@example.com", card)
-        assert "1 new question since" in card
+        assert re.search(r"Dismissed before: “Facilities, not IT” \(trainer@example.com,\s+20[\d-]+ [\d:]+ UTC\)\. "
+                         r"3 new questions\s+from 3 people since\.", card), card[:2000]
 
 
 @slow

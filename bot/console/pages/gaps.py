@@ -4,8 +4,11 @@ The topics are `helpdesk kb gaps`'s (``bot.kb_gaps``). Actions (answer with an
 existing article = a curated link, write a new article, add the questions as
 intent examples, dismiss with a reason) are stored by
 ``knowledge_base.gap_actions`` with who did them, recorded in the console's
-action log, and undone from the "Recent actions" table; an acted-on topic
-leaves the inbox until new questions join it.
+action log, and undone from the "Recent actions" table. The list is the one
+`kb gaps` prints (``gap_actions.topics``): an acted-on topic leaves it until
+new questions join it, a dismissed one until it grew by
+``gap_actions.RETURN_RULE``; "Include topics dealt with" shows them too. A
+curated link covers the ticked questions only; the unticked stay in the inbox.
 """
 
 from __future__ import annotations
@@ -57,17 +60,20 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         sort = request.query_params.get("sort", "size")
         sort = sort if sort in view.SORTS else "size"
         top = view.parse_top(request.query_params.get("top"))
+        show_all = request.query_params.get("all") == "1"
         services.kb.bootstrap()
         with services.db.session() as s:
-            rows = view.inbox_rows(s, gaps.find_gaps(services, s, days), sort)
+            rows = view.inbox_rows(s, gaps.find_gaps(services, s, days), sort, include_handled=show_all)
             actions = view.action_rows(s)
         try:
             intents = list(editor_for(services).view().examples)
         except DataError:
             intents = []
-        more = f"/console/gaps?{urlencode({'days': days, 'sort': sort, 'top': top + view.PAGE_TOPICS})}"
+        more = "/console/gaps?" + urlencode({"days": days, "sort": sort, "top": top + view.PAGE_TOPICS}
+                                            | ({"all": 1} if show_all else {}))
         return ctx.render(request, "gaps/inbox.html", {
-            "rows": rows[:top], "total": len(rows), "more": more if len(rows) > top else None, "actions": actions,
+            "rows": rows[:top], "total": sum(1 for r in rows if not r["handled"]), "show_all": show_all,
+            "more": more if len(rows) > top else None, "actions": actions, "return_rule": ga.RETURN_RULE,
             "days": days, "sort": sort, "sorts": view.SORTS,
             "day_choices": view.DAY_CHOICES, "articles": view.article_choices(services), "intents": intents,
         }, user=user)
@@ -105,9 +111,15 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
                 article = _text(form, "article_id", 300)
                 if not article:
                     raise DataError("Pick the article that answers these questions (the article field).")
-                row = ga.curate(s, gap, article_id=article, created_by=user.email)
-                return row, (f"Paraphrases of these {gap.count} question(s) now get article {article}, "
-                             "marked as curated.")
+                keys = [k for k in form.getlist("question") if isinstance(k, str)]
+                picked = view.picked_questions(gap, keys)
+                if not picked:
+                    raise DataError("Tick at least one question for the article to answer.")
+                row = ga.curate(s, gap, article_id=article, created_by=user.email, questions=picked)
+                left = len(ga.unique_questions(gap)) - len(picked)
+                rest = f" The {left} unticked question(s) stay in the inbox." if left else ""
+                return row, (f"Paraphrases of these {len(picked)} question(s) now get article {article}, "
+                             f"marked as curated.{rest}")
             return run
         return await handle(request, user, do)
 
@@ -151,7 +163,7 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         def do(form: FormData) -> Callable[[Any, Any], tuple[ga.KbGapAction, str]]:
             def run(s: Any, gap: Any) -> tuple[ga.KbGapAction, str]:
                 row = ga.dismiss(s, gap, reason=_text(form, "reason", ga.MAX_REASON + 100), created_by=user.email)
-                return row, "Dismissed: the topic stays hidden until new questions join it."
+                return row, f"Dismissed: the topic stays hidden until {ga.RETURN_RULE} join it."
             return run
         return await handle(request, user, do)
 

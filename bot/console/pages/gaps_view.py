@@ -1,7 +1,8 @@
-"""The gaps inbox's data: topics still to deal with (as `helpdesk kb gaps` computes them) and recent actions."""
+"""The gaps inbox's data: topics still to deal with (the list `helpdesk kb gaps` shows) and recent actions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,34 +44,51 @@ def parse_top(raw: str | None) -> int:
     return min(max(PAGE_TOPICS, top - top % PAGE_TOPICS), MAX_TOPICS)
 
 
-def inbox_rows(session: Session, gaps: list[Gap], sort: str) -> list[dict[str, Any]]:
-    """The topics still to deal with, as template rows (largest first, or newest first)."""
-    topics = ga.inbox(session, gaps)
+def _when(at: dt.datetime) -> str:
+    return at.isoformat(sep=" ", timespec="minutes")
+
+
+def inbox_rows(session: Session, gaps: list[Gap], sort: str, *, include_handled: bool = False) -> list[dict[str, Any]]:
+    """The topics as template rows (largest first, or newest first), built by `kb gaps`'s own list
+    (:func:`knowledge_base.gap_actions.topics`): those still to deal with, and the handled ones when asked."""
+    topics = ga.topics(session, gaps, include_handled=include_handled)
     if sort == "newest":
         topics.sort(key=lambda t: (-t.gap.newest.timestamp(), -t.gap.count))
     rows = []
     for topic in topics:
         d = topic.gap.to_dict(examples=SHOWN_EXAMPLES)
         questions = ga.unique_questions(topic.gap)
+        dismissal = topic.dismissed_before if not topic.handled else None
         rows.append({
             "key": topic.key, "topic": d["topic"], "count": d["count"], "declined": d["declined"],
             "unhelpful": d["unhelpful"], "newest": d["newest"].replace("T", " "), "examples": d["examples"],
             "nearest_article": d["nearest_article"], "nearest_title": d["nearest_title"],
-            "nearest_score": d["nearest_score"],
+            "nearest_score": d["nearest_score"], "state": topic.state, "handled": topic.handled,
             "pickable": [q for q in questions if len(q) <= MAX_EXAMPLE][:PICKABLE],
-            "earlier": [{"what": ga.describe(a), "by": a.created_by,
-                         "at": a.created_at.isoformat(sep=" ", timespec="minutes")} for a in topic.earlier],
+            # the curated link's checkboxes: every question, ticked; the value is a short key of its text
+            "curatable": [(ga.text_key(q), shorten(q)) for q in questions],
+            "dismissed": None if dismissal is None else {
+                "reason": dismissal.details.get("reason", ""), "by": dismissal.created_by,
+                "at": _when(dismissal.created_at), "joined": len(topic.since_dismissal),
+                "people": ga.people(topic.since_dismissal)},
+            "earlier": [{"what": ga.describe(a), "by": a.created_by, "at": _when(a.created_at)}
+                        for a in topic.earlier if a is not dismissal],
             "new_questions": topic.new_questions,
         })
     return rows
 
 
+def picked_questions(gap: Gap, keys: list[str]) -> list[str]:
+    """The topic's questions whose checkbox (:func:`knowledge_base.gap_actions.text_key`) was ticked."""
+    ticked = set(keys)
+    return [q for q in ga.unique_questions(gap) if ga.text_key(q) in ticked]
+
+
 def action_rows(session: Session) -> list[dict[str, Any]]:
     """The latest actions (undone ones included) for the "Recent actions" table."""
     return [{"id": a.id, "kind": a.kind, "what": ga.describe(a), "topic": a.label, "by": a.created_by,
-             "at": a.created_at.isoformat(sep=" ", timespec="minutes"),
-             "undone": (f"undone by {a.undone_by} {a.undone_at.isoformat(sep=' ', timespec='minutes')}"
-                        if a.undone_at else None)}
+             "at": _when(a.created_at), "undone": f"undone by {a.undone_by} {_when(a.undone_at)}" if a.undone_at
+             else None}
             for a in ga.recent_actions(session)]
 
 
@@ -97,4 +115,4 @@ def suggested_title(gap: Gap) -> str:
 
 
 __all__ = ["DAY_CHOICES", "QUESTION_PARAMS", "SORTS", "action_rows", "article_choices", "editor_url", "inbox_rows",
-           "parse_days", "parse_top", "suggested_title"]
+           "parse_days", "parse_top", "picked_questions", "suggested_title"]
