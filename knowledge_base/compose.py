@@ -9,7 +9,6 @@ from knowledge_base.index import ArticleHit, ChunkHit
 from knowledge_base.text import tokens
 
 QUOTE_CHARS = 600
-MOSTLY_SHOWN = 0.5  # a gist showing more than this share of a passage's sentences, items and rows: no quote
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 
@@ -77,8 +76,8 @@ def _words(text: str) -> str:
 
 def quote_beyond(gist: str, passage: str, limit: int = QUOTE_CHARS) -> str | None:
     """The quote shown under an answer's gist: ``passage`` without the sentences, list items and table
-    rows the gist already shows, or None when the gist shows most of them (more than MOSTLY_SHOWN; the
-    answer keeps its link to the full section). A line ending with ':' (a lead-in, a section label) is
+    rows the gist already shows, or None when the gist shows them all (the answer keeps its link to the
+    full section). A sentence the gist left out is never dropped: it may be the step that answers. A line ending with ':' (a lead-in, a section label) is
     shown only with the line after it. The passage is a chunk's text, whose lines are meant (rows,
     items, code lines): none is joined to the next."""
     shown = _words(gist)
@@ -93,8 +92,6 @@ def quote_beyond(gist: str, passage: str, limit: int = QUOTE_CHARS) -> str | Non
     counted = [seen for _, _, lead, seen in units if not lead]
     if not any(counted):  # nothing shown twice (or only lead-ins): the passage as it is
         return _fit(passage, limit) or None
-    if sum(counted) > MOSTLY_SHOWN * len(counted):
-        return None
     kept: dict[int, list[str]] = {}
     for i, (n, unit, lead, seen) in enumerate(units):
         nxt = next((u for u in units[i + 1:] if not u[2]), None)

@@ -37,8 +37,10 @@ def test_answer_cites_and_asks_for_feedback(services):
     src = reply.sources[0]
     assert (src.article_id, src.path, src.title) == ("network/vpn", "network/vpn.md", "Connecting to the VPN")
     assert src.url == "https://intranet.example.com/kb/network/vpn" and src.review_by == "2099-01-01"
-    # the gist shows two of the passage's three sentences: the third is left to the linked article
-    assert "reach internal systems from home" in reply.text and reply.quote is None
+    # the gist shows two of the passage's three sentences; the third (the step to take) is quoted, once
+    assert "reach internal systems from home" in reply.text
+    assert reply.quote is not None and "globe icon" in reply.quote
+    assert "reach internal systems" not in reply.quote and _slack_shown(reply).count("globe icon") == 1
     assert _slack_shown(reply).count("reach internal systems from home") == 1
     assert "(https://intranet.example.com/kb/network/vpn)" in reply.text
     assert "Did this help?" in reply.text

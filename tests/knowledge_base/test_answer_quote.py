@@ -58,9 +58,12 @@ def test_the_quote_keeps_the_sentences_the_gist_does_not_show():
     assert quote == "Abroad the VPN may be slow. Hotels often block it."
 
 
-def test_most_of_the_quote_in_the_gist_drops_it_and_a_lead_in_goes_with_its_lines():
+def test_a_quote_the_gist_shows_whole_is_dropped_and_a_lead_in_goes_with_its_lines():
     passage = "To connect:\n1. Open the app.\n2. Sign in.\n3. Approve the push.\n\nPrinters:\nUse FollowMe."
-    assert quote_beyond("To connect:\n1. Open the **app**.\n2. Sign in.\n3. Approve the push.", passage) is None
+    assert quote_beyond(passage.replace("app", "**app**"), passage) is None
+    # most of it shown: the one line left is still the answer's next step, so it stays
+    assert quote_beyond("To connect:\n1. Open the **app**.\n2. Sign in.\n3. Approve the push.", passage) == (
+        "Printers:\nUse FollowMe.")
     assert quote_beyond("1. Open the app.\n2. Sign in.", passage) == (
         "3. Approve the push.\n\nPrinters:\nUse FollowMe.")  # 2 of 4: the rest adds material
     assert quote_beyond("Use FollowMe.", passage) == "To connect:\n1. Open the app.\n2. Sign in.\n3. Approve the push."
