@@ -166,7 +166,8 @@ class Replay:
         res = self.ask(item)
         if not res.answerable or res.top is None:
             self.asked.append(AnsweredQuestion(item.text, DECLINED, self.now,
-                                               res.top.info.id if res.top else None, res.confidence))
+                                               res.top.info.id if res.top else None, res.confidence,
+                                               asker=user))
             return
         top = res.top.info.id
         correct = top in item.gold
