@@ -5,7 +5,10 @@ formatting stay as the trainer wrote them; each file is replaced atomically
 and read back with :mod:`intents.yaml_reader` (an edit that would make it
 unreadable is refused and the file left as it was). Examples are identified by
 file and line, checked against the text the page showed, so an edit made on a
-stale page is refused rather than hitting the wrong line.
+stale page is refused rather than hitting the wrong line. Every edit returns
+its :class:`intents.edits.Edit` (the lines written and deleted), which
+:meth:`IntentsEditor.undo` reverts line by line, refusing when those lines
+changed since.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bot.errors import DataError
 from bot.problems import Problem
 from intents.annotations import parse_annotations
 from intents.data import data_files
+from intents.edits import ADD, MOVE, REMOVE, UNDO, Edit, Line, Undone
 from intents.examples import Example, TrainingData
 from intents.validation import MIN_EXAMPLES, validate
 from intents.yaml_reader import read_file
@@ -99,7 +103,7 @@ def _plain(raw_line: str) -> str | None:
 
 
 class IntentsEditor:
-    """Adds, moves and removes examples in the Rasa files of one folder."""
+    """Adds, moves and removes examples in the Rasa files of one folder, and undoes such an edit."""
 
     def __init__(self, folder: Path | str, *, min_examples: int = MIN_EXAMPLES) -> None:
         self.folder = Path(folder)
@@ -116,19 +120,19 @@ class IntentsEditor:
                 return Path(path)
         raise DataError(f"No training-data file '{relative}' in the intents folder.")
 
-    def add(self, intent: str, texts: list[str]) -> list[str]:
-        """Append examples to an existing intent; returns those written (ones already there are skipped)."""
+    def add(self, intent: str, texts: list[str]) -> Edit:
+        """Append examples to an existing intent; the edit holds those written (ones already there are skipped)."""
         with _LOCK:
             view = self.view()
-            return self._insert(view, intent, [clean_example(t) for t in texts])
+            return Edit(ADD, self._insert(view, intent, [clean_example(t) for t in texts]))
 
-    def remove(self, relative: str, line: int, text: str) -> str:
-        """Remove the example shown as ``text`` at ``relative``:``line``; returns its raw text (annotations kept)."""
+    def remove(self, relative: str, line: int, text: str) -> Edit:
+        """Remove the example shown as ``text`` at ``relative``:``line``."""
         with _LOCK:
             path = self.file(relative)
-            return self._remove_line(path, line, text)
+            return Edit(REMOVE, removed=(self._remove_line(self.view(), path, line, text),))
 
-    def move(self, relative: str, line: int, text: str, to_intent: str) -> None:
+    def move(self, relative: str, line: int, text: str, to_intent: str) -> Edit:
         """Move one example (its annotations kept) to another intent."""
         with _LOCK:
             view = self.view()
@@ -136,30 +140,52 @@ class IntentsEditor:
                 raise DataError(f"No intent '{to_intent}' (the intent field).")
             path = self.file(relative)
             before = path.read_text(encoding="utf-8")
-            raw = self._remove_line(path, line, text)
+            removed = self._remove_line(view, path, line, text)
             try:
-                self._insert(self.view(), to_intent, [raw], moving=True)
+                added = self._insert(self.view(), to_intent, [_item(removed.text)], moving=True)
             except DataError:
                 _write(path, before)
                 raise
+            return Edit(MOVE, added, (removed,))
 
-    def remove_texts(self, intent: str, texts: list[str]) -> int:
-        """Remove the examples of ``intent`` whose text is one of ``texts`` (undo of :meth:`add`); how many."""
-        wanted = {_key(parse_annotations(t)[0]) for t in texts}
-        removed = 0
+    def undo(self, edit: Edit, *, partial: bool = False) -> Undone:
+        """Delete the lines ``edit`` wrote and put back the lines it deleted; the rest of the files stays as it is.
+
+        A line the edit wrote must still be exactly as written, under its intent;
+        a deleted example must not be in the data again. Otherwise DataError says
+        why (and where) and no file is changed — unless ``partial``: then the
+        written lines that changed since are left as they are (``Undone.left``).
+        """
         with _LOCK:
-            while True:
-                view = self.view()
-                hit = next((ex for ex in view.examples.get(intent, []) if _key(ex.text) in wanted), None)
-                if hit is None or hit.line is None:
-                    return removed
-                self._remove_line(Path(hit.path), hit.line, hit.text)
-                wanted.discard(_key(hit.text))
-                removed += 1
+            snapshots: dict[Path, str] = {}
+            taken: list[Line] = []
+            left: list[Line] = []
+            restored: list[Line] = []
+            try:
+                for placed in edit.added:
+                    try:
+                        view, ex = self._locate(placed)
+                    except DataError:
+                        if not partial:
+                            raise
+                        left.append(placed)
+                        continue
+                    path = Path(ex.path)
+                    snapshots.setdefault(path, path.read_text(encoding="utf-8"))
+                    taken.append(self._remove_line(view, path, ex.line or 0, ex.text))
+                for placed in edit.removed:
+                    path = self._home(placed)
+                    snapshots.setdefault(path, path.read_text(encoding="utf-8"))
+                    restored.append(self._restore(path, placed))
+            except BaseException:
+                for path, text in snapshots.items():
+                    _write(path, text)  # nothing half-undone
+                raise
+            return Undone(Edit(UNDO, tuple(restored), tuple(taken)), tuple(left))
 
     # -- internals (called with the lock held) --
 
-    def _insert(self, view: IntentsView, intent: str, raws: list[str], *, moving: bool = False) -> list[str]:
+    def _insert(self, view: IntentsView, intent: str, raws: list[str], *, moving: bool = False) -> tuple[Line, ...]:
         examples = view.examples.get(intent)
         if not examples:
             raise DataError(f"No intent '{intent}' (the intent field).")
@@ -182,7 +208,7 @@ class IntentsEditor:
             if raw not in fresh:
                 fresh.append(raw)
         if not fresh:
-            return []
+            return ()
         last = max((ex for ex in examples if ex.line is not None and ex.path == examples[-1].path),
                    key=lambda ex: ex.line or 0, default=None)
         if last is None or last.line is None:
@@ -196,19 +222,84 @@ class IntentsEditor:
         indent = anchor[: len(anchor) - len(anchor.lstrip())]
         if not anchor.endswith("\n"):
             lines[last.line - 1] = anchor + "\n"
-        lines[last.line:last.line] = [f"{indent}- {raw}\n" for raw in fresh]
-        self._replace_checked(path, "".join(lines), {intent: [parse_annotations(r)[0].strip() for r in fresh]})
-        return [parse_annotations(r)[0].strip() for r in fresh]
+        written = [f"{indent}- {raw}" for raw in fresh]
+        lines[last.line:last.line] = [w + "\n" for w in written]
+        plains = [parse_annotations(r)[0].strip() for r in fresh]
+        self._replace_checked(path, "".join(lines), {intent: plains})
+        return tuple(Line(view.relative(path), last.line + 1 + k, intent, plain, text)
+                     for k, (plain, text) in enumerate(zip(plains, written, strict=True)))
 
-    def _remove_line(self, path: Path, line: int, text: str) -> str:
+    def _remove_line(self, view: IntentsView, path: Path, line: int, text: str) -> Line:
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        if not 1 <= line <= len(lines) or " ".join((_plain(lines[line - 1]) or "").split()) != " ".join(text.split()):
+        relative = view.relative(path)
+        ex = next((e for e in view.data.examples if e.line == line and view.relative(e.path) == relative), None)
+        if ex is None or not 1 <= line <= len(lines) or \
+                " ".join((_plain(lines[line - 1]) or "").split()) != " ".join(text.split()):
             raise DataError(f"The example '{text}' is no longer at {path.name}:{line} (the file changed); "
                             "reload the page.")
-        raw = lines[line - 1].strip()[1:].strip()
+        gone = Line(relative, line, ex.intent, ex.text, lines[line - 1].rstrip("\r\n"),
+                    above=lines[line - 2].rstrip("\r\n") if line > 1 else None,
+                    below=lines[line].rstrip("\r\n") if line < len(lines) else None)
         del lines[line - 1]
         self._replace_checked(path, "".join(lines), {})
-        return raw
+        return gone
+
+    def _locate(self, placed: Line) -> tuple[IntentsView, Example]:
+        """Where a line an edit wrote is now; DataError saying how it changed when it is not as written."""
+        view = self.view()
+        hits = [ex for ex in view.data.examples if _key(ex.text) == _key(placed.example) and ex.line is not None]
+        if not hits:
+            raise DataError(f"“{placed.example}” is no longer in {placed.file or 'the training data'} "
+                            "(removed or changed since), so this edit cannot be undone.")
+        mine = [ex for ex in hits if ex.intent == placed.intent]
+        if not mine:
+            raise DataError(f"“{placed.example}” was moved to intent {hits[0].intent} since, so this edit cannot be "
+                            "undone; undo or reverse that move first.",
+                            path=view.relative(hits[0].path), line=hits[0].line)
+        ex = min(mine, key=lambda e: (bool(placed.file) and view.relative(e.path) != placed.file,
+                                      abs((e.line or 0) - placed.line)))
+        where = view.relative(ex.path)
+        if placed.file and where != placed.file:
+            raise DataError(f"“{placed.example}” is now in {where}, not in {placed.file} where this edit wrote it, "
+                            "so it cannot be undone.", path=where, line=ex.line)
+        current = Path(ex.path).read_text(encoding="utf-8").splitlines()[(ex.line or 1) - 1]
+        if placed.text and current != placed.text:
+            raise DataError(f"“{placed.example}” was changed since (the line is now “{current.strip()}”), "
+                            "so this edit cannot be undone.", path=where, line=ex.line)
+        return view, ex
+
+    def _home(self, placed: Line) -> Path:
+        """The file a deleted line goes back to; DataError when it cannot go back (it is in the data again)."""
+        view = self.view()
+        other = next((ex for ex in view.data.examples if _key(ex.text) == _key(placed.example)), None)
+        if other is not None:
+            raise DataError(f"“{placed.example}” is an example of intent {other.intent} again, so this edit cannot "
+                            "be undone.", path=view.relative(other.path), line=other.line)
+        if not placed.text:
+            raise DataError("The edit's record is incomplete, so it cannot be undone; change the examples by hand.")
+        try:
+            return self.file(placed.file)
+        except DataError:
+            raise DataError(f"The file {placed.file} that held “{placed.example}” is gone, so this edit cannot be "
+                            "undone.") from None
+
+    def _restore(self, path: Path, placed: Line) -> Line:
+        """Put a deleted line back where it was (between the same neighbours, next to its intent's examples)."""
+        view = self.view()
+        relative = view.relative(path)
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        block = [ex.line - 1 for ex in view.examples.get(placed.intent, [])
+                 if ex.line is not None and view.relative(ex.path) == relative]
+        at = _position(lines, placed, block)
+        if at is None:
+            raise DataError(f"The place of “{placed.example}” is gone (intent {placed.intent} has no examples in "
+                            f"{relative} any more), so this edit cannot be undone; add the example again.",
+                            path=relative)
+        if at == len(lines) and lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.insert(at, placed.text + "\n")
+        self._replace_checked(path, "".join(lines), {placed.intent: [placed.example]})
+        return Line(relative, at + 1, placed.intent, placed.example, placed.text)
 
     def _replace_checked(self, path: Path, text: str, expect: dict[str, list[str]]) -> None:
         """Write ``text`` over ``path``; put the old text back if the file then reads worse or lacks ``expect``."""
@@ -226,6 +317,31 @@ class IntentsEditor:
                             "edit the file by hand.", path=path.name)
 
 
+def _item(text: str) -> str:
+    """The example as an item of a ``- example`` list holds it (annotations and quotes kept)."""
+    return text.strip()[1:].strip()
+
+
+def _position(lines: list[str], placed: Line, block: list[int]) -> int | None:
+    """Where a deleted line goes back (0-based): between the same neighbours, else after the same line above,
+    else before the same line below — next to its intent's examples (``block``, their 0-based lines) when it has
+    some, the nearest to where it was; else after the intent's last example."""
+    text = [x.rstrip("\r\n") for x in lines]
+    places = sorted({i for j in block for i in (j, j + 1)}) or list(range(len(text) + 1))
+
+    def above(i: int) -> bool:
+        return text[i - 1] == placed.above if i > 0 else placed.above is None
+
+    def below(i: int) -> bool:
+        return text[i] == placed.below if i < len(text) else placed.below is None
+
+    for fits in (lambda i: above(i) and below(i), above, below):
+        hits = [i for i in places if fits(i)]
+        if hits:
+            return min(hits, key=lambda i: abs(i - (placed.line - 1)))
+    return max(block) + 1 if block else None
+
+
 def _file_problems(path: Path) -> int:
     problems: list[Problem] = []
     read_file(path, TrainingData(), problems)
@@ -239,4 +355,4 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["MAX_EXAMPLE", "IntentsEditor", "IntentsView", "clean_example", "read_view"]
+__all__ = ["MAX_EXAMPLE", "Edit", "IntentsEditor", "IntentsView", "clean_example", "read_view"]
