@@ -1,5 +1,6 @@
 """Trainers edit intents in the console: examples added, moved and removed in the Rasa files (which stay valid and
-keep their formatting), validation problems with file:line, retrain with progress, the evaluation report's plots."""
+keep their formatting), each edit undone once from the page, validation problems with file:line, retrain with
+progress, the evaluation report's plots."""
 
 from __future__ import annotations
 
@@ -180,6 +181,82 @@ def test_only_trainers_see_the_intents_pages(nlu_stack: ConsoleStack) -> None:
         assert anon.post("/console/intents/retrain").status_code in (401, 403)
 
 
+def undo_ids(html: str) -> list[int]:
+    """The edits the page offers to undo, newest first."""
+    return [int(n) for n in re.findall(r'action="/console/intents/edits/(\d+)/undo"', html)]
+
+
+@slow
+def test_an_edit_is_undone_from_the_page_once_by_a_trainer_with_the_token(nlu_stack: ConsoleStack) -> None:
+    from bot.console.models import ConsoleAction
+    from intents.data import load_training_data
+
+    folder = intents_folder(nlu_stack)
+    before = (folder / "it.yml").read_text(encoding="utf-8")
+    (slow_vpn,) = [e for e in load_training_data(folder).examples if e.text == "vpn is slow"]
+    with closing(nlu_stack.client(TRAINER)) as client, closing(nlu_stack.client(STAFF)) as staff:
+        shown = post(client, "/console/intents/intent/vpn_issue/remove", file="it.yml", line=str(slow_vpn.line),
+                     text=slow_vpn.text)
+        what = f"removed “vpn is slow” from vpn_issue (it.yml:{slow_vpn.line})"
+        assert what in unescape(shown.text)  # the intent page lists its recent edits
+        entry = undo_ids(shown.text)[0]
+        assert "vpn is slow" not in (folder / "it.yml").read_text(encoding="utf-8")
+
+        assert client.post(f"/console/intents/edits/{entry}/undo").status_code == 403  # no CSRF token
+        token = csrf(staff.get("/console", follow_redirects=True).text)  # their own session's token
+        assert staff.post(f"/console/intents/edits/{entry}/undo", data={"csrf_token": token}).status_code == 403
+
+        undone = post(client, f"/console/intents/edits/{entry}/undo", back="/console/intents/intent/vpn_issue")
+        assert ("ok", f"Undone: {what}. Retrain on the Intents page to use the change.") in flashes(undone.text)
+        assert (folder / "it.yml").read_text(encoding="utf-8") == before
+        assert re.search(r"undone by trainer@example\.com, 20[\d-]+ [\d:]+", undone.text)
+        assert entry not in undo_ids(undone.text)
+
+        again = post(client, f"/console/intents/edits/{entry}/undo", back="https://elsewhere.example/")
+        assert str(again.url).endswith("/console/intents")  # back only to an intents page
+        assert any(kind == "error" and text.startswith("That edit was already undone by trainer@example.com")
+                   for kind, text in flashes(again.text))
+
+        # an edit whose example changed since is refused, naming where it is now
+        added = post(client, "/console/intents/intent/printer_issue/add", examples="the toner is empty")
+        add_entry = undo_ids(added.text)[0]
+        (toner,) = [e for e in load_training_data(folder).examples if e.text == "the toner is empty"]
+        post(client, "/console/intents/intent/printer_issue/move", file="it.yml", line=str(toner.line),
+             text=toner.text, to="vpn_issue")
+        (moved,) = [e for e in load_training_data(folder).examples if e.text == "the toner is empty"]
+        refused = post(client, f"/console/intents/edits/{add_entry}/undo")
+        assert ("error", f"it.yml:{moved.line}: “the toner is empty” was moved to intent vpn_issue since, so this "
+                "edit cannot be undone; undo or reverse that move first.") in flashes(refused.text)
+        post(client, f"/console/intents/edits/{undo_ids(refused.text)[0]}/undo")  # undo the move, then the add
+        post(client, f"/console/intents/edits/{add_entry}/undo")
+    assert (folder / "it.yml").read_text(encoding="utf-8") == before
+    with nlu_stack.db.session() as s:
+        undos = [a.details["edit_id"] for a in s.query(ConsoleAction).filter(ConsoleAction.action == "intents.undo")]
+    assert entry in undos and add_entry in undos and len(undos) == len(set(undos)) == 3
+
+
+@slow
+def test_a_removed_example_comes_back_with_the_undo_button(nlu_stack: ConsoleStack, page, screenshot) -> None:
+    from intents.data import load_training_data
+
+    folder = intents_folder(nlu_stack)
+    before = (folder / "smalltalk.yml").read_text(encoding="utf-8")
+    (ex,) = [e for e in load_training_data(folder).examples if e.text == "hello bot"]
+    what = f"removed “hello bot” from greet (smalltalk.yml:{ex.line})"
+    sign_in(nlu_stack, page, TRAINER)
+    page.goto(nlu_stack.url("/console/intents/intent/greet"))
+    page.once("dialog", lambda dialog: dialog.accept())  # "Remove this example?"
+    page.get_by_role("button", name="Remove “hello bot”").click()
+    page.get_by_text("Removed “hello bot”.").wait_for()
+    undo = page.get_by_role("button", name=f"Undo: {what}")
+    screenshot(page, "intents-edits")
+    undo.click()
+    page.get_by_text(f"Undone: {what}. Retrain on the Intents page to use the change.").wait_for()
+    assert page.get_by_role("button", name="Remove “hello bot”").is_visible()  # back in the list, on this page
+    assert page.get_by_text("undone by trainer@example.com").first.is_visible()
+    assert (folder / "smalltalk.yml").read_text(encoding="utf-8") == before
+
+
 class BlockingEncoder:
     """The real encoder, held at its next call until ``release`` (a retraining that is visibly running)."""
 
@@ -311,7 +388,8 @@ def test_a_moved_example_keeps_its_entity_annotation(tmp_path: Path) -> None:
     folder = write_small_intents(tmp_path) / "intents"
     (folder / "entities.yml").write_text('version: "3.1"\nnlu:\n- lookup: system\n  examples: |\n    - okta\n')
     editor = IntentsEditor(folder)
-    assert editor.add("vpn_issue", ["[okta](system) asks for a code on the vpn"]) == ["okta asks for a code on the vpn"]
+    assert editor.add("vpn_issue", ["[okta](system) asks for a code on the vpn"]).examples == [
+        "okta asks for a code on the vpn"]
     (ex,) = [e for e in editor.view().examples["vpn_issue"] if e.text.startswith("okta")]
     editor.move("it.yml", ex.line or 0, ex.text, "printer_issue")
     assert "    - [okta](system) asks for a code on the vpn\n" in (folder / "it.yml").read_text()

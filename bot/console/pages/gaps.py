@@ -30,6 +30,7 @@ from bot.console.pages import gaps_view as view
 from bot.console.pages.intents_data import editor_for
 from bot.errors import DataError
 from bot.kb_gaps import DEFAULT_DAYS, GapsCache
+from intents.edits import Edit
 from knowledge_base import gap_actions as ga
 
 NAV = ("Gaps", "/console/gaps", "trainer")
@@ -145,15 +146,16 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
                 if not picked:
                     raise DataError("Tick at least one question to add as an example.")
                 editor = editor_for(services)
-                written = editor.add(intent, picked)
+                edit = editor.add(intent, picked)
                 try:
                     row = ga.record_action(s, gap, kind=ga.EXAMPLES, created_by=user.email,
-                                           details={"intent": intent, "examples": written})
+                                           details={"intent": intent, "examples": edit.examples,
+                                                    "edit": edit.to_dict()})
                     s.flush()
                 except Exception:
-                    editor.remove_texts(intent, written)  # nothing half-done: the files go back as they were
+                    editor.undo(edit)  # nothing half-done: the files go back as they were
                     raise
-                return row, (f"Added {len(written)} example(s) to intent {intent}; retrain on the Intents page "
+                return row, (f"Added {len(edit.examples)} example(s) to intent {intent}; retrain on the Intents page "
                              "to use them.")
             return run
         return await handle(request, user, do)
@@ -171,14 +173,18 @@ def build_router(ctx: ConsoleContext) -> APIRouter:
         try:
             with services.db.session() as s:
                 row = ga.undo_action(s, action_id, undone_by=user.email)
-                if row.kind == ga.EXAMPLES:
+                left = ""
+                if row.kind == ga.EXAMPLES:  # the intents page's undo: only the lines still as written go
                     d = row.details
-                    editor_for(services).remove_texts(str(d.get("intent")), list(d.get("examples", [])))
+                    edit = Edit.from_dict(d["edit"]) if "edit" in d else \
+                        Edit.added_examples(str(d.get("intent")), list(d.get("examples", [])))
+                    kept = editor_for(services).undo(edit, partial=True).left
+                    left = f" {len(kept)} example(s) changed since were left as they are." if kept else ""
                 if row.details.get("audit_id"):
                     audit.mark_undone(s, int(row.details["audit_id"]), by=user.email)
                 audit.record(s, actor=user.email, action="gap.undo", target=f"gap-action/{row.id}",
                              details={"topic": row.label, "kind": row.kind})
-                message = f"Undone: {ga.describe(row)}. The topic is back in the inbox."
+                message = f"Undone: {ga.describe(row)}. The topic is back in the inbox.{left}"
         except DataError as exc:
             flash(request, exc.user_message, "error")
             return RedirectResponse(_inbox_url(days), status_code=303)
