@@ -72,17 +72,19 @@ class Services:
 
     @cached_property
     def nlu(self) -> IntentParser:
-        """The configured intent parser (built-in model or a remote Rasa server)."""
+        """The configured intent parser: a remote Rasa server, or the built-in model, which follows the newest
+        saved version (``bot.nlu_reload``)."""
         nlu = self.settings.nlu
         if nlu.backend == "rasa":
             from integrations.rasa.client import build_rasa_parser
 
             return build_rasa_parser(nlu)
-        from intents.factory import NluPaths, build_parser
+        from bot.nlu_reload import build_live_parser
+        from intents.factory import NluPaths
 
         paths = self.settings.paths
-        return build_parser(nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir),
-                            encoder_provider=lambda: self.encoder)
+        return build_live_parser(nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir),
+                                 encoder_provider=lambda: self.encoder)
 
     @cached_property
     def kb(self) -> KnowledgeBase:

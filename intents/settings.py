@@ -26,6 +26,8 @@ class NluSettings(Section):
     high_confidence: float = Field(default=0.70, ge=0, le=1)
     low_confidence: float = Field(default=0.40, ge=0, le=1)
     auto_train: bool = True
+    # how often a serving process looks for a newer saved model (another process retrained); 0 = never
+    model_check_seconds: float = Field(default=30.0, ge=0)
     min_examples_per_intent: int = Field(default=5, ge=1)
     classifier_c: float = Field(default=10.0, gt=0)
     tfidf_features: bool = True
