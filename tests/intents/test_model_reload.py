@@ -229,3 +229,13 @@ def test_the_interval_is_a_setting_with_a_30_second_default(make_settings, sqlit
     assert load_settings(config, environ={"HELPDESK_NLU__MODEL_CHECK_SECONDS": "0.5"}).nlu.model_check_seconds == 0.5
     with pytest.raises(ConfigError, match="model_check_seconds"):
         make_settings(sqlite_url, nlu={"model_check_seconds": -1})
+
+
+def test_config_check_warns_when_the_newest_saved_model_cannot_be_loaded(nlu_settings, default_model) -> None:
+    from bot.health import check_configuration
+
+    settings = nlu_settings()
+    broken = corrupt_newer_version(Path(settings.paths.models_dir), default_model)
+    row = next(i for i in check_configuration(settings)["integrations"] if i["name"] == "nlu")
+    assert row["status"] == "warning"
+    assert f"{broken}/weights.npz" in row["details"] and "run `helpdesk train`" in row["details"]
