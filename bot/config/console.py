@@ -101,6 +101,8 @@ class ConsoleSettings(Section):
     session_max_hours: int = Field(default=12, ge=1, le=24 * 7)  # absolute: from sign-in, whatever the activity
     login_link_minutes: int = Field(default=15, ge=1, le=24 * 60)  # `helpdesk console login-link` default
     sign_ins_per_hour: int = Field(default=60, ge=1)  # sign-in attempts (OIDC starts, link submits) per address
+    # a live session's roles are worked out again (e-mails + directory) at most this often; 0 = every request
+    role_check_seconds: int = Field(default=300, ge=0, le=24 * 3600)
     # roles by e-mail (case-insensitive) …
     trainers: list[str] = Field(default_factory=list)
     it_staff: list[str] = Field(default_factory=list)

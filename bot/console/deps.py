@@ -2,7 +2,8 @@
 
 ``user: ConsoleUser = Depends(require_role("trainer"))`` in a page's route: not signed in → a GET is
 sent to the sign-in page (303), anything else gets 401; signed in without the role → the 403 page.
-Roles: "trainer", "it-staff", "admin" (admin implies every role).
+Roles: "trainer", "it-staff", "admin" (admin implies every role); a live session's roles are checked
+again at most every ``console.role_check_seconds`` (``bot.console.rolecheck``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.console import sessions
 from bot.console.context import context_of
 from bot.console.models import ConsoleSession
+from bot.console.rolecheck import SessionRoles, current_roles
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -60,19 +62,21 @@ class CsrfRefused(Exception):
 
 
 def current_user(request: Request) -> ConsoleUser | None:
-    """The signed-in user of this request (looked up once per request), or None."""
+    """The signed-in user of this request (looked up once per request, roles re-checked when due), or None."""
     if hasattr(request.state, "console_user"):
         user: ConsoleUser | None = request.state.console_user
         return user
     ctx = context_of(request)
     cookie = request.cookies.get(ctx.cookie_name)
-    user, session_id = None, None
+    user, session_id, seen, name = None, None, None, ""
     if cookie:
         with ctx.services.db.session() as db:
             row = sessions.live(db, ctx.settings, cookie)
             if row is not None:
-                user = ConsoleUser(row.email, row.name, frozenset(row.roles.split()))
-                session_id = row.id
+                seen, name = SessionRoles.of(row), row.name
+    if seen is not None:  # roles checked again when due (outside the transaction: the directory may be slow)
+        user = ConsoleUser(seen.email, name, current_roles(ctx.services, seen))
+        session_id = seen.session_id
     request.state.console_user = user
     request.state.console_session_id = session_id
     request.state.console_csrf = sessions.csrf_for(cookie) if user is not None and cookie else None

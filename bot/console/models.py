@@ -33,7 +33,7 @@ class ConsoleAction(Base):
 
 
 class ConsoleSession(Base):
-    """A signed-in browser: found by the hash of its cookie; idle and absolute expiry."""
+    """A signed-in browser: found by the hash of its cookie; idle and absolute expiry; roles re-checked."""
 
     __tablename__ = "console_session"
 
@@ -41,7 +41,9 @@ class ConsoleSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(320), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    roles: Mapped[str] = mapped_column(String(200), default="")  # space-separated, resolved at sign-in
+    roles: Mapped[str] = mapped_column(String(200), default="")  # space-separated, as last worked out
+    roles_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # last worked out (None: at sign-in)
+    roles_failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # directory unreachable since (None: fine)
     via: Mapped[str] = mapped_column(String(60))  # "link" or "oidc:<provider>"
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

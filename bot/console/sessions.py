@@ -54,8 +54,8 @@ def start(session: Session, cfg: ConsoleSettings, *, email: str, name: str, role
     forget_old(session, now)
     token = new_token()
     session.add(ConsoleSession(token_hash=digest(token), email=email.lower(), name=name[:200],
-                               roles=" ".join(sorted(roles)), via=via[:60], created_at=now, last_seen_at=now,
-                               expires_at=now + dt.timedelta(hours=cfg.session_max_hours)))
+                               roles=" ".join(sorted(roles)), roles_checked_at=now, via=via[:60], created_at=now,
+                               last_seen_at=now, expires_at=now + dt.timedelta(hours=cfg.session_max_hours)))
     session.flush()
     return token
 
