@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from knowledge_base.markdown import render_liquid_lines
+from knowledge_base.markdown import new_parser, render_liquid_lines
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+_MD = new_parser()
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _ENTITY = (("&nbsp;", " "), ("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'))
 _SLUG_DROP = re.compile(r"[^\w\- ]")

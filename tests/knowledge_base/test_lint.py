@@ -81,3 +81,34 @@ def test_sections_are_the_indexed_ones_setext_headings_count_and_code_is_not_a_h
         ("empty-section", 7, "section 'Setup' has no text."),
         ("empty-section", 17, "section 'Empty' has no text."),
     ]
+
+
+def test_links_in_code_are_not_checked_and_real_links_are_found_on_their_line(tmp_path):
+    """Links are read with the index's Markdown parser: a link written in a code fence, an indented code
+    block or an `inline code` span is an example, not a link; a URL with parentheses is read whole; a
+    reference link is reported where its target is written (its definition)."""
+    root = tmp_path / "kb"
+    write(root, "café.md", "---\ntitle: Café\nowner: c@example.com\n---\nCoffee.\n")
+    write(root, "d.md", """
+        ---
+        title: Delta
+        owner: d@example.com
+        ---
+        Write a link as `[text](no-such-page.md)` in Markdown, see
+        the [old setup](setup_(old).md) page and the [café](café.md).
+
+        ```markdown
+        [Guide](fenced-missing.md)
+        ```
+
+            [Guide](indented-missing.md)
+
+        Read the [old guide][old] and the [old guide][old] again.
+
+        [old]: old-guide.md
+        """)
+    findings = lint_articles(read_folder(root, []), today=dt.date(2026, 1, 1))
+    assert [(f.line, f.message) for f in findings if f.rule == "broken-link"] == [
+        (6, "link to 'setup_(old).md' does not match any article."),
+        (16, "link to 'old-guide.md' does not match any article."),
+    ]
