@@ -36,8 +36,27 @@ class HelpdeskError(Exception):
 
 
 class ConfigError(HelpdeskError):
-    """The configuration file, a setting or an environment variable is invalid."""
+    """The configuration file, a setting or an environment variable is invalid.
+
+    ``path`` (the config file, when the bad value is in it), ``field`` (dotted setting or variable name) and
+    ``line`` locate it when known; the message names them too.
+    """
+
     default_message = "The configuration is invalid."
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        path: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.path = path
+        self.field = field
+        self.line = line
+        super().__init__(user_message, detail=detail)
 
 
 class DataError(HelpdeskError):

@@ -119,9 +119,18 @@ def config_check(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     """List every integration, whether it is live or on its embedded default, and any problem."""
     from bot.health import check_configuration
 
-    report = check_configuration(common.settings())
+    try:
+        settings = common.settings()
+    except ConfigError as exc:
+        if not as_json:
+            raise
+        # Scripts get JSON either way: the same user-safe message, located when the error knows where.
+        print_json({"ok": False, "error": exc.user_message, "field": exc.field, "path": exc.path, "line": exc.line})
+        raise typer.Exit(1) from None
+    report = check_configuration(settings)
+    failed = any(i["status"] == "error" for i in report["integrations"])
     if as_json:
-        print_json(report)
+        print_json({"ok": not failed, **report})
     else:
         from rich.table import Table
 
@@ -132,7 +141,7 @@ def config_check(as_json: bool = typer.Option(False, "--json", help="Machine-rea
             style = {"ok": "green", "error": "red", "warning": "yellow"}[item["status"]]
             table.add_row(item["name"], item["mode"], f"[{style}]{item['status']}[/]", item["details"])
         console.print(table)
-    if any(i["status"] == "error" for i in report["integrations"]):
+    if failed:
         raise typer.Exit(1)
 
 

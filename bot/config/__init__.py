@@ -8,6 +8,7 @@ Nested keys use a double underscore: ``HELPDESK_SLACK__BOT_TOKEN`` sets
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -123,15 +124,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"Config file {path} does not exist.") from None
+        raise ConfigError(f"Config file {path} does not exist.", path=str(path)) from None
     except OSError as exc:
-        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.") from None
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.", path=str(path)) from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"Config file {path} is not UTF-8 text.") from None
+        raise ConfigError(f"Config file {path} is not UTF-8 text.", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Config file {path}: {exc}.") from None
+        at = re.search(r"\bline (\d+)", str(exc))
+        raise ConfigError(f"Config file {path}: {exc}.", path=str(path),
+                          line=int(at.group(1)) if at else None) from None
 
 
 def _check_env_names(environ: Mapping[str, str]) -> None:
@@ -144,8 +147,24 @@ def _check_env_names(environ: Mapping[str, str]) -> None:
             raise ConfigError(
                 f"Unknown setting {key}: the sections are "
                 + ", ".join(sorted(k.removeprefix(ENV_PREFIX).lower() for k in known))
-                + "."
+                + ".",
+                field=key,
             )
+
+
+def _set_in_file(file_values: Mapping[str, Any], loc: tuple[int | str, ...], env: Mapping[str, str]) -> bool:
+    """Whether the setting at ``loc`` is written in the file and not overridden by its variable."""
+    if ENV_PREFIX + "__".join(str(p) for p in loc).upper() in env:
+        return False
+    value: Any = file_values
+    for part in loc:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return False
+    return bool(loc)
 
 
 def _format_validation_error(exc: ValidationError, source: str) -> str:
@@ -179,7 +198,7 @@ def load_settings(
         path = DEFAULT_CONFIG_FILE
     file_values = _read_toml(path) if path is not None else {}
     if not isinstance(file_values, dict):
-        raise ConfigError(f"Config file {path} must be a TOML table.")
+        raise ConfigError(f"Config file {path} must be a TOML table.", path=str(path))
     _check_env_names(env)
     values = {**file_values, **overrides}
     source = str(path) if path else "environment"
@@ -192,7 +211,10 @@ def load_settings(
     try:
         settings = Settings(**values)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, source)) from None
+        loc = exc.errors()[0]["loc"] if exc.errors() else ()
+        in_file = path is not None and _set_in_file(file_values, loc, env)
+        raise ConfigError(_format_validation_error(exc, source), field=".".join(str(p) for p in loc) or None,
+                          path=str(path) if in_file else None) from None
     finally:
         if saved is not None:
             os.environ.clear()
