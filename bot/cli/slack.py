@@ -99,8 +99,8 @@ def socket(workers: bool = typer.Option(True, help="Also run the background jobs
     services = common.open_services()
     s = services.settings.slack
     if not s.socket_mode_enabled:
-        raise ConfigError("Socket Mode needs slack.bot_token and slack.app_token "
-                          "(HELPDESK_SLACK__BOT_TOKEN, HELPDESK_SLACK__APP_TOKEN=xapp-…).")
+        raise ConfigError("Socket Mode needs slack.app_token (HELPDESK_SLACK__APP_TOKEN=xapp-…) and either "
+                          "slack.bot_token (HELPDESK_SLACK__BOT_TOKEN=xoxb-…) or slack.oauth.")
     adapter = build_slack_adapter(services)
     runner = SocketModeRunner(adapter)
     worker = None

@@ -62,7 +62,9 @@ class SlackSettings(Section):
     """Slack app credentials. Unset bot_token means the Slack channel is off.
 
     HTTP mode needs ``bot_token`` + ``signing_secret``; Socket Mode needs
-    ``bot_token`` + ``app_token`` (``xapp-…``). Both may be set at once.
+    ``bot_token`` + ``app_token`` (``xapp-…``). Both may be set at once. With ``oauth``
+    the bot token is optional in either mode: one app-level connection carries the events
+    of every workspace, each answered with the token its install stored.
     """
 
     bot_token: Credential | None = None
@@ -114,4 +116,4 @@ class SlackSettings(Section):
 
     @property
     def socket_mode_enabled(self) -> bool:
-        return self.bot_token is not None and self.app_token is not None
+        return self.configured and self.app_token is not None

@@ -65,7 +65,7 @@ def test_socket_mode_manifest_needs_no_url(tmp_path: Path) -> None:
 def test_socket_without_tokens_is_a_clear_error(tmp_path: Path) -> None:
     result = run(tmp_path, "", "socket")
     assert result.exit_code == 1
-    assert "Socket Mode needs slack.bot_token and slack.app_token" in result.output
+    assert "Socket Mode needs slack.app_token" in result.output and "slack.bot_token" in result.output
     assert "Traceback" not in result.output
 
 
