@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/clinc150.py [--data FILE] [--split val|test] [--no
 Same as ``helpdesk nlu benchmark``: trains on ``train`` (+ ``oos_train`` as an
 ``out_of_scope`` class), picks the operating point on ``val``/``oos_val`` with
 the rule the bot is trained with (temperature scaling, then
-``intents.scope.calibrate_threshold``), reports the chosen split and val. The
+``intents.scope.calibrate``: threshold on the in-scope probability and maximum
+distance to the in-scope intents), reports the chosen split and val. The
 default file is ../shared/benchmarks/clinc150/clinc150_train_val.json.
 Embeddings are cached in /tmp so a second run takes seconds, not minutes.
 """
@@ -30,7 +31,7 @@ def main() -> None:
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--no-oos-train", action="store_true")
     ap.add_argument("--min-oos-recall", type=float, default=None,
-                    help="override for exploring (default: the bot's own rule, intents.scope.calibrate_threshold)")
+                    help="override for exploring (default: the bot's own rule, intents.scope.calibrate)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "helpdesk-clinc-emb.npz")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -45,8 +46,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{args.data.name}, split {args.split}, threshold {result['threshold']} "
-          f"({result['operating_point']})")
+    print(f"{args.data.name}, split {args.split}, threshold {result['threshold']}, "
+          f"max distance {result['max_distance']} ({result['operating_point']})")
     print(f"{'system':40s} {'in-scope acc %':>15s} {'oos recall %':>13s}")
     this_run = f"helpdesk (this run, {args.split})"
     print(f"{this_run:40s} {result['in_scope_accuracy']:15.2f} {result['oos_recall']:13.2f}")

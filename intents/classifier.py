@@ -2,8 +2,9 @@
 
 Chosen by measurement (see README / ``helpdesk nlu benchmark``): on CLINC150
 the sentence embedding alone reaches ~96.0% in-scope accuracy, adding sparse
-word n-gram TF-IDF features lifts it further, and a threshold on the top
-in-scope probability gives the out-of-scope decision. Inference is plain
+word n-gram TF-IDF features lifts it further; the out-of-scope decision
+(``intents.scope``) thresholds the top in-scope probability, with the
+embedding's distance to the intents as a second signal. Inference is plain
 NumPy (a matrix product and a softmax), so parsing adds little to the encoder.
 
 Persisted as JSON (classes, vocabulary, settings) + ``.npz`` (weights); no pickle.

@@ -56,7 +56,7 @@ class ModelStore:
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 **model.to_json()}
         (tmp / "model.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
-        np.savez(tmp / "weights.npz", **model.classifier.arrays())  # type: ignore[arg-type]  # numpy stub
+        np.savez(tmp / "weights.npz", **model.arrays())  # type: ignore[arg-type]  # numpy stub
         os.replace(tmp, target)
         pointer_tmp = self.root / f".LATEST.tmp{os.getpid()}"
         pointer_tmp.write_text(version + "\n", encoding="utf-8")

@@ -1,10 +1,11 @@
-"""Training: embed the examples, fit the classifier, calibrate the out-of-scope threshold on CV.
+"""Training: embed the examples, fit the classifier and the distance model, calibrate on CV.
 
 Confidences are calibrated by temperature scaling on out-of-fold logits (a
 confidence of 0.8 is right about 80% of the time), and the out-of-scope
-threshold is chosen on the same out-of-fold predictions: the one that
-maximises accuracy with ``out_of_scope`` examples counted as a class, so it
-adapts to each data set.
+operating point (threshold and maximum distance, ``intents.scope``) is chosen on
+the same out-of-fold predictions, the distances from each fold's own distance
+model: the point that maximises accuracy with ``out_of_scope`` examples counted
+as a class, so it adapts to each data set.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +22,10 @@ from bot.encoding import TextEncoder
 from bot.vector_cache import VectorFileCache
 from intents.classifier import ClassifierConfig, IntentClassifier
 from intents.data import TrainingData
+from intents.distance import DistanceModel
 from intents.entities import EntityConfig
 from intents.model import IntentModel
-from intents.scope import calibrate_threshold  # the operating-point rule the benchmark shares
+from intents.scope import calibrate  # the operating-point rule the benchmark shares
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,19 @@ def embed(texts: Sequence[str], encoder: TextEncoder, cache_path: Path | str | N
     return VectorFileCache(cache_path).encode(lambda: encoder, list(texts), progress=tick, batch_size=256)
 
 
-def cross_val_proba(embeddings: np.ndarray, texts: Sequence[str], labels: Sequence[str],
-                    config: ClassifierConfig | None = None, *, folds: int = DEFAULT_FOLDS,
-                    seed: int = 13, progress: Progress | None = None) -> tuple[np.ndarray, list[str]]:
-    """Out-of-fold class logits (stratified k-fold) and the class order."""
+@dataclass(frozen=True)
+class OutOfFold:
+    """Out-of-fold predictions: class logits (columns in ``classes`` order) and distances."""
+
+    logits: np.ndarray
+    distances: np.ndarray  # to the nearest in-scope intent, by the fold's own distance model
+    classes: list[str]
+
+
+def cross_val_predict(embeddings: np.ndarray, texts: Sequence[str], labels: Sequence[str],
+                      config: ClassifierConfig | None = None, *, folds: int = DEFAULT_FOLDS,
+                      seed: int = 13, progress: Progress | None = None) -> OutOfFold:
+    """Out-of-fold logits and distances (stratified k-fold): each fold's models never saw its messages."""
     from sklearn.model_selection import StratifiedKFold
 
     labels_arr = np.asarray(labels)
@@ -55,6 +67,7 @@ def cross_val_proba(embeddings: np.ndarray, texts: Sequence[str], labels: Sequen
     smallest = min(int((labels_arr == c).sum()) for c in classes)
     k = max(2, min(folds, smallest))
     logits = np.full((len(labels), len(classes)), -1e4, dtype=np.float32)
+    distances = np.zeros(len(labels), dtype=np.float32)
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     texts_arr = np.asarray(list(texts), dtype=object)
     for i, (train_idx, test_idx) in enumerate(splitter.split(embeddings, labels_arr)):
@@ -63,9 +76,11 @@ def cross_val_proba(embeddings: np.ndarray, texts: Sequence[str], labels: Sequen
         fold_logits = clf.logits(embeddings[test_idx], list(texts_arr[test_idx]))
         cols = [classes.index(c) for c in clf.classes]
         logits[np.ix_(test_idx, cols)] = fold_logits
+        fold_distance = DistanceModel.fit(embeddings[train_idx], list(labels_arr[train_idx]))
+        distances[test_idx] = fold_distance.min_distance(embeddings[test_idx])
         if progress:
             progress("cross-validate", i + 1, k)
-    return logits, classes
+    return OutOfFold(logits, distances, classes)
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -94,14 +109,14 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[str], classes: list[str
 def train_model(data: TrainingData, encoder: TextEncoder, *, config: ClassifierConfig | None = None,
                 cache_path: Path | str | None = None, folds: int = DEFAULT_FOLDS,
                 progress: Progress | None = None) -> IntentModel:
-    """Train a complete model (classifier, calibrated threshold, entities) from validated data."""
+    """Train a complete model (classifier, distance model, operating point, entities) from validated data."""
     config = config or ClassifierConfig()
     started = time.perf_counter()
     texts, labels = data.texts(), data.labels()
     X = embed(texts, encoder, cache_path, progress)
-    logits, classes = cross_val_proba(X, texts, labels, config, folds=folds, progress=progress)
-    temperature = fit_temperature(logits, labels, classes)
-    threshold = calibrate_threshold(softmax(logits, temperature), labels, classes)
+    oof = cross_val_predict(X, texts, labels, config, folds=folds, progress=progress)
+    temperature = fit_temperature(oof.logits, labels, oof.classes)
+    point = calibrate(softmax(oof.logits, temperature), labels, oof.classes, oof.distances)
     classifier = IntentClassifier.train(X, texts, labels, config)
     classifier.temperature = temperature
     if progress:
@@ -109,14 +124,16 @@ def train_model(data: TrainingData, encoder: TextEncoder, *, config: ClassifierC
     model = IntentModel(
         classifier=classifier,
         entities=EntityConfig.from_training_data(data),
-        oos_threshold=threshold,
+        oos_threshold=point.threshold,
         fingerprint=model_fingerprint(data, config),
+        distance=DistanceModel.fit(X, labels),
+        max_distance=point.max_distance,
         meta={"data_files": [str(p) for p in data.files], "examples": len(texts),
               "intent_counts": data.counts(), "temperature": round(temperature, 4),
               "training_seconds": round(time.perf_counter() - started, 2)},
     )
-    log.info("trained NLU model on %d examples / %d intents (oos threshold %.3f)",
-             len(texts), len(classes), threshold)
+    log.info("trained NLU model on %d examples / %d intents (oos threshold %.3f, max distance %s)",
+             len(texts), len(oof.classes), point.threshold, point.max_distance)
     return model
 
 

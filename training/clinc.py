@@ -5,8 +5,10 @@ The file is shaped like CLINC150's ``data_full.json`` (keys ``train``, ``val``,
 missing keys allowed). The classifier trains on ``train`` (+ ``oos_train`` as an
 ``out_of_scope`` class when asked), the operating point is picked on ``val`` +
 ``oos_val`` only, by the rule the bot itself is trained with
-(``intents.scope.calibrate_threshold``, after the same temperature scaling), and
-the figures are reported on the chosen split.
+(``intents.scope.calibrate``, after the same temperature scaling; distances from
+a distance model fitted on the in-scope ``train`` rows), and the figures are
+reported on the chosen split by the rule the bot parses with
+(``intents.scope.out_of_scope``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from bot.encoding import TextEncoder
 from bot.errors import DataError
 from intents.api import OUT_OF_SCOPE
 from intents.classifier import ClassifierConfig, IntentClassifier
-from intents.scope import calibrate_threshold, out_of_scope, scope_scores
+from intents.distance import DistanceModel
+from intents.scope import OperatingPoint, calibrate, out_of_scope, scope_scores
 from intents.trainer import Progress, embed, fit_temperature, softmax
 
 # Larson et al. 2019, Table 2, Full setting, test split: (in-scope accuracy, oos recall).
@@ -63,42 +66,49 @@ def split_rows(data: dict[str, list[tuple[str, str]]], split: str) -> tuple[list
     return in_scope, oos
 
 
-def _scores(clf: IntentClassifier, X: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the in-scope score (the production rule's input) and the best in-scope label."""
+Scored = tuple[np.ndarray, np.ndarray, np.ndarray]  # per row: in-scope score, distance, best in-scope label
+
+
+def _scores(clf: IntentClassifier, dist: DistanceModel, X: np.ndarray, texts: list[str]) -> Scored:
+    """Per row: the production rule's inputs (in-scope score, distance) and the best in-scope label."""
     scores = scope_scores(clf.predict_proba(X, texts), clf.classes)
-    return scores.score, np.asarray(clf.classes, dtype=object)[scores.best]
+    return scores.score, dist.min_distance(X), np.asarray(clf.classes, dtype=object)[scores.best]
 
 
-def figures(score_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str], score_oos: np.ndarray,
-            threshold: float) -> tuple[float, float]:
-    """(in-scope accuracy, out-of-scope recall) when the production rule runs at ``threshold``."""
-    accepted = ~out_of_scope(score_in, threshold)
+def figures(scored_in: Scored, gold_in: list[str], scored_oos: Scored, point: OperatingPoint) -> tuple[float, float]:
+    """(in-scope accuracy, out-of-scope recall) when the production rule runs at ``point``."""
+    score_in, dist_in, labels_in = scored_in
+    accepted = ~out_of_scope(score_in, point, dist_in)
     acc = float(((labels_in == np.asarray(gold_in, dtype=object)) & accepted).mean()) if len(gold_in) else 0.0
-    rec = float(out_of_scope(score_oos, threshold).mean()) if len(score_oos) else 0.0
+    rec = float(out_of_scope(scored_oos[0], point, scored_oos[1]).mean()) if len(scored_oos[0]) else 0.0
     return acc, rec
 
 
-def pick_threshold(top_in: np.ndarray, labels_in: np.ndarray, gold_in: list[str], top_oos: np.ndarray,
-                   min_oos_recall: float) -> float:
-    """An override for exploring: the best in-scope accuracy with oos recall >= the target (else acc + recall)."""
-    candidates = np.unique(np.concatenate([[0.0], top_in, top_oos, [1.0]]))
+def pick_threshold(scored_in: Scored, gold_in: list[str], scored_oos: Scored, max_distance: float | None,
+                   min_oos_recall: float) -> OperatingPoint:
+    """An override for exploring: the best in-scope accuracy with oos recall >= the target (else acc + recall).
+
+    Only the threshold moves; the maximum distance stays the calibrated one.
+    """
+    candidates = np.unique(np.concatenate([[0.0], scored_in[0], scored_oos[0], [1.0]]))
     best: tuple[float, float] | None = None
     fallback: tuple[float, float] = (-1.0, 0.0)
     for th in candidates:
-        acc, rec = figures(top_in, labels_in, gold_in, top_oos, float(th))
+        acc, rec = figures(scored_in, gold_in, scored_oos, OperatingPoint(float(th), max_distance))
         if rec >= min_oos_recall and (best is None or acc > best[0]):
             best = (acc, float(th))
         if acc + rec > fallback[0]:
             fallback = (acc + rec, float(th))
-    return best[1] if best else fallback[1]
+    return OperatingPoint(best[1] if best else fallback[1], max_distance)
 
 
-def calibrate(clf: IntentClassifier, X_val: np.ndarray, texts: list[str], labels: list[str]) -> float:
-    """Production's calibration on the validation rows: temperature (set on ``clf``), then the threshold."""
+def calibrate_on(clf: IntentClassifier, dist: DistanceModel, X_val: np.ndarray, texts: list[str],
+                 labels: list[str]) -> OperatingPoint:
+    """Production's calibration on the validation rows: temperature (set on ``clf``), then the operating point."""
     logits = clf.logits(X_val, texts)
     known = [i for i, label in enumerate(labels) if label in clf.classes]
     clf.temperature = fit_temperature(logits[known], [labels[i] for i in known], clf.classes)
-    return calibrate_threshold(softmax(logits, clf.temperature), labels, clf.classes)
+    return calibrate(softmax(logits, clf.temperature), labels, clf.classes, dist.min_distance(X_val))
 
 
 def run_benchmark(path: Path | str, encoder: TextEncoder, *, split: str = "val", use_oos_train: bool = False,
@@ -127,27 +137,33 @@ def run_benchmark(path: Path | str, encoder: TextEncoder, *, split: str = "val",
 
     started = time.perf_counter()
     clf = IntentClassifier.train(X(train), [t for t, _ in train], [label for _, label in train], config)
+    dist = DistanceModel.fit(X(train), [label for _, label in train])  # in-scope rows only
     train_seconds = time.perf_counter() - started
     if progress:
         progress("fit", 1, 1)
     val_texts = [t for t, _ in val_in + val_oos]
-    threshold = calibrate(clf, X(val_in + val_oos), val_texts, [g for _, g in val_in] + [OUT_OF_SCOPE] * len(val_oos))
-    rule = "picked on val/oos_val by the bot's own rule (intents.scope.calibrate_threshold: plain accuracy, " \
+    point = calibrate_on(clf, dist, X(val_in + val_oos), val_texts,
+                         [g for _, g in val_in] + [OUT_OF_SCOPE] * len(val_oos))
+    rule = "picked on val/oos_val by the bot's own rule (intents.scope.calibrate: plain accuracy, " \
            "out-of-scope counted as one more class)"
-    top_v, lab_v = _scores(clf, X(val_in), [t for t, _ in val_in])
-    top_vo, _ = _scores(clf, X(val_oos), [t for t, _ in val_oos])
+
+    def scored(rows: list) -> Scored:
+        return _scores(clf, dist, X(rows), [t for t, _ in rows])
+
+    val_scored, val_oos_scored = scored(val_in), scored(val_oos)
     if min_oos_recall is not None:
-        threshold = pick_threshold(top_v, lab_v, [g for _, g in val_in], top_vo, min_oos_recall)
+        point = pick_threshold(val_scored, [g for _, g in val_in], val_oos_scored, point.max_distance,
+                               min_oos_recall)
         rule = f"override: best val in-scope accuracy with oos recall >= {100 * min_oos_recall:.0f}%"
-    val_acc, val_rec = figures(top_v, lab_v, [g for _, g in val_in], top_vo, threshold)
-    top_e, lab_e = _scores(clf, X(eval_in), [t for t, _ in eval_in])
-    top_eo, _ = _scores(clf, X(eval_oos), [t for t, _ in eval_oos])
-    acc, rec = figures(top_e, lab_e, [g for _, g in eval_in], top_eo, threshold)
+    val_acc, val_rec = figures(val_scored, [g for _, g in val_in], val_oos_scored, point)
+    eval_scored = scored(eval_in)
+    acc, rec = figures(eval_scored, [g for _, g in eval_in], scored(eval_oos), point)
     unseen: dict[str, float] = {}
     if not use_oos_train and data.get("oos_train"):
         # oos_train took no part in training or in the choice: how the recall holds on unseen out-of-scope text
-        top_u, _ = _scores(clf, X(data["oos_train"]), [t for t, _ in data["oos_train"]])
-        unseen["oos_train_recall"] = round(100 * float(out_of_scope(top_u, threshold).mean()), 2)
+        score_u, dist_u, _ = scored(data["oos_train"])
+        unseen["oos_train_recall"] = round(100 * float(out_of_scope(score_u, point, dist_u).mean()), 2)
+    lab_e = eval_scored[2]
     raw_acc = float((lab_e == np.asarray([g for _, g in eval_in], dtype=object)).mean()) if eval_in else 0.0
     return {
         "file": str(path),
@@ -156,7 +172,8 @@ def run_benchmark(path: Path | str, encoder: TextEncoder, *, split: str = "val",
         "intents": len({label for _, label in train}),
         "in_scope_examples": len(eval_in),
         "oos_examples": len(eval_oos),
-        "threshold": round(threshold, 4),
+        "threshold": round(point.threshold, 4),
+        "max_distance": round(point.max_distance, 2) if point.max_distance is not None else None,
         "in_scope_accuracy": round(100 * acc, 2),
         "oos_recall": round(100 * rec, 2),
         "in_scope_accuracy_no_threshold": round(100 * raw_acc, 2),

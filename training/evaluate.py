@@ -12,31 +12,24 @@ from bot.encoding import TextEncoder
 from intents.api import OUT_OF_SCOPE
 from intents.classifier import ClassifierConfig
 from intents.data import TrainingData
-from intents.scope import decide, decided_labels
-from intents.trainer import (
-    DEFAULT_FOLDS,
-    Progress,
-    calibrate_threshold,
-    cross_val_proba,
-    embed,
-    fit_temperature,
-    softmax,
-)
+from intents.scope import calibrate, decide, decided_labels
+from intents.trainer import DEFAULT_FOLDS, Progress, cross_val_predict, embed, fit_temperature, softmax
 
 
 def cross_validate(data: TrainingData, encoder: TextEncoder, *, config: ClassifierConfig | None = None,
                    folds: int = DEFAULT_FOLDS, cache_path: Path | str | None = None,
                    progress: Progress | None = None) -> dict[str, Any]:
-    """Stratified k-fold evaluation of the whole decision (classifier + out-of-scope threshold)."""
+    """Stratified k-fold evaluation of the whole decision (classifier + out-of-scope rule)."""
     from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
     texts, gold = data.texts(), np.asarray(data.labels(), dtype=object)
     X = embed(texts, encoder, cache_path, progress)
-    logits, classes = cross_val_proba(X, texts, list(gold), config, folds=folds, progress=progress)
-    temperature = fit_temperature(logits, list(gold), classes)
-    probs = softmax(logits, temperature)
-    threshold = calibrate_threshold(probs, list(gold), classes)
-    decision = decide(probs, classes, threshold)
+    oof = cross_val_predict(X, texts, list(gold), config, folds=folds, progress=progress)
+    classes = oof.classes
+    temperature = fit_temperature(oof.logits, list(gold), classes)
+    probs = softmax(oof.logits, temperature)
+    point = calibrate(probs, list(gold), classes, oof.distances)
+    decision = decide(probs, classes, point, oof.distances)
     pred = decided_labels(decision, classes)
     decided = decision.confidence  # P(out_of_scope) or 1 - top when rejected, else top
     raw = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
@@ -59,7 +52,10 @@ def cross_validate(data: TrainingData, encoder: TextEncoder, *, config: Classifi
         "weighted_f1": round(float(f1_score(gold, pred, labels=labels, average="weighted",
                                             zero_division=0)), 4),
         "top1_macro_f1": round(float(f1_score(gold, raw, average="macro", zero_division=0)), 4),
-        "oos_threshold": round(threshold, 4),
+        "oos_threshold": round(point.threshold, 4),
+        "max_distance": round(point.max_distance, 2) if point.max_distance is not None else None,
+        "beyond_max_distance": int((oof.distances > point.max_distance).sum())
+        if point.max_distance is not None else 0,
         "temperature": round(temperature, 4),
         "per_intent": per_intent,
         "confused_pairs": [{"intent": g, "predicted": q, "count": n, "examples": examples[(g, q)]}

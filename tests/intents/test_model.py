@@ -78,6 +78,43 @@ def test_persist_and_load_gives_identical_predictions(default_model, encoder, tm
     assert [r.out_of_scope for r in after] == [r.out_of_scope for r in before]
 
 
+def test_a_confident_message_far_from_every_intent_is_declined(default_model, encoder):
+    text = "printer on the third floor is jammed again"
+    near = encoder.encode_one(text)
+    far = 4 * near  # lies far from every intent, and the linear classifier only grows more confident
+    probs = default_model.classifier.predict_proba(np.stack([near, far]), [text, text])
+    assert probs[1].max() > probs[0].max() > 0.5
+    near_result, far_result = default_model.parse_many([text, text], np.stack([near, far]))
+    assert near_result.intent.name == "printer_issue" and not near_result.out_of_scope
+    assert far_result.out_of_scope and far_result.intent.name == OUT_OF_SCOPE
+
+
+def test_a_model_saved_before_the_distance_check_loads_and_decides_as_before(default_model, encoder, tmp_path):
+    from intents.scope import scope_scores
+
+    store = ModelStore(tmp_path)
+    folder = tmp_path / "nlu" / store.save(default_model)
+    meta = json.loads((folder / "model.json").read_text())
+    assert meta["max_distance"] > 0
+    del meta["max_distance"]  # the files as the bot wrote them before: no maximum distance, no distance arrays
+    (folder / "model.json").write_text(json.dumps(meta))
+    with np.load(folder / "weights.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files if not k.startswith("distance_")}
+        assert len(arrays) < len(npz.files)
+    np.savez(folder / "weights.npz", **arrays)
+
+    old = ModelStore(tmp_path).load()
+    assert old.distance is None and old.operating_point.max_distance is None
+    texts = list(IN_SCOPE) + OFF_TOPIC + ["printer", "ok"]
+    X = np.vstack([encoder.encode(texts), 4 * encoder.encode_one(texts[0])])
+    texts.append(texts[0])
+    results = old.parse_many(texts, X)
+    # the rule as it was: out of scope when the in-scope score is below the threshold, nothing else
+    score = scope_scores(old.classifier.predict_proba(X, texts), old.classifier.classes).score
+    assert [r.out_of_scope for r in results] == (score < old.oos_threshold).tolist()
+    assert not results[-1].out_of_scope  # the far-away message the distance check declines
+
+
 def test_parse_reuses_a_passed_embedding(nlu_settings, encoder):
     from tests.intents.conftest import parser_for
 

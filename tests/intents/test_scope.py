@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from intents.api import OUT_OF_SCOPE
-from intents.scope import calibrate_threshold, decide
+from intents.scope import (
+    FALLBACK_DISTANCE_REJECT_RATE,
+    MAX_DISTANCE_REJECT_RATE,
+    OperatingPoint,
+    calibrate,
+    decide,
+)
 
 CLASSES = ["hardware", "vpn", OUT_OF_SCOPE]
 
@@ -22,9 +28,20 @@ def test_a_message_below_the_threshold_or_won_by_out_of_scope_is_out_of_scope():
                     (0.45, 0.30, 0.25),   # unsure: below 0.5
                     (0.50, 0.10, 0.40),   # exactly at the threshold: kept
                     (0.30, 0.10, 0.60)])  # out_of_scope is the most probable class
-    decision = decide(probs, CLASSES, 0.5)
+    decision = decide(probs, CLASSES, OperatingPoint(0.5))
     assert decision.out_of_scope.tolist() == [False, True, False, True]
     assert [CLASSES[i] for i in decision.best] == ["hardware", "hardware", "hardware", "hardware"]
+
+
+def test_a_message_far_from_every_intent_is_out_of_scope_however_confident_the_classifier():
+    probs = _probs([(0.97, 0.02, 0.01), (0.97, 0.02, 0.01), (0.45, 0.30, 0.25)])
+    distance = np.array([12.0, 80.0, 12.0])  # the second lies beyond the maximum distance
+    decision = decide(probs, CLASSES, OperatingPoint(0.5, max_distance=50.0), distance)
+    assert decision.out_of_scope.tolist() == [False, True, True]
+    # without a maximum distance (a model saved before it existed) only the probability counts
+    assert decide(probs, CLASSES, OperatingPoint(0.5), distance).out_of_scope.tolist() == [False, False, True]
+    with pytest.raises(ValueError, match="distances are needed"):
+        decide(probs, CLASSES, OperatingPoint(0.5, max_distance=50.0))
 
 
 def test_the_operating_point_maximises_accuracy_with_out_of_scope_counted_as_a_class():
@@ -34,14 +51,45 @@ def test_the_operating_point_maximises_accuracy_with_out_of_scope_counted_as_a_c
     labels = ["hardware", "vpn", "hardware", "vpn", OUT_OF_SCOPE, OUT_OF_SCOPE]
     # rejecting below 0.45 turns both out-of-scope messages into right answers and loses no right intent;
     # going up to 0.70 would reject a right answer
-    assert calibrate_threshold(probs, labels, CLASSES) == pytest.approx(0.45)
+    assert calibrate(probs, labels, CLASSES) == OperatingPoint(pytest.approx(0.45), None)
+
+
+def test_the_maximum_distance_rejects_few_in_scope_messages_and_catches_confident_far_ones():
+    rng = np.random.default_rng(3)
+    n_in = 200
+    in_dist = rng.uniform(10, 100, n_in)                    # in scope: distances 10..100
+    oos_dist = np.array([150.0, 160.0, 95.0, 97.0, 99.0])   # three far ones, two among the farthest in scope
+    probs = _probs([(0.9, 0.05, 0.05)] * (n_in + 5))        # the classifier is confident about all of them
+    labels = ["hardware"] * n_in + [OUT_OF_SCOPE] * 5
+    distance = np.concatenate([in_dist, oos_dist])
+    point = calibrate(probs, labels, CLASSES, distance)
+    assert point.threshold == 0.0 and point.max_distance is not None
+    rejected = decide(probs, CLASSES, point, distance).out_of_scope
+    assert rejected[n_in:n_in + 2].all()                    # the far ones are caught...
+    assert rejected[:n_in].mean() <= MAX_DISTANCE_REJECT_RATE  # ...at the cost of few in-scope messages
+    # a tie (catching 95..99 costs as many in-scope messages as it gains): the smaller rejection
+    assert rejected[:n_in].sum() == 0
+
+
+def test_the_maximum_distance_never_rejects_more_than_the_named_share_of_in_scope_messages():
+    n_in = 100
+    in_dist = np.arange(n_in, dtype=float)
+    oos_dist = np.full(60, 50.0)                            # rejecting half of in scope would pay off
+    probs = _probs([(0.9, 0.05, 0.05)] * (n_in + 60))
+    labels = ["hardware"] * n_in + [OUT_OF_SCOPE] * 60
+    point = calibrate(probs, labels, CLASSES, np.concatenate([in_dist, oos_dist]))
+    assert (in_dist > point.max_distance).mean() <= MAX_DISTANCE_REJECT_RATE
+    assert point.max_distance >= in_dist[-int(MAX_DISTANCE_REJECT_RATE * n_in) - 1]
 
 
 def test_without_out_of_scope_examples_few_right_answers_are_rejected():
     probs = _probs([(0.9 - i / 100, 0.05, 0.05 + i / 100) for i in range(40)])
-    threshold = calibrate_threshold(probs, ["hardware"] * 40, CLASSES)
-    assert 0 < threshold <= 0.6
-    assert decide(probs, CLASSES, threshold).out_of_scope.mean() <= 0.05
+    distance = np.linspace(1.0, 50.0, 40)
+    point = calibrate(probs, ["hardware"] * 40, CLASSES, distance)
+    assert 0 < point.threshold <= 0.6
+    assert point.max_distance is not None
+    assert (distance > point.max_distance).mean() <= FALLBACK_DISTANCE_REJECT_RATE + 1 / 40
+    assert decide(probs, CLASSES, point, distance).out_of_scope.mean() <= 0.05 + FALLBACK_DISTANCE_REJECT_RATE
 
 
 class _HashEncoder:
@@ -56,6 +104,7 @@ class _HashEncoder:
 
 
 def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path, monkeypatch):
+    import intents.scope
     import intents.trainer
     import training.clinc
 
@@ -71,16 +120,28 @@ def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path
     path.write_text(json.dumps(rows))
     calls = []
 
-    def spy(probs, labels, classes):
+    def spy(probs, labels, classes, distance):
         calls.append(list(labels))
-        calls.append(calibrate_threshold(probs, labels, classes))
+        calls.append(calibrate(probs, labels, classes, distance))
         return calls[-1]
 
-    monkeypatch.setattr(training.clinc, "calibrate_threshold", spy)
+    decisions = []
+    real_rule = intents.scope.out_of_scope
+
+    def rule_spy(score, point, distance=None):
+        decisions.append(point)
+        return real_rule(score, point, distance)
+
+    monkeypatch.setattr(training.clinc, "calibrate", spy)
+    monkeypatch.setattr(training.clinc, "out_of_scope", rule_spy)
     result = training.clinc.run_benchmark(path, _HashEncoder(), use_oos_train=True)
-    # the bot's trainer calibrates with the very same rule...
-    assert intents.trainer.calibrate_threshold is calibrate_threshold
-    # ...and the benchmark picked its point with it, on val + oos_val only
+    # the bot's trainer calibrates with the very same rule, and parsing decides with the one the benchmark uses
+    assert intents.trainer.calibrate is calibrate
+    assert real_rule is intents.scope.out_of_scope
+    # the benchmark picked its point with it, on val + oos_val only, distances included...
     assert calls[0] == [label for _, label in rows["val"]] + [OUT_OF_SCOPE] * 2
-    assert result["threshold"] == round(calls[1], 4)
-    assert "calibrate_threshold" in result["operating_point"]
+    assert result["threshold"] == round(calls[1].threshold, 4)
+    assert calls[1].max_distance is not None and result["max_distance"] == round(calls[1].max_distance, 2)
+    assert "intents.scope.calibrate" in result["operating_point"]
+    # ...and scored every split through the rule at that point
+    assert decisions and all(p == calls[1] for p in decisions)
