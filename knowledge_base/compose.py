@@ -77,9 +77,10 @@ def _words(text: str) -> str:
 def quote_beyond(gist: str, passage: str, limit: int = QUOTE_CHARS) -> str | None:
     """The quote shown under an answer's gist: ``passage`` without the sentences, list items and table
     rows the gist already shows, or None when the gist shows them all (the answer keeps its link to the
-    full section). A sentence the gist left out is never dropped: it may be the step that answers. A line ending with ':' (a lead-in, a section label) is
-    shown only with the line after it. The passage is a chunk's text, whose lines are meant (rows,
-    items, code lines): none is joined to the next."""
+    full section). A sentence the gist left out is never dropped: it may be the step that answers.
+    A line ending with ':' (a lead-in, a section label) is shown only with the line after it. The
+    passage is a chunk's text, whose lines are meant (rows, items, code lines): none is joined to
+    the next."""
     shown = _words(gist)
     units: list[tuple[int, str, bool, bool]] = []  # (line, unit, lead-in, already shown)
     lines = passage.splitlines()
