@@ -99,12 +99,17 @@ def train_and_save(nlu: NluSettings, paths: NluPaths, encoder: TextEncoder, *, d
     return model, version
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def training_summary(model: IntentModel, version: str, models_dir: Path | str) -> dict[str, Any]:
     """What ``helpdesk train`` reports about the model it saved."""
     return {
         "version": version, "models_dir": str(Path(models_dir) / "nlu" / version),
         "examples": model.meta.get("examples"), "intents": len(model.intents),
-        "oos_threshold": round(model.oos_threshold, 4), "fingerprint": model.fingerprint,
+        "oos_threshold": round(model.oos_threshold, 4), "max_distance": _rounded(model.operating_point.max_distance),
+        "fingerprint": model.fingerprint,
         "training_seconds": model.meta.get("training_seconds"),
     }
 

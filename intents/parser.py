@@ -49,4 +49,6 @@ class BuiltinParser:
             "fingerprint": self.model.fingerprint,
             "intents": self.model.intents,
             "oos_threshold": self.model.oos_threshold,
+            # the out-of-scope rule's second bound (None: a model saved before it, probability only)
+            "max_distance": self.model.operating_point.max_distance,
         }

@@ -105,6 +105,8 @@ def build_router(services: Services) -> APIRouter | None:
         info = parser.status() if hasattr(parser, "status") else {}
         return {"model_id": info.get("fingerprint") or info.get("model_id"),
                 "model_file": info.get("model_file"), "num_active_training_jobs": 0,
-                "fingerprint": {"nlu": info.get("fingerprint")}, "backend": info.get("backend")}
+                "fingerprint": {"nlu": info.get("fingerprint")}, "backend": info.get("backend"),
+                # a newer saved model this process could not load (the old one keeps serving)
+                **({"model_problem": info["model_problem"]} if info.get("model_problem") else {})}
 
     return router

@@ -63,6 +63,7 @@ def test_train_writes_a_versioned_model_and_status_reports_staleness(cli):
     assert result.exit_code == 0, result.output
     info = stdout_json(result)
     assert info["intents"] >= 20 and info["examples"] > 500
+    assert 0 <= info["oos_threshold"] < 1 and info["max_distance"] > 0  # both bounds of the out-of-scope rule
     folder = cli.tmp / "models" / "nlu" / info["version"]
     assert sorted(p.name for p in folder.iterdir()) == ["model.json", "weights.npz"]
     assert json.loads((folder / "model.json").read_text())["fingerprint"] == info["fingerprint"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -82,3 +84,22 @@ def test_text_that_is_not_unicode_is_a_400_not_a_500(nlu_settings):
         reply = httpx.post(f"{base}/model/parse", content=b'{"text": "\\ud800"}',
                            headers={"Content-Type": "application/json"}, timeout=30)
     assert reply.status_code == 400 and reply.json()["status"] == "failure"
+
+
+def test_status_names_a_newer_model_that_could_not_be_loaded(nlu_settings):
+    """Rasa clients and operators see which model serves and that a newer one failed to load."""
+    from pathlib import Path
+
+    from intents.store import ModelStore
+    from tests.intents.test_model_reload import corrupt_newer_version
+
+    settings = nlu_settings(nlu={"model_check_seconds": 0.05})
+    with serve_asgi(_app(settings)) as base:
+        before = httpx.get(f"{base}/status", timeout=30).json()
+        assert "model_problem" not in before
+        models_dir = Path(settings.paths.models_dir)
+        broken = corrupt_newer_version(models_dir, ModelStore(models_dir).load(before["model_file"]))
+        time.sleep(0.1)  # past the check interval: the next parse looks for a newer model
+        assert httpx.post(f"{base}/model/parse", json={"text": "hi"}, timeout=30).json()["intent"]["name"] == "greet"
+        after = httpx.get(f"{base}/status", timeout=30).json()
+        assert after["model_file"] == before["model_file"] and broken in after["model_problem"]
