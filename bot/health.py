@@ -160,7 +160,7 @@ def _nlu(s: Settings) -> Item:
         if not c.rasa_url:
             problems.append("nlu.rasa_url is required when nlu.backend = \"rasa\"")
         return _item("nlu", "remote Rasa server", problems, [], f"{c.rasa_url}/model/parse")
-    from intents.factory import current_fingerprint
+    from intents.factory import STALE, current_fingerprint
     from intents.store import ModelStore
 
     store = ModelStore(s.paths.models_dir)
@@ -174,8 +174,7 @@ def _nlu(s: Settings) -> Item:
         warnings.append(f"no trained model in {store.root}: it will be trained from "
                         f"{s.paths.data_dir}/intents at start-up (or run `helpdesk train`)")
     elif model.fingerprint != current_fingerprint(s.nlu, s.paths.data_dir):
-        warnings.append(f"model {model.meta.get('version')} is stale: the training data changed; "
-                        "run `helpdesk train`")
+        warnings.append(f"model {model.meta.get('version')} is stale: {STALE}; run `helpdesk train`")
     details = f"model {model.meta.get('version')} in {store.root}" if model else str(store.root)
     return _item("nlu", "built-in classifier (embedded default)", problems, warnings, details)
 

@@ -25,9 +25,11 @@ from intents.data import TrainingData, data_files, fingerprint_files, load_train
 from intents.model import IntentModel
 from intents.settings import NluSettings
 from intents.store import ModelStore
-from intents.trainer import Progress
+from intents.trainer import Progress, fingerprint_extra
 
 log = logging.getLogger(__name__)
+# Why a saved model no longer matches what training would build today (its fingerprint differs).
+STALE = "the intent training data changed (or the classifier settings or out-of-scope rule it was trained under)"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def current_fingerprint(nlu: NluSettings, data_dir: Path | str) -> str | None:
     if not files:
         return None
     config = classifier_config(nlu)
-    return fingerprint_files(files, extra=repr(sorted(config.to_json().items())))
+    return fingerprint_files(files, extra=fingerprint_extra(config))
 
 
 def load_data(nlu: NluSettings, data_dir: Path | str) -> TrainingData:
@@ -115,7 +117,8 @@ def training_summary(model: IntentModel, version: str, models_dir: Path | str) -
 
 
 def model_status(nlu: NluSettings, paths: NluPaths) -> dict[str, Any]:
-    """Which model is saved, and whether the training data changed since it was trained (stale)."""
+    """Which model is saved, and whether it is stale: the training data, the classifier settings or the
+    out-of-scope rule changed since it was trained."""
     store = ModelStore(paths.models_dir)
     model = store.load()
     fingerprint = current_fingerprint(nlu, paths.data_dir)
@@ -144,7 +147,7 @@ def load_or_train(nlu: NluSettings, paths: NluPaths, encoder_provider: EncoderPr
             f"No intent model in {store.root} and no training data in {paths.intents_dir}: "
             "add Rasa NLU files there and run `helpdesk train`."
         )
-    reason = "no trained intent model yet" if model is None else "the intent training data changed"
+    reason = "no trained intent model yet" if model is None else STALE
     if not nlu.auto_train:
         if model is not None:
             log.warning("%s since model %s was trained: run `helpdesk train`", reason,

@@ -40,6 +40,9 @@ MAX_THRESHOLD = 0.6
 # The maximum distance rejects at most this share of the in-scope calibration messages
 # (candidates: the farthest in-scope distances, from the farthest one down to this quantile).
 MAX_DISTANCE_REJECT_RATE = 0.05
+# Part of every model's fingerprint: a model trained under an older rule is stale (retrained by
+# `helpdesk train`, `make prepare` and auto-train). 2: the distance to the nearest intent joined the score.
+RULE_VERSION = 2
 # Without out-of-scope examples: the maximum distance rejects this share of in-scope calibration messages.
 FALLBACK_DISTANCE_REJECT_RATE = 0.01
 
@@ -176,5 +179,5 @@ def decided_labels(decision: ScopeDecision, classes: Sequence[str]) -> npt.NDArr
 
 
 __all__ = ["FALLBACK_DISTANCE_REJECT_RATE", "FALLBACK_REJECT_RATE", "MAX_DISTANCE_REJECT_RATE", "MAX_THRESHOLD",
-           "OOS_CLASS_SCORE", "OperatingPoint", "ScopeDecision", "ScopeScores", "calibrate", "decide",
+           "OOS_CLASS_SCORE", "RULE_VERSION", "OperatingPoint", "ScopeDecision", "ScopeScores", "calibrate", "decide",
            "decided_labels", "out_of_scope", "scope_scores"]

@@ -137,8 +137,16 @@ def train_model(data: TrainingData, encoder: TextEncoder, *, config: ClassifierC
     return model
 
 
+def fingerprint_extra(config: ClassifierConfig) -> str:
+    """What a model's fingerprint covers besides its data files: the classifier settings and the
+    out-of-scope rule's version (``intents.scope.RULE_VERSION``)."""
+    from intents.scope import RULE_VERSION
+
+    return repr(sorted(config.to_json().items())) + f"; scope rule {RULE_VERSION}"
+
+
 def model_fingerprint(data: TrainingData, config: ClassifierConfig) -> str:
     """What a model trained from ``data`` with ``config`` is fingerprinted as (stale-model detection)."""
     from intents.data import fingerprint_files
 
-    return fingerprint_files(data.files, extra=repr(sorted(config.to_json().items())))
+    return fingerprint_files(data.files, extra=fingerprint_extra(config))

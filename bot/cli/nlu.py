@@ -223,8 +223,8 @@ def parse(
 @app.command("status")
 @user_errors
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Which model is saved, and whether the training data changed since (stale)."""
-    from intents.factory import model_status
+    """Which model is saved, and whether it is stale (the training data or the rules changed since)."""
+    from intents.factory import STALE, model_status
 
     s = common.settings()
     info = model_status(s.nlu, _paths(s))
@@ -235,5 +235,5 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
             console.print(f"No model in {info['models_dir']} yet: run `helpdesk train`.")
         else:
             console.print(f"model {info['latest']} ({len(info['versions'])} version(s) kept)"
-                          + (" — [yellow]stale: the training data changed, run `helpdesk train`[/]"
+                          + (f" — [yellow]stale: {STALE}; run `helpdesk train`[/]"
                              if info["stale"] else " — up to date"))

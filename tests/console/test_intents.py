@@ -290,7 +290,7 @@ def test_retrain_shows_progress_to_done_swaps_the_model_and_serves_the_plots(nlu
         page.get_by_role("button", name="Add", exact=True).click()
         page.get_by_text("Added 1 example(s).").wait_for()
         page.goto(nlu_stack.url("/console/intents"))
-        page.get_by_text("the examples changed since: retrain to use them").wait_for()
+        page.get_by_text("the examples or the rules changed since: retrain to use them").wait_for()
         page.get_by_role("button", name="Retrain").click()
         page.locator("progress#retrain-progress").wait_for()  # running: the bar, and Retrain disabled
         assert page.get_by_role("button", name="Retrain").is_disabled()

@@ -157,8 +157,23 @@ def test_build_parser_trains_when_missing_and_retrains_when_data_changes(
     smalltalk.write_text(smalltalk.read_text() + "    - top of the morning to ya\n")
     with caplog.at_level(logging.WARNING, logger="intents.factory"):
         parser_for(settings, lambda: encoder)
-    assert "training data changed" in caplog.text
+    assert "training data changed" in caplog.text  # factory.STALE
     assert len(store.versions()) == 2
+
+
+def test_a_model_trained_under_an_older_out_of_scope_rule_is_stale(nlu_settings, monkeypatch):
+    """A new rule reaches saved models the way new data does: `nlu status`, config check and auto-train see it."""
+    from bot.health import check_configuration
+    from intents import scope
+    from intents.factory import STALE, NluPaths, model_status
+
+    settings = nlu_settings()
+    paths = NluPaths(settings.paths.data_dir, settings.paths.models_dir, settings.paths.var_dir)
+    assert model_status(settings.nlu, paths)["stale"] is False
+    monkeypatch.setattr(scope, "RULE_VERSION", scope.RULE_VERSION + 1)
+    assert model_status(settings.nlu, paths)["stale"] is True
+    [nlu] = [i for i in check_configuration(settings)["integrations"] if i["name"] == "nlu"]
+    assert nlu["status"] == "warning" and STALE in nlu["details"]
 
 
 def test_stale_model_is_kept_with_a_warning_when_auto_train_is_off(nlu_settings, tmp_path, encoder,
