@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import ROOT, shared_path
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_socket import FakeSocketMode
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-0000-helpdesk"
@@ -168,3 +169,11 @@ def slack_stack(fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory,
                 models_dir: Path) -> Iterator[SlackStack]:
     """One app + Services (+ encoder) per test module, on a fresh migrated SQLite database."""
     yield from open_stack(tmp_path_factory.mktemp("slack"), fake_slack, models_dir)
+
+
+@pytest.fixture(scope="module")
+def socket_server() -> Iterator[FakeSocketMode]:
+    """A fake Socket Mode endpoint (one per test module), checking every frame the app sends."""
+    server = FakeSocketMode().start()
+    yield server
+    server.stop()

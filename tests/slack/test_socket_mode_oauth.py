@@ -30,13 +30,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def socket_server() -> Iterator[FakeSocketMode]:
-    server = FakeSocketMode().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def oauth_socket_stack(fake_slack: FakeSlack, socket_server: FakeSocketMode, models_dir: Path,
                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackStack]:
     from tests.leakcheck import register_secret
