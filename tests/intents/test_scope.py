@@ -104,6 +104,7 @@ class _HashEncoder:
 
 
 def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path, monkeypatch):
+    import intents.model
     import intents.scope
     import intents.trainer
     import training.clinc
@@ -126,7 +127,7 @@ def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path
         return calls[-1]
 
     decisions = []
-    real_rule = intents.scope.out_of_scope
+    real_rule = training.clinc.out_of_scope  # the rule the benchmark applies, before the spy replaces it
 
     def rule_spy(score, point, distance=None):
         decisions.append(point)
@@ -137,7 +138,7 @@ def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path
     result = training.clinc.run_benchmark(path, _HashEncoder(), use_oos_train=True)
     # the bot's trainer calibrates with the very same rule, and parsing decides with the one the benchmark uses
     assert intents.trainer.calibrate is calibrate
-    assert real_rule is intents.scope.out_of_scope
+    assert real_rule is intents.scope.out_of_scope and intents.model.decide is intents.scope.decide
     # the benchmark picked its point with it, on val + oos_val only, distances included...
     assert calls[0] == [label for _, label in rows["val"]] + [OUT_OF_SCOPE] * 2
     assert result["threshold"] == round(calls[1].threshold, 4)
