@@ -73,3 +73,7 @@ def test_socket_mode_events_of_a_workspace_that_did_not_install_are_not_answered
     oauth_socket_stack.fake.reset()
     deliver(oauth_socket_stack, socket_server, home_envelope(SECOND_USER, "T0NOTINSTALLED"))
     assert oauth_socket_stack.fake.calls_to("views.publish") == []
+    # the same event from a workspace that did install is answered: it was the missing install, not the socket
+    assert install(oauth_socket_stack, "code-socket-again", SECOND_TOKEN, team="T0SECOND").status_code == 200
+    deliver(oauth_socket_stack, socket_server, home_envelope(SECOND_USER, "T0SECOND"))
+    assert [c.token for c in oauth_socket_stack.fake.calls_to("views.publish", ok_only=True)] == [SECOND_TOKEN]
