@@ -45,6 +45,11 @@ def test_old_threads_and_offers_are_purged_and_counted_recent_ones_kept(
         ])
     assert threads.touch(DM, "3.in-use") is True  # a message in the thread
     assert threads.touch(DM, "9.unknown") is False  # an ordinary DM thread: nothing to keep
+    with migrated_db.session() as session:
+        touched = session.get(SlackAssistantThread, (DM, "3.in-use")).updated_at
+    assert threads.touch(DM, "3.in-use") is True  # a second message minutes later: no second write
+    with migrated_db.session() as session:
+        assert session.get(SlackAssistantThread, (DM, "3.in-use")).updated_at == touched
 
     ledger = EventLedger(migrated_db, retention_hours=24, also_purge=slack_purges(migrated_db,
                                                                                  SharedReplies(migrated_db)))

@@ -9,6 +9,7 @@ titles a thread once.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
@@ -22,6 +23,8 @@ from bot.storage.session import Database
 
 CONTEXT_KEYS = ("channel_id", "team_id", "enterprise_id")  # what Slack sends; nothing else is kept
 ID_LENGTH = 32
+# A panel thread's last activity is written at most this often (slack.event_retention_hours is >= 1).
+TOUCH_EVERY = dt.timedelta(minutes=10)
 
 
 def clean_context(context: Any) -> dict[str, str] | None:
@@ -77,15 +80,21 @@ class ThreadStore(AssistantThreadContextStore):
             return session.get(SlackAssistantThread, (channel_id[:ID_LENGTH], thread_ts[:ID_LENGTH])) is not None
 
     def touch(self, channel_id: str | None, thread_ts: str | None) -> bool:
-        """Note activity in a panel thread (kept for the retention from now); False: not a panel thread."""
+        """Note activity in a panel thread (kept for the retention from now); False: not a panel thread.
+
+        A read per message; the write only when the last one is ``TOUCH_EVERY`` old, so a busy thread
+        does not take SQLite's write lock on every message (the retention is an hour at the least).
+        """
         if not channel_id or not thread_ts:
             return False
         with self.db.session() as session:
-            done = session.execute(update(SlackAssistantThread)
-                                   .where(SlackAssistantThread.channel_id == channel_id[:ID_LENGTH],
-                                          SlackAssistantThread.thread_ts == thread_ts[:ID_LENGTH])
-                                   .values(updated_at=utcnow()))
-        return isinstance(done, CursorResult) and done.rowcount == 1
+            row = session.get(SlackAssistantThread, (channel_id[:ID_LENGTH], thread_ts[:ID_LENGTH]))
+            if row is None:
+                return False
+            now = utcnow()
+            if row.updated_at is None or now - row.updated_at >= TOUCH_EVERY:
+                row.updated_at = now
+        return True
 
     def claim_title(self, channel_id: str, thread_ts: str) -> bool:
         """True exactly once per thread: the caller sets its title (from the first question)."""
