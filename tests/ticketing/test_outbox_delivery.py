@@ -58,6 +58,7 @@ def test_a_worker_that_lost_its_claim_does_not_write_the_outcome(jira_services, 
     deadline = time.monotonic() + 5  # until the worker's request is in Jira's hands (its 0.5 s timeout runs)
     while fake_jira.state.fail_remaining != 0 and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert fake_jira.state.fail_remaining == 0, "the worker never reached Jira"
     with s.db.session() as session:  # the lease ran out; another replica claimed the row again
         [row] = session.scalars(select(TicketOutbox)).all()
         assert row.attempts == 1
