@@ -98,13 +98,28 @@ def _torch_encoder() -> Encoder:
         ) from exc
 
 
+def _current_export(models_dir: Path | str, *, quantized: bool, build: bool) -> ExportedModel | None:
+    """The current export under ``models_dir`` (with its int8 file when ``quantized``); when there is none and
+    ``build``, the int8-including export is built first. None: no current export (the caller falls back)."""
+    model = find_export(encoder_root(models_dir), need_int8=quantized)
+    if model is None and build:
+        model = export_model(models_dir, int8=True)
+    return model
+
+
+def _export_in(directory: str, quantized: bool) -> ExportedModel:
+    """The export :func:`_current_export` found in ``directory``, looked up again (it must still be there)."""
+    model = find_export(Path(directory).parent, need_int8=quantized)
+    if model is None or str(model.directory) != directory:  # pragma: no cover - removed since _find looked
+        raise ConfigError(f"The ONNX encoder export in {directory} disappeared.")
+    return model
+
+
 @lru_cache(maxsize=4)
 def _onnx_encoder(directory: str, quantized: bool) -> TextEncoder:
     from intents.onnx_encoder import BatchingEncoder, OnnxEncoder
 
-    model = find_export(Path(directory).parent, need_int8=quantized)
-    if model is None or str(model.directory) != directory:  # pragma: no cover - removed since _find looked
-        raise ConfigError(f"The ONNX encoder export in {directory} disappeared.")
+    model = _export_in(directory, quantized)
     # No spinning: ONNX Runtime's idle worker threads would otherwise busy-wait after each of the serving
     # path's many small passes, burning the core the request threads need. 50 HTTP users: 10.2 -> 6.8 ms of
     # server CPU per message and 75 -> 151 msg/s at load 15; 11.4 -> 8.9 ms and about the same msg/s on a
@@ -133,14 +148,11 @@ def get_encoder(models_dir: Path | str | None = None, *, backend: str | None = N
     folder = Path(models_dir) if models_dir is not None else _default["models_dir"]
     with _lock:
         if chosen != "torch" and folder is not None:
-            root = encoder_root(folder)
-            model = find_export(root, need_int8=quantized)
-            if model is None and chosen == "onnx":
-                model = export_model(folder, int8=True)
+            model = _current_export(folder, quantized=quantized, build=chosen == "onnx")
             if model is not None:
                 return _onnx_encoder(str(model.directory), quantized)
             log.info("no current ONNX export of the encoder in %s; using sentence-transformers "
-                     "(run `helpdesk train` or `make prepare` to export it)", root)
+                     "(run `helpdesk train` or `make prepare` to export it)", encoder_root(folder))
         elif chosen == "onnx":
             raise ConfigError(f"{BACKEND_ENV}=onnx needs a models folder to keep the export in.")
         return _torch_encoder()
@@ -153,10 +165,7 @@ def get_bulk_encoder(models_dir: Path | str, *, quantized: bool = False) -> Text
     ``quantized`` picks the int8 export (built when missing, as ``backend="onnx"`` does); without a models
     folder holding an fp32 export this is :func:`get_encoder`'s choice.
     """
-    root = encoder_root(models_dir)
-    model = find_export(root, need_int8=quantized)
-    if model is None and quantized:
-        model = export_model(models_dir, int8=True)
+    model = _current_export(models_dir, quantized=quantized, build=quantized)
     if model is None:
         return get_encoder(models_dir)
     return _bulk_onnx_encoder(str(model.directory), quantized)
@@ -166,10 +175,7 @@ def get_bulk_encoder(models_dir: Path | str, *, quantized: bool = False) -> Text
 def _bulk_onnx_encoder(directory: str, quantized: bool) -> TextEncoder:
     from intents.onnx_encoder import OnnxEncoder
 
-    model = find_export(Path(directory).parent, need_int8=quantized)
-    if model is None or str(model.directory) != directory:  # pragma: no cover - removed since _find looked
-        raise ConfigError(f"The ONNX encoder export in {directory} disappeared.")
-    return OnnxEncoder(model, quantized=quantized, allow_spinning=True)
+    return OnnxEncoder(_export_in(directory, quantized), quantized=quantized, allow_spinning=True)
 
 
 def export_model(models_dir: Path | str, *, int8: bool = True) -> ExportedModel:
