@@ -183,7 +183,7 @@ class Replay:
         since = self.now - dt.timedelta(days=window_days)
         with self.db.session() as s:
             gaps = find_gaps(s, self.asked, lambda: self.encoder, kb=self.kb, since=since)
-            for topic in gap_actions.inbox(s, gaps)[:topics]:
+            for topic in gap_actions.topics(s, gaps)[:topics]:
                 votes = Counter(a for q in topic.gap.questions if q.text in self.items
                                 for a in self.items[q.text].gold)
                 if not votes:

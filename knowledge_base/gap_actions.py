@@ -214,11 +214,6 @@ def topics(session: Session, gaps: list[Gap], *, include_handled: bool = False) 
     return out
 
 
-def inbox(session: Session, gaps: list[Gap]) -> list[InboxTopic]:
-    """The topics still to deal with (in the given order)."""
-    return topics(session, gaps)
-
-
 def find_topic(gaps: list[Gap], key: str) -> Gap:
     """The topic with ``key`` among ``gaps``; DataError when the inbox changed since the page was shown."""
     for gap in gaps:
@@ -310,6 +305,6 @@ def describe(action: KbGapAction) -> str:
 
 __all__ = ["ARTICLE", "CURATE", "DISMISS", "EXAMPLES", "OPEN", "RETURN_PEOPLE", "RETURN_QUESTIONS", "RETURN_RULE",
            "STATES", "InboxTopic", "KbGapAction", "active_actions", "curate", "describe", "dismiss", "dismissal_note",
-           "find_topic", "has_grown", "inbox", "numbered", "people", "question_key", "record_action",
+           "find_topic", "has_grown", "numbered", "people", "question_key", "record_action",
            "recent_actions", "select_questions", "text_key", "topic_key", "topics", "undo_action",
            "unique_questions"]

@@ -33,24 +33,24 @@ def topic(questions: list[GapQuestion]) -> Gap:
 def test_a_dismissed_topic_stays_hidden_until_it_grows_materially(migrated_db) -> None:
     first = topic(COFFEE)
     with migrated_db.session() as s:
-        assert [t.key for t in ga.inbox(s, [first])] == [ga.topic_key(first)]
+        assert [t.key for t in ga.topics(s, [first])] == [ga.topic_key(first)]
         with pytest.raises(DataError, match="the reason field"):
             ga.dismiss(s, first, reason=" \n ", created_by=TRAINER)
         row = ga.dismiss(s, first, reason="Facilities,\n not IT", created_by=TRAINER)
         assert ga.describe(row) == "dismissed: Facilities, not IT" and row.details == {"reason": "Facilities, not IT"}
-        assert ga.inbox(s, [first]) == []
+        assert ga.topics(s, [first]) == []
         action_id = row.id
     # one paraphrase used to bring it back; the same person asking three times, or two people twice, do not
     for still_hidden in (joined("slack:U3"), joined("slack:U3", "slack:U3", "slack:U3"),
                          joined("slack:U3", "slack:U4")):
         grown = topic([*COFFEE, *still_hidden])
         with migrated_db.session() as s:
-            assert ga.inbox(s, [grown]) == [], still_hidden
+            assert ga.topics(s, [grown]) == [], still_hidden
             (listed,) = ga.topics(s, [grown], include_handled=True)
             assert listed.state == "dismissed" and listed.handled
     grown = topic([*COFFEE, *joined("slack:U3", "slack:U4", "slack:U3")])  # three new questions, two people
     with migrated_db.session() as s:
-        (back,) = ga.inbox(s, [grown])
+        (back,) = ga.topics(s, [grown])
         assert back.state == ga.OPEN and back.new_questions == 3 and back.new_people == 2
         assert back.dismissed_before is not None and back.dismissed_before.id == action_id
         note = ga.dismissal_note(back.dismissed_before)
@@ -60,7 +60,7 @@ def test_a_dismissed_topic_stays_hidden_until_it_grows_materially(migrated_db) -
         undone = ga.undo_action(s, action_id, undone_by=LEAD)
         assert undone.undone_by == LEAD and undone.created_by == TRAINER
     with migrated_db.session() as s:
-        (again,) = ga.inbox(s, [first])  # undone: back as if nothing was done
+        (again,) = ga.topics(s, [first])  # undone: back as if nothing was done
         assert again.earlier == [] and again.new_questions == 2 and again.dismissed_before is None
         with pytest.raises(DataError, match="undone already"):
             ga.undo_action(s, action_id, undone_by=TRAINER)
@@ -85,7 +85,7 @@ def test_a_returned_topic_keeps_its_dismissal_history_after_part_of_it_is_curate
         ga.curate(s, grown, answer="Call facilities on 4444.", source=SOURCE, created_by=TRAINER,
                   questions=[new[0].text, new[1].text])
     with migrated_db.session() as s:
-        (left,) = ga.inbox(s, [grown])
+        (left,) = ga.topics(s, [grown])
         assert [q.text for q in left.pending] == [new[2].text] and left.dismissed_before is not None
 
 
@@ -111,12 +111,12 @@ def test_curating_only_the_ticked_questions_and_undo_restores_exactly_that(migra
         assert {c["question"] for c in list_curated(s)} == {COFFEE[0].text, COFFEE[1].text}
         action_id = row.id
     with migrated_db.session() as s:
-        (left,) = ga.inbox(s, [mixed])  # the unticked question is still to deal with
+        (left,) = ga.topics(s, [mixed])  # the unticked question is still to deal with
         assert [q.text for q in left.pending] == [stray.text] and [a.id for a in left.earlier] == [action_id]
         ga.undo_action(s, action_id, undone_by=LEAD)
     with migrated_db.session() as s:
         assert list_curated(s) == [] and len(list_curated(s, include_undone=True)) == 2
-        (whole,) = ga.inbox(s, [mixed])
+        (whole,) = ga.topics(s, [mixed])
         assert whole.new_questions == 3 and whole.earlier == []
 
 
