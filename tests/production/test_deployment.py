@@ -41,7 +41,9 @@ def test_helm_lint_reports_no_error_or_warning() -> None:
 
 @pytest.mark.parametrize("values", [None, {"replicaCount": 3, "migrations": {"enabled": False},
                                            "podAnnotations": {"prometheus.io/scrape": "true"},
-                                           "nodeSelector": {"pool": "apps"}}])
+                                           "nodeSelector": {"pool": "apps"}},
+                                    {"sharedModels": {"enabled": True, "storageClassName": "nfs"}},
+                                    {"sharedModels": {"enabled": True, "existingClaim": "my-models"}}])
 def test_every_rendered_manifest_is_valid_kubernetes(values: dict[str, Any] | None) -> None:
     kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate not installed")
     for doc in render(values):
@@ -96,6 +98,75 @@ def test_migrations_run_once_as_a_pre_install_and_pre_upgrade_job() -> None:
         assert container["args"] == ["helpdesk", "db", "upgrade"]
         assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     assert by_kind(render({"migrations": {"enabled": False}}), "Job") == []
+
+
+def _image_models_dir() -> str:
+    """HELPDESK_PATHS__MODELS_DIR as the Dockerfile sets it (where the image bakes its models)."""
+    text = (ROOT / "Dockerfile").read_text()
+    return text.split("HELPDESK_PATHS__MODELS_DIR=", 1)[1].split()[0]
+
+
+def test_shared_models_volume_is_one_rwx_claim_mounted_over_the_intent_models() -> None:
+    """With sharedModels on, every replica mounts one ReadWriteMany claim where the intent models live."""
+    docs = render({"sharedModels": {"enabled": True}})
+    claim = by_kind(docs, "PersistentVolumeClaim")
+    assert len(claim) == 1 and claim[0]["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim[0]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    pod = by_kind(docs, "Deployment")[0]["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "models")
+    assert volume["persistentVolumeClaim"]["claimName"] == claim[0]["metadata"]["name"]
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "models")
+    from intents.store import ModelStore
+
+    # the intent store's own folder under the image's models dir (the ONNX encoder export stays in the image)
+    assert mount["mountPath"] == ModelStore(_image_models_dir()).root.as_posix()
+    assert pod["securityContext"]["fsGroup"] == pod["containers"][0]["securityContext"]["runAsUser"]
+    seed = pod["initContainers"][0]
+    assert seed["image"] == pod["containers"][0]["image"] and seed["securityContext"]["runAsNonRoot"] is True
+    # an existing claim is used as it is; off (the default), nothing is mounted or created
+    mine = render({"sharedModels": {"enabled": True, "existingClaim": "my-models"}})
+    assert by_kind(mine, "PersistentVolumeClaim") == []
+    assert any(v.get("persistentVolumeClaim", {}).get("claimName") == "my-models"
+               for v in by_kind(mine, "Deployment")[0]["spec"]["template"]["spec"]["volumes"])
+    default = render()
+    assert by_kind(default, "PersistentVolumeClaim") == []
+    assert "initContainers" not in by_kind(default, "Deployment")[0]["spec"]["template"]["spec"]
+
+
+def _version(root: Path, name: str) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "model.json").write_text("{}")
+
+
+def _seed(script: str, baked: Path, shared: Path) -> None:
+    import subprocess
+
+    body = script.replace("/app/models/nlu", str(baked)).replace("/shared", str(shared))
+    subprocess.run(["sh", "-ec", body], check=True, timeout=30)
+
+
+@pytest.mark.parametrize("current, expected", [(None, "20260102T000000Z-b"),      # an empty volume
+                                               ("20260101T000000Z-a", "20260102T000000Z-b"),  # an older model
+                                               ("20260103T000000Z-c", "20260103T000000Z-c")])  # a retrained one
+def test_the_seed_copies_the_images_model_and_keeps_a_newer_retrain(tmp_path: Path, current: str | None,
+                                                                       expected: str) -> None:
+    """The init container's script, run with sh: the image's model is copied in; LATEST moves only forward."""
+    from intents.store import ModelStore
+
+    script = by_kind(render({"sharedModels": {"enabled": True}}), "Deployment")[0][
+        "spec"]["template"]["spec"]["initContainers"][0]["command"][2]
+    baked, shared = tmp_path / "image" / "nlu", tmp_path / "volume" / "nlu"
+    _version(baked, "20260102T000000Z-b")
+    (baked / "LATEST").write_text("20260102T000000Z-b\n")
+    shared.mkdir(parents=True)
+    if current:
+        _version(shared, current)
+        (shared / "LATEST").write_text(current + "\n")
+    _seed(script, baked, shared)
+    store = ModelStore(shared.parent)  # what every replica's serving process reads
+    assert "20260102T000000Z-b" in store.versions() and store.latest_version() == expected
+    _seed(script, baked, shared)  # a second pod starting: nothing changes
+    assert store.latest_version() == expected
 
 
 def test_compose_runs_migrations_once_then_the_bot_on_postgresql() -> None:

@@ -57,3 +57,8 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The claim holding the shared intent models (sharedModels.enabled). */}}
+{{- define "helpdesk.modelsClaim" -}}
+{{- .Values.sharedModels.existingClaim | default (printf "%s-models" (include "helpdesk.fullname" .)) -}}
+{{- end -}}
