@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, select
@@ -62,25 +63,29 @@ class KbGapAction(Base):
 
 @dataclass
 class InboxTopic:
-    """A gaps topic and where it stands; ``earlier`` are the actions that covered some of its questions."""
+    """A gaps topic and where it stands; ``earlier`` are the actions that covered some of its questions.
+
+    The figures over its questions are computed once, on first look: :func:`topics` changes only ``state``
+    after building a topic, never ``gap`` or ``earlier``.
+    """
 
     key: str
     gap: Gap
     earlier: list[KbGapAction] = field(default_factory=list)
     state: str = OPEN  # "open" (to deal with), or "curated" | "article" | "examples" | "dismissed"
 
-    @property
+    @cached_property
     def pending(self) -> list[GapQuestion]:
         """Questions no earlier action covered (all of them when nothing was done yet)."""
         covered = {k for a in self.earlier for k in a.question_keys}
         return [q for q in self.gap.questions if question_key(q) not in covered]
 
-    @property
+    @cached_property
     def new_questions(self) -> int:
         """How many questions no earlier action covered."""
         return len(self.pending)
 
-    @property
+    @cached_property
     def new_people(self) -> int:
         """How many different people asked those questions."""
         return people(self.pending)
@@ -95,7 +100,7 @@ class InboxTopic:
         """The latest dismissal that still covers some of the topic's questions (shown when the topic returned)."""
         return next((a for a in self.earlier if a.kind == DISMISS), None)
 
-    @property
+    @cached_property
     def since_dismissal(self) -> list[GapQuestion]:
         """The questions that joined since :attr:`dismissed_before` (none when it was never dismissed)."""
         dismissal = self.dismissed_before
