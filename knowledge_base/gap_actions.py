@@ -28,7 +28,7 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.errors import DataError
-from bot.storage.base import Base, utcnow
+from bot.storage.base import Base, minute_stamp, utcnow
 from knowledge_base.curated import add_curated, undo_curated
 from knowledge_base.gaps import Gap, GapQuestion, shorten
 
@@ -290,7 +290,7 @@ def undo_action(session: Session, action_id: int, *, undone_by: str) -> KbGapAct
 
 def dismissal_note(action: KbGapAction) -> str:
     """How a returned topic's dismissal is shown: the reason, who and when."""
-    when = action.created_at.isoformat(sep=" ", timespec="minutes")
+    when = minute_stamp(action.created_at)
     return f"dismissed before: “{(action.details or {}).get('reason', '')}” by {action.created_by}, {when} UTC"
 
 

@@ -1,4 +1,4 @@
-"""The declarative base every table of the product derives from."""
+"""The declarative base every table of the product derives from, and how its (naive UTC) moments are read."""
 
 from __future__ import annotations
 
@@ -27,3 +27,8 @@ class Base(DeclarativeBase):
 def utcnow() -> dt.datetime:
     """Timezone-aware current UTC time (stored as naive UTC for SQLite/PostgreSQL parity)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def minute_stamp(at: dt.datetime | None) -> str:
+    """A stored moment as staff read it, to the minute: ``2024-05-01 09:30`` (empty for no moment)."""
+    return at.isoformat(sep=" ", timespec="minutes") if at else ""

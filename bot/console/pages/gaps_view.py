@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.kb_gaps import DEFAULT_DAYS
 from bot.services import Services
+from bot.storage.base import minute_stamp
 from knowledge_base import gap_actions as ga
 from knowledge_base.gaps import Gap, shorten
 
@@ -44,10 +44,6 @@ def parse_top(raw: str | None) -> int:
     return min(max(PAGE_TOPICS, top - top % PAGE_TOPICS), MAX_TOPICS)
 
 
-def _when(at: dt.datetime) -> str:
-    return at.isoformat(sep=" ", timespec="minutes")
-
-
 def inbox_rows(session: Session, gaps: list[Gap], sort: str, *, include_handled: bool = False) -> list[dict[str, Any]]:
     """The topics as template rows (largest first, or newest first), built by `kb gaps`'s own list
     (:func:`knowledge_base.gap_actions.topics`): those still to deal with, and the handled ones when asked."""
@@ -69,9 +65,9 @@ def inbox_rows(session: Session, gaps: list[Gap], sort: str, *, include_handled:
             "curatable": [(ga.text_key(q), shorten(q)) for q in questions],
             "dismissed": None if dismissal is None else {
                 "reason": dismissal.details.get("reason", ""), "by": dismissal.created_by,
-                "at": _when(dismissal.created_at), "joined": len(topic.since_dismissal),
+                "at": minute_stamp(dismissal.created_at), "joined": len(topic.since_dismissal),
                 "people": ga.people(topic.since_dismissal)},
-            "earlier": [{"what": ga.describe(a), "by": a.created_by, "at": _when(a.created_at)}
+            "earlier": [{"what": ga.describe(a), "by": a.created_by, "at": minute_stamp(a.created_at)}
                         for a in topic.earlier if a is not dismissal],
             "new_questions": topic.new_questions,
         })
@@ -87,8 +83,8 @@ def picked_questions(gap: Gap, keys: list[str]) -> list[str]:
 def action_rows(session: Session) -> list[dict[str, Any]]:
     """The latest actions (undone ones included) for the "Recent actions" table."""
     return [{"id": a.id, "kind": a.kind, "what": ga.describe(a), "topic": a.label, "by": a.created_by,
-             "at": _when(a.created_at), "undone": f"undone by {a.undone_by} {_when(a.undone_at)}" if a.undone_at
-             else None}
+             "at": minute_stamp(a.created_at),
+             "undone": f"undone by {a.undone_by} {minute_stamp(a.undone_at)}" if a.undone_at else None}
             for a in ga.recent_actions(session)]
 
 

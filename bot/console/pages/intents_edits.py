@@ -11,7 +11,6 @@ too, but is undone from the gaps page (that also returns its topic).
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.console import audit
 from bot.console.models import ConsoleAction
 from bot.errors import DataError
+from bot.storage.base import minute_stamp
 from intents.editing import IntentsEditor
 from intents.edits import Edit, Undone, describe
 
@@ -47,7 +47,7 @@ def undo_edit(session: Session, editor: IntentsEditor, entry_id: int, *, by: str
         if entry is None or entry.action not in EDIT_ACTIONS:
             raise DataError(f"There is no intents edit {entry_id} to undo.")
         if entry.undone_at is not None:
-            raise DataError(f"That edit was already undone by {entry.undone_by}, {_when(entry.undone_at)} UTC.")
+            raise DataError(f"That edit was already undone by {entry.undone_by}, {minute_stamp(entry.undone_at)} UTC.")
         details = entry.details or {}
         if "edit" not in details:
             raise DataError("That edit was made before edits could be undone; change the examples by hand.")
@@ -73,9 +73,9 @@ def edit_rows(session: Session, intent: str | None = None) -> list[dict[str, Any
         if intent is not None and intent not in touched:
             continue
         rows.append({
-            "id": entry.id, "by": entry.actor, "at": _when(entry.created_at), "what": describe_entry(entry),
+            "id": entry.id, "by": entry.actor, "at": minute_stamp(entry.created_at), "what": describe_entry(entry),
             "from_gaps": entry.action == GAP_EXAMPLES, "undoable": edit is not None,
-            "undone": f"undone by {entry.undone_by}, {_when(entry.undone_at)}" if entry.undone_at else None,
+            "undone": f"undone by {entry.undone_by}, {minute_stamp(entry.undone_at)}" if entry.undone_at else None,
         })
         if len(rows) == SHOWN:
             break
@@ -101,10 +101,6 @@ def _edit(details: dict[str, Any]) -> Edit | None:
         return Edit.from_dict(details["edit"]) if "edit" in details else None
     except DataError:
         return None
-
-
-def _when(at: dt.datetime | None) -> str:
-    return at.isoformat(sep=" ", timespec="minutes") if at else ""
 
 
 __all__ = ["EDIT_ACTIONS", "GAP_EXAMPLES", "describe_entry", "edit_rows", "record_edit", "undo_edit"]
