@@ -49,8 +49,19 @@ def test_try_it_shows_intent_scores_threshold_and_reply_without_a_trace(console_
     assert first.get_attribute("data-article") == "network/vpn"
     cells = first.locator("td.num").all_inner_texts()  # rank, lexical, dense, fused, ratings
     lexical, dense, fused = (float(c) for c in cells[1:4])
-    assert 0 < lexical <= 1 and 0 < dense <= 1 and fused >= min(lexical, dense)
-    # the fused score (best passage + a share of the second, ratings included) orders the table
+    ratings = float(cells[4])
+    assert 0 < lexical <= 1 and 0 < dense <= 1
+    # fused = the best passage's w*dense + (1-w)*lexical (knowledge_base.index.HybridIndex.search) plus the ratings'
+    # move. The lexical and dense shown are the best over the article's passages, so without the ratings it lies
+    # between the larger weighted term and the full combination of the two shown (equal to it when one passage is
+    # best at both), inside 0..1. Scores are shown to 4 places; the ratings' move only to 2 (exactly 0 unrated)
+    w = console_stack.services.kb.index.dense_weight
+    tolerance = 0.0002 + (0.005 if before["kb_rating"] else 0.0)
+    passage = fused - ratings
+    assert -tolerance <= passage <= 1 + tolerance, (fused, ratings)
+    assert max(w * dense, (1 - w) * lexical) - tolerance <= passage <= w * dense + (1 - w) * lexical + tolerance, \
+        (lexical, dense, fused, ratings, w)
+    # the fused score (ratings included) orders the table
     ranked = [float(row.locator("td.num").nth(3).inner_text()) for row in page.locator("#ti-ranking tbody tr").all()]
     assert len(ranked) > 1 and ranked == sorted(ranked, reverse=True)
     assert "answer" in page.locator("#ti-decision").inner_text()
