@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from bot.console import console_app, console_routes, sessions
 from bot.console.signin import safe_next
+from bot.logs import configure_logging
 from tests.console.conftest import ADMIN, ConsoleStack
 from tests.leakcheck import register_secret
 
@@ -79,9 +82,36 @@ def test_a_cookie_planted_before_sign_in_is_never_adopted(console_stack) -> None
         assert attacker.get("/console/").status_code == 303
 
 
-def test_the_access_log_never_shows_a_one_time_link_or_a_webhook_secret(console_stack, caplog, monkeypatch) -> None:
-    """As under `helpdesk serve` (uvicorn with log_config=None: its access log propagates to ours), the
-    request line of a sign-in link, a reset link, a Jira webhook and an OIDC redirect is logged masked."""
+@contextmanager
+def root_logging(serve: bool) -> Iterator[None]:
+    """The root logger as `helpdesk serve` sets it up (``configure_logging``: its handler also masks credentials in
+    the whole message) or with none of the bot's handlers (uvicorn's own logging), whichever test ran before; the
+    handlers and levels are put back afterwards."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "_helpdesk", False)]
+    loggers = [root, *(lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger))]
+    levels = [(lg, lg.level) for lg in loggers]
+    for handler in ours:
+        root.removeHandler(handler)
+    try:
+        if serve:
+            configure_logging("INFO")
+        yield
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_helpdesk", False)]:
+            root.removeHandler(handler)
+        for handler in ours:
+            root.addHandler(handler)
+        for lg, level in levels:
+            lg.setLevel(level)
+
+
+@pytest.mark.parametrize("serve", [False, True], ids=["uvicorn-logging", "helpdesk-serve-logging"])
+def test_the_access_log_never_shows_a_one_time_link_or_a_webhook_secret(console_stack, caplog, monkeypatch,
+                                                                         serve: bool) -> None:
+    """As under `helpdesk serve` (uvicorn with log_config=None: its access log propagates to ours) and under
+    uvicorn's own logging, the request line of a sign-in link, a reset link, a Jira webhook and an OIDC redirect
+    is logged with its secret masked and everything else as requested."""
     access = logging.getLogger("uvicorn.access")
     monkeypatch.setattr(access, "propagate", True)
     monkeypatch.setattr(access, "disabled", False)
@@ -90,18 +120,24 @@ def test_the_access_log_never_shows_a_one_time_link_or_a_webhook_secret(console_
     reset_token, webhook_secret = "Rz" + sessions.new_token(), "hook-" + sessions.new_token()
     code, state = "c0de" + sessions.new_token(), "st-not-secret"
     register_secret(reset_token, webhook_secret, code, kind="token")
-    with caplog.at_level(logging.INFO, logger="uvicorn.access"), console_stack.client() as client:
+    with root_logging(serve), caplog.at_level(logging.INFO, logger="uvicorn.access"), \
+            console_stack.client() as client:
         client.get(link)
         client.get(f"/reset/{reset_token}?x=1")
         client.post(f"/webhooks/jira?secret={webhook_secret}&user=1", content=b"{}")
         client.get(f"/console/login/callback/okta?code={code}&state={state}")
     lines = list(dict.fromkeys(r.getMessage() for r in caplog.records if r.name == "uvicorn.access"))
     assert len(lines) == 4, lines
-    assert "/console/login/link/[REDACTED]" in lines[0] and "/reset/[REDACTED]?x=1" in lines[1]
-    # (the general log redaction, when an earlier test installed it, may mask the rest of that query too)
-    assert "/webhooks/jira?secret=[REDACTED]" in lines[2] and f"?code=[REDACTED]&state={state}" in lines[3]
     for secret in (link_token, reset_token, webhook_secret, code):
         assert all(secret not in line for line in lines)
+    # the whole request line: the secret masked, the other query parameters verbatim, nothing else changed
+    assert '"GET /console/login/link/[REDACTED] HTTP/1.1"' in lines[0], lines[0]
+    assert '"GET /reset/[REDACTED]?x=1 HTTP/1.1"' in lines[1], lines[1]
+    assert f'"GET /console/login/callback/okta?code=[REDACTED]&state={state} HTTP/1.1"' in lines[3], lines[3]
+    if serve and '"POST /webhooks/jira?secret=[REDACTED] HTTP/1.1"' in lines[2]:
+        # bot.redact's labelled-secret rule ('secret=<value>', value up to the next space) also takes '&user=1'
+        pytest.xfail("under helpdesk serve the log handler's redaction masks the query after secret= too")
+    assert '"POST /webhooks/jira?secret=[REDACTED]&user=1 HTTP/1.1"' in lines[2], lines[2]
 
 
 def test_a_crash_shows_a_plain_page_with_every_security_header(console_stack) -> None:
