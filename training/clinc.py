@@ -156,8 +156,11 @@ def run_benchmark(path: Path | str, encoder: TextEncoder, *, split: str = "val",
                                min_oos_recall)
         rule = f"override: best val in-scope accuracy with oos recall >= {100 * min_oos_recall:.0f}%"
     val_acc, val_rec = figures(val_scored, [g for _, g in val_in], val_oos_scored, point)
-    eval_scored = scored(eval_in)
-    acc, rec = figures(eval_scored, [g for _, g in eval_in], scored(eval_oos), point)
+    if split == "val":  # the reported split is val (the default): its rows were scored just above
+        eval_scored, eval_oos_scored = val_scored, val_oos_scored
+    else:
+        eval_scored, eval_oos_scored = scored(eval_in), scored(eval_oos)
+    acc, rec = figures(eval_scored, [g for _, g in eval_in], eval_oos_scored, point)
     unseen: dict[str, float] = {}
     if not use_oos_train and data.get("oos_train"):
         # oos_train took no part in training or in the choice: how the recall holds on unseen out-of-scope text
