@@ -1,7 +1,8 @@
 """Language understanding: Rasa-format data, intent classifier, entities, parse API shape.
 
-The public API below is light to import (no model, no encoder); build a parser
-with ``intents.factory.build_parser`` and train with ``intents.trainer``.
+The public API below is light to import (no model, no encoder); a parser is an
+``intents.parser.BuiltinParser`` over ``intents.factory.load_or_train``'s model;
+train with ``intents.trainer``.
 """
 
 from intents.api import OUT_OF_SCOPE, Entity, IntentParser, IntentScore, ParseResult

@@ -1,9 +1,10 @@
-"""``build_parser(nlu, paths, encoder_provider)``: the built-in NLU backend (``nlu.backend = "builtin"``).
+"""``load_or_train(nlu, paths, encoder_provider)``: the model of the built-in NLU backend (``nlu.backend = "builtin"``).
 
 The latest model under ``paths.models_dir``; when there is none, or the
 training data (``paths.data_dir/intents``) changed since it was trained, it
 warns and trains one (seconds on the default set), so a fresh clone's
-``helpdesk chat`` just works. (``nlu.backend = "rasa"`` is
+``helpdesk chat`` just works. The serving parser over it is
+``bot.nlu_reload.build_live_parser``'s (``nlu.backend = "rasa"`` is
 ``integrations.rasa.client.build_rasa_parser``; the composition root picks.)
 
 Everything here receives the ``[nlu]`` section and explicit folders, never the
@@ -19,7 +20,6 @@ from typing import Any
 
 from bot.encoding import EncoderProvider, TextEncoder
 from bot.errors import ConfigError, DataError
-from intents.api import IntentParser
 from intents.classifier import ClassifierConfig
 from intents.data import TrainingData, data_files, fingerprint_files, load_training_data
 from intents.model import IntentModel
@@ -158,10 +158,3 @@ def load_or_train(nlu: NluSettings, paths: NluPaths, encoder_provider: EncoderPr
                 reason, paths.intents_dir)
     model, _ = train_and_save(nlu, paths, encoder_provider())
     return model
-
-
-def build_parser(nlu: NluSettings, paths: NluPaths, encoder_provider: EncoderProvider) -> IntentParser:
-    """The built-in parser: the trained model (trained first when missing or stale) and the shared encoder."""
-    from intents.parser import BuiltinParser
-
-    return BuiltinParser(load_or_train(nlu, paths, encoder_provider), encoder_provider)

@@ -68,8 +68,11 @@ def write(path: Path, text: str) -> Path:
 
 
 def parser_for(settings, encoder_provider):
-    """``build_parser`` with the ``[nlu]`` section and the folders of ``settings`` (as the composition root does)."""
-    from intents.factory import NluPaths, build_parser
+    """The serving parser (``build_live_parser``) with the ``[nlu]`` section and the folders of ``settings``, as the
+    composition root builds it."""
+    from bot.nlu_reload import build_live_parser
+    from intents.factory import NluPaths
 
     paths = settings.paths
-    return build_parser(settings.nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir), encoder_provider)
+    return build_live_parser(settings.nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir),
+                             encoder_provider)

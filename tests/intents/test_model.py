@@ -134,7 +134,7 @@ def test_parse_reuses_a_passed_embedding(nlu_settings, encoder):
     assert [r.intent.name for r in batch] == ["greet", "password_reset"]
 
 
-def test_build_parser_trains_when_missing_and_retrains_when_data_changes(
+def test_the_parser_trains_when_missing_and_retrains_when_data_changes(
         make_settings, sqlite_url, tmp_path, encoder, caplog, seed_embedding_cache):
     from tests.intents.conftest import parser_for
 
