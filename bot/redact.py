@@ -19,10 +19,11 @@ _PATTERNS: list[re.Pattern[str]] = [
     re.compile(r"\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/\-]{16,}=*", re.I),
     re.compile(r"(?<=/reset/)[A-Za-z0-9_\-]{8,}"),                 # one-time reset links (access log)
 ]
-# "password: hunter2", "my pw is hunter2", "passcode=1234" → keep the label, mask the value.
+# "password: hunter2", "my pw is hunter2", "passcode=1234" → keep the label, mask the value. The value ends
+# at white space, or where a URL's query goes on ("secret=…&user=1" keeps "&user=1"); a lone "&" is masked.
 _LABELLED = re.compile(
     r"(?P<label>\b(?:pass(?:word|wd|code|phrase)?|pwd|pw|pin|secret|token|api[_ -]?key)\b"
-    r"(?:\s+(?:is|was|=|:)|\s*[:=])\s*)(?P<value>\S+)",
+    r"(?:\s+(?:is|was|=|:)|\s*[:=])\s*)(?P<value>(?:(?!&[A-Za-z_][\w.\-]*=)\S)+)",
     re.I,
 )
 # A long run of mixed letters and digits looks like a credential.

@@ -28,6 +28,13 @@ def test_labelled_passwords_are_masked_but_words_kept() -> None:
     assert redact("pw: s3cr3t") == f"pw: {MASK}"
 
 
+def test_a_labelled_secret_in_a_query_string_leaves_the_other_parameters_readable() -> None:
+    """An access-log line keeps what follows the secret's value; a password containing "&" is still masked whole."""
+    assert redact("POST /webhooks/jira?secret=wh-9x8y&user=1 HTTP/1.1") == \
+        f"POST /webhooks/jira?secret={MASK}&user=1 HTTP/1.1"
+    assert redact("my password is ab&cd&ef") == f"my password is {MASK}"
+
+
 def test_exact_configured_secrets_are_masked() -> None:
     assert redact("bind with Zq9-very-odd", ["Zq9-very-odd"]) == f"bind with {MASK}"
 
