@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
 from bot.errors import DataError
+from bot.storage.base import minute_stamp
 from knowledge_base import gap_actions as ga
 from knowledge_base.gaps import Gap, shorten
 
@@ -73,7 +74,7 @@ def _print_topic(topic: ga.InboxTopic, number: int | None, every_question: bool)
     for a in topic.earlier:
         if a is not dismissal or topic.handled:
             console.print(f"     {'done' if topic.handled else 'dealt with before'}: {escape(ga.describe(a))} "
-                          f"(by {escape(a.created_by)}, {a.created_at:%Y-%m-%d %H:%M} UTC)", highlight=False)
+                          f"(by {escape(a.created_by)}, {minute_stamp(a.created_at)} UTC)", highlight=False)
     if topic.handled:
         return
     if topic.earlier:

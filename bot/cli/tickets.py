@@ -15,6 +15,7 @@ import typer
 
 from bot.cli import common
 from bot.cli.common import console, print_json, user_errors
+from bot.storage.base import minute_stamp
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -114,7 +115,7 @@ def show(key: str = typer.Argument(..., help="Ticket key, e.g. IT-12."), as_json
                                             for link in data["links"]), highlight=False, markup=False)
     for c in data["comments"]:
         kind = " [internal note]" if c["internal"] else ""
-        console.print(f"— {c['author']}{kind} ({c['created_at']:%Y-%m-%d %H:%M}): {c['body']}", highlight=False,
+        console.print(f"— {c['author']}{kind} ({minute_stamp(c['created_at'])}): {c['body']}", highlight=False,
                       markup=False)
 
 

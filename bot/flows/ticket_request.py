@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.flows.base import TurnContext
 from bot.messages import Outcome
-from bot.storage.base import utcnow
+from bot.storage.base import minute_stamp, utcnow
 from bot.storage.models import AnalyticsEvent, TranscriptEntry
 
 REQUEST_GAP = dt.timedelta(minutes=30)  # the conversation policy's flow expiry: a longer pause is a new request
@@ -63,7 +63,7 @@ class RequestWindow:
         said = (f"(chose: {ACTION_WORDS.get(message.action.action_id, 'a button')})" if message.action
                 else ctx.redact(message.text).strip())
         if said:
-            self.lines.append((utcnow().strftime("%Y-%m-%d %H:%M"), "user", said))
+            self.lines.append((minute_stamp(utcnow()), "user", said))
             if message.action is None and len(said.split()) >= 3:
                 self.words.append(said)
 
@@ -105,7 +105,7 @@ def request_window(ctx: TurnContext, *, max_lines: int) -> RequestWindow:
     for event in reversed(kept):
         for entry in lines_of.get(event.turn_id, []):
             text = chosen(entry.text) if entry.speaker == "user" else entry.text
-            window.lines.append((entry.created_at.strftime("%Y-%m-%d %H:%M"), entry.speaker, text))
+            window.lines.append((minute_stamp(entry.created_at), entry.speaker, text))
             if entry.speaker == "user" and text == entry.text and len(text.split()) >= 3:
                 window.words.append(text.strip())
     window.lines = window.lines[-max_lines:] if max_lines else []

@@ -23,6 +23,7 @@ from bot.channels.slack.blocks import (
     valid_url,
 )
 from bot.messages import Button
+from bot.storage.base import minute_stamp
 from integrations.ticketing.base import URGENCY_LABELS
 from integrations.ticketing.drafting import category_label
 from integrations.ticketing.models import Ticket
@@ -82,7 +83,7 @@ def _field(label: str, value: str) -> dict[str, str]:
 def _when(at: dt.datetime) -> str:
     """A time every reader sees in their own zone (Slack's date formatting), with a UTC fallback."""
     stamp = int(at.replace(tzinfo=dt.UTC).timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{minute_stamp(at)} UTC>"
 
 
 def card_buttons(ticket: Ticket) -> list[dict[str, Any]]:
