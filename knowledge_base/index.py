@@ -212,20 +212,43 @@ class HybridIndex:
             scores[rows] += idf * tf * (K1 + 1) / norm
         return scores, ideal
 
+    def _fuse(self, dense: np.ndarray, lex_norm: np.ndarray) -> np.ndarray:
+        """The ranking score: the dense and lexical halves weighted (negative cosines count as 0)."""
+        w = self.dense_weight
+        return w * np.clip(dense, 0, None) + (1 - w) * lex_norm
+
+    def _lexical(self, terms: list[str]) -> np.ndarray:
+        """BM25 per row normalised by the query's ideal score (0..1)."""
+        lex, ideal = self.bm25(terms)
+        return np.minimum(lex / ideal, 1.0) if ideal > 0 else lex
+
+    def article_chunks(self, article_id: str, terms: list[str],
+                       vector: np.ndarray | None) -> list[tuple[ChunkHit, float]]:
+        """Every chunk of one article with its fused score for a query, in the article's order."""
+        rows = self.article_rows.get(article_id, [])
+        if not rows:
+            return []
+        lex_norm = self._lexical(terms)[rows]
+        if vector is None:
+            dense, fused = np.zeros_like(lex_norm), lex_norm
+        else:
+            dense = self.vectors[rows] @ vector.astype(np.float32)
+            fused = self._fuse(dense, lex_norm)
+        return [(ChunkHit(r, self.row_section[r], self.row_text[r], float(d), float(lx), bool(self.row_card[r])),
+                 float(f)) for r, d, lx, f in zip(rows, dense, lex_norm, fused, strict=True)]
+
     def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
                k: int = 5, per_article: int = 3) -> list[ArticleHit]:
         """Articles ranked by the fused score of their best chunk."""
         if self.n_rows == 0:
             return []
         allowed = self._allowed(frozenset(g.lower() for g in groups))
-        lex, ideal = self.bm25(terms)
-        lex_norm = np.minimum(lex / ideal, 1.0) if ideal > 0 else lex
+        lex_norm = self._lexical(terms)
         if vector is not None:
             dense = self.vectors @ vector.astype(np.float32)
-            w = self.dense_weight
-            fused = w * np.clip(dense, 0, None) + (1 - w) * lex_norm
+            fused = self._fuse(dense, lex_norm)
         else:
-            dense = np.zeros_like(lex)
+            dense = np.zeros_like(lex_norm)
             fused = lex_norm
         fused = np.where(allowed, fused, -1.0)
         # best rows first, then group by article

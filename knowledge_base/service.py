@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from bot.encoding import DIM, EncoderProvider, Vector
 from bot.storage.session import Database
 from knowledge_base import catalog
+from knowledge_base.compose import asks_how, best_chunk, section_to_quote
 from knowledge_base.curated import CuratedAnswer, CuratedMatcher
 from knowledge_base.feedback import RatingFeedback
 from knowledge_base.importer import ArticleImporter, Progress
-from knowledge_base.index import ArticleHit, HybridIndex
+from knowledge_base.index import ArticleHit, ChunkHit, HybridIndex
 from knowledge_base.live_index import LiveIndex
 from knowledge_base.models import KbArticle
 from knowledge_base.parser import ParsedArticle
@@ -159,6 +160,14 @@ class KnowledgeBase:
             terms = tokens(hit.info.title)
             found = self.index.search(terms, vec, groups=groups, k=k + len(exclude) + 1)
         return [h for h in found if h.info.id not in exclude][:k]
+
+    def section_to_quote(self, hit: ArticleHit, question: str, embedding: Vector | None) -> ChunkHit:
+        """The chunk of ``hit`` to quote for ``question`` (:func:`knowledge_base.compose.section_to_quote`)."""
+        if not asks_how(question):
+            return best_chunk(hit)
+        with self.live.lock:
+            scored = self.index.article_chunks(hit.info.id, tokens(question), embedding)
+        return section_to_quote(hit, question, scored)
 
     def passage(self, article_id: str, row: int, min_words: int = 40) -> str:
         """The chunk at ``row``, extended with the article's following chunks while it is very short."""

@@ -81,7 +81,7 @@ class AnswerFlow:
         if top is None or not result.answerable:
             return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
                          buttons=[_ticket_button(question, category=_category(ctx))])
-        chunk = best_chunk(top)
+        chunk = kb.section_to_quote(top, understood, ctx.embed())
         sources = [self._source(top, section=chunk.section)]
         # further sources: other articles that are also close to the best score
         for hit in result.hits[1:]:

@@ -184,3 +184,20 @@ def test_curated_answers_reach_the_employee_marked_as_curated(services):
     assert approved.outcome is Outcome.ANSWERED and approved.text.startswith("Yes, with the enterprise plan only.")
     assert "https://intranet.example.com/ai-policy" in approved.text
     assert [b.label for b in approved.buttons] == ["Helpful", "Not helpful", "Open a ticket"]
+
+
+def test_a_how_question_is_answered_with_the_steps_not_a_section_that_shares_its_words(services, articles):
+    """The shipped VPN article: "from home" matches the "Personal computers" section (home PC), but the
+    employee asked how to connect, so the answer shows the numbered "Connect" steps."""
+    from tests.conftest import ROOT
+
+    write(articles, "network/vpn.md", (ROOT / "data" / "kb" / "network" / "vpn.md").read_text(encoding="utf-8"))
+    services.kb.bootstrap()  # imported once, outside the turns below
+    for question, section, shown in [("how do I connect to the vpn from home", "Connect", "Click the globe icon"),
+                                     ("can I use the vpn on my home pc", "Personal computers", "personal")]:
+        with services.db.session() as session:
+            reply = services.flows["answer"].handle_intent(_turn(services, session, question))
+            session.rollback()  # each question is a first turn of the same employee
+        assert reply.outcome is Outcome.ANSWERED and reply.sources[0].article_id == "network/vpn"
+        assert reply.sources[0].section == section, (question, reply.sources[0].section)
+        assert shown in _slack_shown(reply), (question, reply.text)
