@@ -77,16 +77,18 @@ class RouterFlow:
                 return self._finish(ctx, self._run(ctx, top.name))
             # a knowledge question: the knowledge base decides which article, if any, answers it
             return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
-        if top.name in TICKET_INTENTS and asks_for_information(text):
-            # "who do I call in IT?": the knowledge base answers when it can (its answer offers a ticket too)
+        unsure = top.confidence < nlu.high_confidence
+        if unsure or (top.name in TICKET_INTENTS and asks_for_information(text)):
+            # "who do I call in IT?", or unsure which action if any: an article that answers the message is shown
+            # (with the actions, when unsure, offered under it: "a colleague sent me a password in Slack, ok?")
             answered = self.flows["answer"].handle_intent(ctx)
             if answered.outcome is Outcome.ANSWERED:
+                if unsure:
+                    answered.buttons += self._choices(ctx, self._candidates(parse, top))
                 return self._finish(ctx, answered)
             ctx.top_article_id = ctx.kb_score = None
-        if top.confidence < nlu.high_confidence:
-            candidates = [s for s in parse.ranking if is_action(s.name)
-                          and s.confidence >= nlu.low_confidence / 2][:MAX_CHOICES]
-            return self._finish(ctx, self._clarify(ctx, candidates or [top]))
+        if unsure:
+            return self._finish(ctx, self._clarify(ctx, self._candidates(parse, top)))
         return self._finish(ctx, self._run(ctx, top.name))
 
     def handle_action(self, ctx: TurnContext, action: Action) -> Reply:
@@ -134,13 +136,20 @@ class RouterFlow:
             reply.text = "I'll pass this to a person in IT. " + reply.text
         return reply
 
+    def _candidates(self, parse: ParseResult, top: IntentScore) -> list[IntentScore]:
+        """The actions worth offering when unsure: the likely ones, at most ``MAX_CHOICES`` (else the top one)."""
+        floor = self.settings.low_confidence / 2
+        return [s for s in parse.ranking if is_action(s.name) and s.confidence >= floor][:MAX_CHOICES] or [top]
+
+    @staticmethod
+    def _choices(ctx: TurnContext, candidates: list[IntentScore]) -> list[Button]:
+        """One button per candidate action, carrying the message it was offered for."""
+        return [Button(label=label_for(c.name), action_id=CHOOSE, value={"intent": c.name, "text": ctx.message.text})
+                for c in candidates]
+
     def _clarify(self, ctx: TurnContext, candidates: list[IntentScore]) -> Reply:
-        text = ctx.message.text
-        buttons = [
-            Button(label=label_for(c.name), action_id=CHOOSE, value={"intent": c.name, "text": text})
-            for c in candidates
-        ]
-        buttons.append(Button(label="None of these", action_id=NONE_OF_THESE, value={"text": text}))
+        buttons = self._choices(ctx, candidates)
+        buttons.append(Button(label="None of these", action_id=NONE_OF_THESE, value={"text": ctx.message.text}))
         lead = "Did you mean this?" if len(candidates) == 1 else "Did you mean one of these?"
         return Reply(text=f"I'm not sure I understood. {lead}",
                      outcome=Outcome.CLARIFY, buttons=buttons)

@@ -84,26 +84,36 @@ def test_the_intent_never_picks_the_article(story_services, monkeypatch, intent:
     assert reply.outcome is Outcome.ANSWERED and _article(reply) == expected.top.info.id == "network/vpn"
 
 
-@pytest.mark.parametrize(("ranking", "offered"), [
+WIFI = "the wifi in the office keeps dropping"
+UNSURE_ACTION = [("password_reset", 0.55), ("wifi_issue", 0.30), ("account_unlock", 0.25)]
+
+
+@pytest.mark.parametrize(("ranking", "message", "offered"), [
     # topics only, however unsure: never a "Did you mean", the knowledge base answers
-    ([("wifi_issue", 0.55), ("printer_issue", 0.30)], None),
-    ([("wifi_issue", 0.50), ("password_reset", 0.45)], None),
-    # an unsure action: the actions among the candidates (never the topic between them)
-    ([("password_reset", 0.55), ("wifi_issue", 0.30), ("account_unlock", 0.25)],
-     ["Reset my password", "Unlock my account", "None of these"]),
+    ([("wifi_issue", 0.55), ("printer_issue", 0.30)], WIFI, None),
+    ([("wifi_issue", 0.50), ("password_reset", 0.45)], WIFI, None),
+    # an unsure action, and an article answers the message: the answer, the actions among the candidates under it
+    (UNSURE_ACTION, WIFI, ["Reset my password", "Unlock my account"]),
+    # an unsure action and no article: "Did you mean", between the actions only (never the topic between them)
+    (UNSURE_ACTION, "please do the thing with it again", ["Reset my password", "Unlock my account", "None of these"]),
 ])
-def test_did_you_mean_offers_only_actions(story_services, monkeypatch, ranking, offered) -> None:
+def test_did_you_mean_offers_only_actions(story_services, monkeypatch, ranking, message, offered) -> None:
     engine = Engine(story_services)
     scores = [IntentScore(name, conf) for name, conf in ranking]
     monkeypatch.setattr(story_services.nlu, "parse", lambda text, embedding=None: ParseResult(
         text=text, intent=scores[0], ranking=scores))
-    reply = _say(engine, _user(), "the wifi in the office keeps dropping")
-    if offered is None:
-        assert reply.outcome is not Outcome.CLARIFY and _article(reply) == "network/wifi"
+    reply = _say(engine, _user(), message)
+    labels = [b.label for b in reply.buttons]
+    if message == WIFI:
+        assert reply.outcome is Outcome.ANSWERED and _article(reply) == "network/wifi"
+        assert labels[:3] == ["Helpful", "Not helpful", "Open a ticket"] and labels[3:] == (offered or [])
     else:
-        assert reply.outcome is Outcome.CLARIFY and [b.label for b in reply.buttons] == offered
-        chosen = [b.value["intent"] for b in reply.buttons if "intent" in b.value]
-        assert chosen and all(is_action(i) for i in chosen)
+        assert reply.outcome is Outcome.CLARIFY and labels == offered
+    chosen = [b.value["intent"] for b in reply.buttons if "intent" in b.value]
+    assert all(is_action(i) for i in chosen) and bool(chosen) == bool(offered)
+    if chosen:  # a pick runs that action on the message it was offered for
+        pick = next(b for b in reply.buttons if b.value.get("intent") == "password_reset")
+        assert pick.value["text"] == message
 
 
 def _log_paste() -> tuple[str, str]:

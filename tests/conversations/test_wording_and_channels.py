@@ -120,7 +120,10 @@ def test_did_you_mean_offers_only_actions_and_the_knowledge_base_decides_topics(
         reply = ask(topic)
         assert reply.outcome is not Outcome.CLARIFY, (topic, reply.text, [b.label for b in reply.buttons])
         assert not any(b.action_id == "router.choose" for b in reply.buttons), topic
-    reply = ask("I can't log in to my account")
+    reply = ask("login broken")  # an unsure action no article answers: "Did you mean", actions only
     offered = [b.value["intent"] for b in reply.buttons if b.action_id == "router.choose"]
     assert reply.outcome is Outcome.CLARIFY and offered and set(offered) <= ACTION_INTENTS, offered
     assert reply.buttons[-1].label == "None of these"
+    reply = ask("I can't log in to my account")  # an article answers: shown, with the actions offered under it
+    offered = [b.value["intent"] for b in reply.buttons if b.action_id == "router.choose"]
+    assert reply.outcome is Outcome.ANSWERED and offered and set(offered) <= ACTION_INTENTS, offered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.flows.routing import is_action
 from bot.messages import Action, Message, Outcome
 
 pytestmark = pytest.mark.slow
@@ -39,20 +40,38 @@ def test_high_confidence_acts_on_the_intent(engine_for):
 def test_medium_confidence_asks_did_you_mean_with_the_top_candidates(engine_for):
     # A band covering everything below certainty makes the branch independent of the model's exact score.
     engine, services = engine_for(high_confidence=1.0, low_confidence=0.0)
-    text = "I can't log in to my account"
+    text = "login broken"
     parse = services.nlu.parse(text)
     assert not parse.out_of_scope and parse.intent.confidence < 1.0
+    assert not services.kb.search(text).answerable  # no article answers it, so the bot asks
     reply = ask(engine, text)
     assert reply.outcome is Outcome.CLARIFY
     assert "Did you mean" in reply.text
     choices = [b.value["intent"] for b in reply.buttons if b.action_id == "router.choose"]
-    expected = [s.name for s in parse.ranking if s.name != "out_of_scope"][:len(choices)]
+    expected = [s.name for s in parse.ranking if is_action(s.name)][:len(choices)]  # actions only, best first
     assert choices == expected and 2 <= len(choices) <= 3
     assert reply.buttons[-1].label == "None of these"
     # Picking a candidate runs that intent's flow with the original text.
     picked = next(b for b in reply.buttons if b.value.get("intent") == choices[0])
     after = engine.handle(Message(text="", user_key="terminal:ana",
                                   action=Action(picked.action_id, picked.value)))
+    assert after.outcome is not Outcome.CLARIFY and after.intent == choices[0]
+
+
+def test_medium_confidence_with_an_answering_article_shows_it_and_offers_the_actions(engine_for):
+    """Unsure which action, but an article answers the message: the answer, with the candidate actions under it."""
+    engine, services = engine_for(high_confidence=1.0, low_confidence=0.0)
+    text = "I can't log in to my account"
+    parse = services.nlu.parse(text)
+    found = services.kb.search(text)
+    assert parse.intent.confidence < 1.0 and found.answerable and found.top is not None
+    reply = ask(engine, text, user="terminal:ben")
+    assert reply.outcome is Outcome.ANSWERED and reply.sources[0].article_id == found.top.info.id
+    assert [b.label for b in reply.buttons][:3] == ["Helpful", "Not helpful", "Open a ticket"]
+    choices = [b.value["intent"] for b in reply.buttons if b.action_id == "router.choose"]
+    assert choices and choices == [s.name for s in parse.ranking if is_action(s.name)][:len(choices)]
+    picked = next(b for b in reply.buttons if b.value.get("intent") == choices[0])
+    after = engine.handle(Message(text="", user_key="terminal:ben", action=Action(picked.action_id, picked.value)))
     assert after.outcome is not Outcome.CLARIFY and after.intent == choices[0]
 
 
