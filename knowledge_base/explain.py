@@ -40,6 +40,7 @@ class SearchExplanation:
     answerable: bool = False
     curated_article: str | None = None
     curated_answer: str | None = None
+    intent_agrees: bool = False
 
     @property
     def decision(self) -> str:
@@ -47,13 +48,17 @@ class SearchExplanation:
         if self.curated_answer is not None:
             return "answer with a curated answer"
         if self.answerable:
-            return "answer" + (" (curated article)" if self.curated_article else "")
+            if self.curated_article:
+                return "answer (curated article)"
+            if self.intent_agrees and self.confidence < self.threshold:
+                return "answer (below the threshold, but the message's confident intent is the article's own)"
+            return "answer"
         return "decline (below the threshold)" if self.ranked else "decline (no article matched)"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"question": self.question, "confidence": self.confidence, "threshold": self.threshold,
-                "answerable": self.answerable, "decision": self.decision,
+                "answerable": self.answerable, "decision": self.decision, "intent_agrees": self.intent_agrees,
                 "curated_article": self.curated_article, "curated_answer": self.curated_answer,
                 "ranked": [r.__dict__ for r in self.ranked]}
 
@@ -70,7 +75,8 @@ def explain(result: SearchResult) -> SearchExplanation:
               for i, h in enumerate(result.hits, start=1)]
     return SearchExplanation(question=result.question, ranked=ranked, confidence=round(result.confidence, 4),
                              threshold=result.threshold, answerable=result.answerable, curated_article=curated_id,
-                             curated_answer=curated.answer if curated is not None else None)
+                             curated_answer=curated.answer if curated is not None else None,
+                             intent_agrees=result.intent_agrees)
 
 
 __all__ = ["RankedArticle", "SearchExplanation", "explain"]

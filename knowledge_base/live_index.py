@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.encoding import DIM
+from bot.encoding import DIM, Vector
 from bot.storage.session import Database
 from knowledge_base.embeddings import from_bytes
 from knowledge_base.index import ArticleInfo, ChunkInput, HybridIndex
@@ -80,6 +80,15 @@ class LiveIndex:
         """Every audience group some indexed article is restricted to."""
         with self.lock:
             return frozenset(a for info in self.index.articles.values() for a in info.audience)
+
+    def card(self, article_id: str) -> tuple[str, Vector | None] | None:
+        """The article's title card (title, aliases, tags) and its vector; None for an article not indexed."""
+        with self.lock:
+            index = self.index
+            row = next((r for r in index.article_rows.get(article_id, []) if index.row_card[r]), None)
+            if row is None:
+                return None
+            return index.row_text[row], index.vectors[row].copy()
 
     def passage(self, article_id: str, row: int, min_words: int = 40) -> str:
         """The chunk at ``row``, extended with the article's following chunks while it is very short."""

@@ -15,6 +15,13 @@ from knowledge_base.index import ArticleHit
 # corpus held out gets 0.44-0.53 from the others. Nothing supports moving it, so it stays at 0.44.
 # kb.answer_threshold overrides it.
 DEFAULT_THRESHOLD = 0.44
+# How far below the threshold an article may score and still answer when the message's confident intent is the
+# article's own (two independent readings agree: the intent model's, and the knowledge base's). Chosen before
+# looking (a tenth of the 0..1 scale). On the dev corpora it answers 2 more of the bundled articles' 34
+# answerable questions, both right ("am i allowed to install notepad++", "got an email from the ceo asking me to
+# buy gift cards"), and changes nothing else (18F and PostHog questions rarely carry a confident IT intent that
+# matches the article); 0.05 and 0.15 give the same figures.
+INTENT_AGREEMENT_MARGIN = 0.1
 
 
 @dataclass
@@ -28,12 +35,16 @@ class SearchResult:
     # a trainer's curated answer for this question (or a close paraphrase): its article is hits[0],
     # or, for a short approved answer without an article, ``curated.answer`` with ``curated.source``
     curated: CuratedAnswer | None = None
+    # the message's confident intent is the top article's own (the caller's finding): the bar is lowered by
+    # INTENT_AGREEMENT_MARGIN
+    intent_agrees: bool = False
 
     @property
     def answerable(self) -> bool:
         if self.curated is not None:
             return self.curated.answer is not None or bool(self.hits)
-        return bool(self.hits) and self.confidence >= self.threshold
+        bar = self.threshold - (INTENT_AGREEMENT_MARGIN if self.intent_agrees else 0.0)
+        return bool(self.hits) and self.confidence >= bar
 
     @property
     def top(self) -> ArticleHit | None:

@@ -169,6 +169,10 @@ class KnowledgeBase:
             scored = self.index.article_chunks(hit.info.id, tokens(question), embedding)
         return section_to_quote(hit, question, scored)
 
+    def card(self, article_id: str) -> tuple[str, Vector | None] | None:
+        """The article's title card text (title, aliases, tags) and its stored vector; None when not indexed."""
+        return self.live.card(article_id)
+
     def passage(self, article_id: str, row: int, min_words: int = 40) -> str:
         """The chunk at ``row``, extended with the article's following chunks while it is very short."""
         return self.live.passage(article_id, row, min_words)

@@ -41,6 +41,7 @@ def build_flows(services: Services) -> FlowRegistry:
     """Every flow, constructed with exactly the collaborators it uses."""
     from bot.flows.account import AccountFlow
     from bot.flows.answer import AnswerFlow
+    from bot.flows.article_intent import ArticleIntents
     from bot.flows.router import RouterFlow
     from bot.flows.smalltalk import SmalltalkFlow
     from bot.flows.tickets import TicketFlow
@@ -48,7 +49,8 @@ def build_flows(services: Services) -> FlowRegistry:
     flows = FlowRegistry()
     flows.add(RouterFlow(lambda: services.nlu, services.settings.nlu, flows))
     flows.add(SmalltalkFlow())
-    flows.add(AnswerFlow(lambda: services.kb, services.settings.kb))
+    article_intents = ArticleIntents(lambda: services.nlu, lambda: services.kb, services.settings.nlu.high_confidence)
+    flows.add(AnswerFlow(lambda: services.kb, services.settings.kb, article_intents))
     tickets = TicketFlow(ticketing=lambda: services.ticketing, directory=lambda: services.directory,
                          encoder=lambda: services.encoder,
                          loaded_encoder=lambda: services.encoder if services.has_loaded("encoder") else None,

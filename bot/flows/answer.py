@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.flows.article_intent import ArticleIntents
 from bot.flows.base import TurnContext
 from bot.flows.texts import BUTTON_EXPIRED
 from bot.flows.urgent import Situation, as_chat_text, detect, section_text
@@ -17,6 +18,8 @@ from knowledge_base.index import ArticleHit
 from knowledge_base.settings import KnowledgeBaseSettings
 
 if TYPE_CHECKING:
+    from intents.api import ParseResult
+    from knowledge_base.search import SearchResult
     from knowledge_base.service import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -52,9 +55,17 @@ class AnswerFlow:
 
     name = "answer"
 
-    def __init__(self, kb: Callable[[], KnowledgeBase], settings: KnowledgeBaseSettings) -> None:
+    def __init__(self, kb: Callable[[], KnowledgeBase], settings: KnowledgeBaseSettings,
+                 article_intents: ArticleIntents | None = None) -> None:
         self._kb = kb
         self.settings = settings
+        self.article_intents = article_intents  # a second opinion on answering (see bot.flows.article_intent)
+
+    def second_opinion(self, result: SearchResult, parse: ParseResult | None) -> None:
+        """Below the threshold, note whether the message's confident intent is the top article's own (which lowers
+        the bar a little: :data:`knowledge_base.search.INTENT_AGREEMENT_MARGIN`)."""
+        if result.top is not None and not result.answerable and self.article_intents is not None:
+            result.intent_agrees = self.article_intents.agree(parse, result.top)
 
     def _source(self, hit: ArticleHit, *, section: str | None = None) -> Source:
         base = self.settings.article_base_url
@@ -78,6 +89,7 @@ class AnswerFlow:
         curated = result.curated
         if curated is not None and curated.answer:
             return self._approved_answer(ctx, question, curated.id, curated.answer, curated.source)
+        self.second_opinion(result, ctx.parse)
         if top is None or not result.answerable:
             return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
                          buttons=[_ticket_button(question, category=_category(ctx))])

@@ -99,6 +99,21 @@ def test_the_audience_decides_which_articles_can_answer(console_stack: ConsoleSt
     assert bad.status_code == 400 and "&#39;audience&#39;" in bad.text
 
 
+def test_the_decision_shown_is_the_bots_own_intent_agreement_included(console_stack: ConsoleStack) -> None:
+    """Just below the threshold, the article answers because the confident intent is its own: Try it says so."""
+    question = "am i allowed to install notepad++"
+    client = console_stack.client(TRAINER)
+    try:
+        page = ask(client, question)
+    finally:
+        client.close()
+    decision = re.search(r'<p id="ti-decision">Decision: <strong>([^<]+)</strong>', page.text)
+    confidence = float(re.search(r'id="ti-kb-confidence">([0-9.]+)<', page.text).group(1))  # type: ignore[union-attr]
+    threshold = float(re.search(r'id="ti-threshold">([0-9.]+)<', page.text).group(1))  # type: ignore[union-attr]
+    assert decision is not None and confidence < threshold
+    assert decision.group(1).startswith("answer (below the threshold, but the message"), decision.group(1)
+
+
 @pytest.mark.parametrize("email", [STAFF, NOBODY])
 def test_only_trainers_may_try(console_stack: ConsoleStack, email: str) -> None:
     client = console_stack.client(email)

@@ -7,6 +7,7 @@ a long log paste is understood by its words and telling lines and kept whole for
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
@@ -169,3 +170,56 @@ def test_a_request_for_a_person_still_starts_the_ticket_form(story_services, req
     assert story_services.nlu.parse(request_).intent.name == "talk_to_human"
     reply = _say(Engine(story_services), _user(), request_)
     assert reply.outcome is Outcome.COLLECTING and reply.text.startswith("I'll pass this to a person in IT")
+
+
+def _answer(services, text: str, parse: ParseResult) -> Reply:
+    """The answer flow alone on ``text``, with the intent reading ``parse`` (rolled back: nothing is kept)."""
+    from bot.flows.base import TurnContext
+    from bot.storage.models import ConversationState
+
+    with services.db.session() as session:
+        state = ConversationState(user_key=_user(), slots={})
+        session.add(state)
+        ctx = TurnContext(message=Message(text=text, user_key=state.user_key), session=session, state=state,
+                          encode=services.encoder.encode_one, parse=parse)
+        reply = services.flows["answer"].handle_intent(ctx)
+        session.rollback()
+    return reply
+
+
+def test_a_confident_intent_that_is_the_articles_own_lowers_the_bar_to_answer(story_services) -> None:
+    """Just below the threshold, the article answers only when the message's confident intent is the article's
+    own (the intent model's reading of its title card); an unsure or different intent leaves it declined."""
+    from knowledge_base.search import INTENT_AGREEMENT_MARGIN
+
+    kb, question = story_services.kb, "am i allowed to install notepad++"
+    found = kb.search(question, groups={"*"})
+    assert found.top is not None and found.top.info.id == "software/installation-policy"
+    assert found.threshold - INTENT_AGREEMENT_MARGIN <= found.confidence < found.threshold  # the case at stake
+    article_intent = story_services.flows["answer"].article_intents.of(found.top)
+    assert article_intent == story_services.nlu.parse(question).intent.name == "software_request"
+
+    def reading(name: str, confidence: float) -> ParseResult:
+        return ParseResult(text=question, intent=IntentScore(name, confidence), ranking=[IntentScore(name, confidence)])
+
+    agreed = _answer(story_services, question, reading(article_intent, 0.95))
+    assert agreed.outcome is Outcome.ANSWERED and _article(agreed) == "software/installation-policy"
+    for other in (reading(article_intent, 0.5), reading("printer_issue", 0.95), reading("out_of_scope", 0.95)):
+        assert _answer(story_services, question, other).outcome is Outcome.DECLINED, other.intent
+
+
+def test_an_articles_intent_is_read_once_per_version(story_services, monkeypatch) -> None:
+    from bot.flows.article_intent import ArticleIntents
+
+    calls: list[str] = []
+    parse = story_services.nlu.parse
+    monkeypatch.setattr(story_services.nlu, "parse", lambda text, embedding=None: calls.append(text) or
+                        parse(text, embedding=embedding))
+    reader = ArticleIntents(lambda: story_services.nlu, lambda: story_services.kb, high_confidence=0.7)
+    hit = story_services.kb.search("printer says my job isn't there", groups={"*"}).top
+    assert hit is not None and hit.info.id == "help/printing"
+    assert reader.of(hit) == reader.of(hit) == "printer_issue" and len(calls) == 1
+    assert "Printing and scanning" in calls[0]  # the title card (title, aliases, tags) is what is read
+    edited = dataclasses.replace(hit, info=dataclasses.replace(hit.info, content_hash="edited"))
+    reader.of(edited)  # a new version of the article is read again
+    assert len(calls) == 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analytics.figures import TRIAL_CHANNEL
+from bot.flows.answer import AnswerFlow
 from bot.flows.base import TurnContext
 from bot.flows.router import RouterFlow
 from bot.flows.routing import explicit_request, label_for
@@ -116,6 +117,9 @@ def run_trial(services: Services, question: str, groups: frozenset[str], *, aske
         search = None
         if any(c.startswith("answer") for c in calls):
             result = kb.search(question, ctx.embed(), groups=groups, k=5, session=session)
+            answer = real["answer"]
+            if isinstance(answer, AnswerFlow):
+                answer.second_opinion(result, parse)  # the answer flow's own decision, intent included
             search = explain(result)
     finally:
         session.rollback()

@@ -1,0 +1,25 @@
+"""The decision to answer: the confidence against the threshold, lowered a little when the intent agrees."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.index import ArticleHit, ArticleInfo, ChunkHit
+from knowledge_base.search import INTENT_AGREEMENT_MARGIN, SearchResult
+
+HIT = ArticleHit(ArticleInfo("a", "A", "a.md"), 0.5, 0.4, 0.3, ChunkHit(0, None, "x", 0.4, 0.3))
+
+
+@pytest.mark.parametrize(("below", "agrees", "answers"), [
+    (0.0, False, True),                                 # at the threshold
+    (0.01, False, False),                               # just below it
+    (INTENT_AGREEMENT_MARGIN - 0.01, True, True),       # below, but the intent is the article's own
+    (INTENT_AGREEMENT_MARGIN + 0.01, True, False),      # too far below even so
+])
+def test_the_bar_is_the_threshold_or_a_margin_below_it_when_the_intent_agrees(below, agrees, answers) -> None:
+    result = SearchResult("q", [HIT], confidence=0.44 - below, threshold=0.44, intent_agrees=agrees)
+    assert result.answerable is answers
+
+
+def test_no_article_never_answers_whatever_the_intent() -> None:
+    assert not SearchResult("q", [], confidence=0.9, threshold=0.44, intent_agrees=True).answerable
