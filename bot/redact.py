@@ -19,13 +19,26 @@ _PATTERNS: list[re.Pattern[str]] = [
     re.compile(r"\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/\-]{16,}=*", re.I),
     re.compile(r"(?<=/reset/)[A-Za-z0-9_\-]{8,}"),                 # one-time reset links (access log)
 ]
-# "password: hunter2", "my pw is hunter2", "passcode=1234" → keep the label, mask the value. The value ends
-# at white space, or where a URL's query goes on ("secret=…&user=1" keeps "&user=1"); a lone "&" is masked.
+# "password: hunter2", "my pw is hunter2", "passcode=1234" → keep the label, mask the value (up to white space,
+# so a password containing "&" or "=" is masked whole). A label inside a URL's query is left to _QUERY_PARAM.
 _LABELLED = re.compile(
-    r"(?P<label>\b(?:pass(?:word|wd|code|phrase)?|pwd|pw|pin|secret|token|api[_ -]?key)\b"
-    r"(?:\s+(?:is|was|=|:)|\s*[:=])\s*)(?P<value>(?:(?!&[A-Za-z_][\w.\-]*=)\S)+)",
+    r"(?<![?&\w])(?P<label>\b(?:pass(?:word|wd|code|phrase)?|pwd|pw|pin|secret|token|api[_ -]?key)\b"
+    r"(?:\s+(?:is|was|=|:)|\s*[:=])\s*)(?P<value>\S+)",
     re.I,
 )
+# A URL query parameter ("?secret=…&user=1", "&client_secret=…", "?code=…"): the value of one whose name has a
+# secret-looking part is masked up to the next parameter, so the other parameters stay readable in access logs.
+_QUERY_PARAM = re.compile(r"(?<=[?&])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&\s#\"']*)")
+_SECRET_NAME = re.compile(r"pass|secret|token|api[_.\-]?key|credential|signature|session", re.I)
+_SECRET_PART = frozenset({"pw", "pwd", "pin", "code", "sig", "auth", "otp"})
+
+
+def _mask_query_param(m: re.Match[str]) -> str:
+    name = m.group("name")
+    secret = _SECRET_NAME.search(name) or any(p in _SECRET_PART for p in re.split(r"[_.\-]", name.lower()))
+    return f"{name}={MASK}" if secret and m.group("value") else m.group(0)
+
+
 # A long run of mixed letters and digits looks like a credential.
 # ("/" is left out so file paths in tracebacks stay readable; configured secrets are masked exactly anyway)
 _HIGH_ENTROPY = re.compile(r"\b(?=[A-Za-z0-9+_\-]*\d)(?=[A-Za-z0-9+_\-]*[A-Za-z])[A-Za-z0-9+_\-]{32,}\b")
@@ -41,6 +54,7 @@ def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
             out = out.replace(secret, MASK)
     for pattern in _PATTERNS:
         out = pattern.sub(MASK, out)
+    out = _QUERY_PARAM.sub(_mask_query_param, out)
     out = _LABELLED.sub(lambda m: m.group("label") + MASK, out)
     out = _HIGH_ENTROPY.sub(MASK, out)
     return out

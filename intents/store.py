@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import shutil
+import socket
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +36,9 @@ class ModelStore:
     def versions(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if (p / "model.json").is_file())
+        # hidden names are copies being written (a save's or a replica's seed): never a version yet
+        return sorted(p.name for p in self.root.iterdir()
+                      if not p.name.startswith(".") and (p / "model.json").is_file())
 
     def latest_version(self) -> str | None:
         pointer = self.root / "LATEST"
@@ -50,7 +54,8 @@ class ModelStore:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         version = f"{stamp}-{(model.fingerprint or 'nofp')[:8]}"
         target = self.root / version
-        tmp = self.root / f".{version}.tmp{os.getpid()}"
+        unique = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"  # replicas may share the folder
+        tmp = self.root / f".{version}.tmp.{unique}"
         tmp.mkdir(parents=True, exist_ok=False)
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": version,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -58,7 +63,7 @@ class ModelStore:
         (tmp / "model.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
         np.savez(tmp / "weights.npz", **model.arrays())  # type: ignore[arg-type]  # numpy stub
         os.replace(tmp, target)
-        pointer_tmp = self.root / f".LATEST.tmp{os.getpid()}"
+        pointer_tmp = self.root / f".LATEST.tmp.{unique}"
         pointer_tmp.write_text(version + "\n", encoding="utf-8")
         os.replace(pointer_tmp, self.root / "LATEST")
         model.meta["version"] = version

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.redact import MASK, redact
 
 
@@ -29,10 +31,21 @@ def test_labelled_passwords_are_masked_but_words_kept() -> None:
 
 
 def test_a_labelled_secret_in_a_query_string_leaves_the_other_parameters_readable() -> None:
-    """An access-log line keeps what follows the secret's value; a password containing "&" is still masked whole."""
+    """An access-log line keeps its ordinary parameters; every secret-named one is masked."""
     assert redact("POST /webhooks/jira?secret=wh-9x8y&user=1 HTTP/1.1") == \
         f"POST /webhooks/jira?secret={MASK}&user=1 HTTP/1.1"
-    assert redact("my password is ab&cd&ef") == f"my password is {MASK}"
+    assert redact("GET /x?secret=a1&access_token=tok9z&page=2") == f"GET /x?secret={MASK}&access_token={MASK}&page=2"
+    assert redact("/cb?code=abc&state=st-1&client_secret=s3cr3t") == f"/cb?code={MASK}&state=st-1&client_secret={MASK}"
+    assert redact("?pw=a&new_password=Hunter2x&issue_key=IT-1") == f"?pw={MASK}&new_password={MASK}&issue_key=IT-1"
+
+
+@pytest.mark.parametrize("typed", ["my password is ab&cd&ef", "my password is Tr0ub&x=4dor", "password: &Abc=123xyz",
+                                   "token=abc123&password_confirmation=hunter22"])
+def test_a_typed_password_with_ampersands_or_equals_is_masked_whole(typed: str) -> None:
+    out = redact(typed)
+    for piece in ("cd", "ef", "4dor", "Abc", "123xyz", "hunter22"):
+        if piece in typed:
+            assert piece not in out, (typed, out)
 
 
 def test_exact_configured_secrets_are_masked() -> None:

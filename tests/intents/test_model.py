@@ -78,6 +78,18 @@ def test_persist_and_load_gives_identical_predictions(default_model, encoder, tm
     assert [r.out_of_scope for r in after] == [r.out_of_scope for r in before]
 
 
+def test_a_copy_still_being_written_is_never_a_version(default_model, tmp_path):
+    """A save's or a replica's seed copy under a hidden name (a shared models volume) is neither listed nor
+    served, even when it already holds a model.json."""
+    store = ModelStore(tmp_path)
+    first, second = store.save(default_model), store.save(default_model)
+    half = tmp_path / "nlu" / f".{second}Z.seed.pod-2.1"
+    half.mkdir()
+    (half / "model.json").write_text("{}")
+    assert store.versions() == [first, second] and store.latest_version() == second
+    assert not [p for p in (tmp_path / "nlu").iterdir() if ".tmp." in p.name]  # nothing left behind
+
+
 def test_a_confident_message_far_from_every_intent_is_declined(default_model, encoder):
     text = "printer on the third floor is jammed again"
     near = encoder.encode_one(text)

@@ -7,6 +7,7 @@ starts (no container engine on this machine), and the compose file beyond its st
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -133,16 +134,31 @@ def test_shared_models_volume_is_one_rwx_claim_mounted_over_the_intent_models() 
     assert "initContainers" not in by_kind(default, "Deployment")[0]["spec"]["template"]["spec"]
 
 
+WEIGHTS = bytes(range(256)) * 4096  # 1 MiB: a copy takes long enough for two seeds to overlap
+
+
 def _version(root: Path, name: str) -> None:
     (root / name).mkdir(parents=True)
     (root / name / "model.json").write_text("{}")
+    (root / name / "weights.npz").write_bytes(WEIGHTS)
 
 
-def _seed(script: str, baked: Path, shared: Path) -> None:
-    import subprocess
+def _seed_script() -> str:
+    return by_kind(render({"sharedModels": {"enabled": True}}), "Deployment")[0][
+        "spec"]["template"]["spec"]["initContainers"][0]["command"][2]
 
+
+def _seed(script: str, baked: Path, shared: Path) -> subprocess.Popen[bytes]:
     body = script.replace("/app/models/nlu", str(baked)).replace("/shared", str(shared))
-    subprocess.run(["sh", "-ec", body], check=True, timeout=30)
+    return subprocess.Popen(["sh", "-ec", body])
+
+
+def _image(tmp_path: Path) -> tuple[Path, Path]:
+    baked, shared = tmp_path / "image" / "nlu", tmp_path / "volume" / "nlu"
+    _version(baked, "20260102T000000Z-b")
+    (baked / "LATEST").write_text("20260102T000000Z-b\n")
+    shared.mkdir(parents=True)
+    return baked, shared
 
 
 @pytest.mark.parametrize("current, expected", [(None, "20260102T000000Z-b"),      # an empty volume
@@ -153,20 +169,34 @@ def test_the_seed_copies_the_images_model_and_keeps_a_newer_retrain(tmp_path: Pa
     """The init container's script, run with sh: the image's model is copied in; LATEST moves only forward."""
     from intents.store import ModelStore
 
-    script = by_kind(render({"sharedModels": {"enabled": True}}), "Deployment")[0][
-        "spec"]["template"]["spec"]["initContainers"][0]["command"][2]
-    baked, shared = tmp_path / "image" / "nlu", tmp_path / "volume" / "nlu"
-    _version(baked, "20260102T000000Z-b")
-    (baked / "LATEST").write_text("20260102T000000Z-b\n")
-    shared.mkdir(parents=True)
+    script = _seed_script()
+    baked, shared = _image(tmp_path)
     if current:
         _version(shared, current)
         (shared / "LATEST").write_text(current + "\n")
-    _seed(script, baked, shared)
+    assert _seed(script, baked, shared).wait(timeout=30) == 0
     store = ModelStore(shared.parent)  # what every replica's serving process reads
     assert "20260102T000000Z-b" in store.versions() and store.latest_version() == expected
-    _seed(script, baked, shared)  # a second pod starting: nothing changes
+    assert _seed(script, baked, shared).wait(timeout=30) == 0  # a second pod starting: nothing changes
     assert store.latest_version() == expected
+
+
+def test_replicas_seeding_at_once_never_expose_half_a_copy(tmp_path: Path) -> None:
+    """Four pods start together (and one died mid-copy before): the volume ends with one whole copy, no leftovers
+    under the version's name, and LATEST names it."""
+    from intents.store import ModelStore
+
+    script = _seed_script()
+    baked, shared = _image(tmp_path)
+    dead = shared / ".20260102T000000Z-b.seed.dead-pod.7"  # a pod killed while copying: its private copy stays
+    dead.mkdir()
+    (dead / "weights.npz").write_bytes(WEIGHTS[:10])
+    seeds = [_seed(script, baked, shared) for _ in range(4)]
+    assert [p.wait(timeout=60) for p in seeds] == [0, 0, 0, 0]
+    copied = shared / "20260102T000000Z-b"
+    assert (copied / "weights.npz").read_bytes() == WEIGHTS and (copied / "model.json").read_text() == "{}"
+    assert ModelStore(shared.parent).latest_version() == "20260102T000000Z-b"
+    assert sorted(p.name for p in shared.iterdir() if ".seed." in p.name) == [dead.name]  # only the dead pod's
 
 
 def test_compose_runs_migrations_once_then_the_bot_on_postgresql() -> None:
