@@ -34,7 +34,7 @@ from bot.config.core import ConversationSettings
 from bot.errors import HelpdeskError, InvalidInputError, NotPermittedError, RateLimitedError, StorageError
 from bot.flows.base import TurnContext
 from bot.flows.router import RouterFlow
-from bot.flows.routing import FORM_PURPOSES, INTENT_FLOWS, explicit_request, flow_for, is_action
+from bot.flows.routing import FORM_PURPOSES, INTENT_FLOWS, confident, explicit_request, flow_for, is_action
 from bot.flows.texts import BUTTON_EXPIRED, CANCELLED, DIDNT_CATCH, EMPTY_ANSWER, FORM_LEFT, SOMETHING_WENT_WRONG
 from bot.flows.urgent import detect
 from bot.logs import bind_context
@@ -341,7 +341,7 @@ class Engine:
             return False  # "… please open a ticket" while in the ticket form: the form goes on
         parse = router.understand(ctx)
         top = parse.intent
-        if parse.out_of_scope or top.confidence < router.settings.high_confidence:
+        if not confident(parse, router.settings):
             return False
         purposes = FORM_PURPOSES.get(active) or frozenset(i for i, f in INTENT_FLOWS.items() if f == active)
         if top.name in purposes or flow_for(top.name) == "smalltalk":

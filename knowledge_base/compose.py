@@ -47,7 +47,10 @@ def section_to_quote(hit: ArticleHit, question: str, scored: list[tuple[ChunkHit
     chosen = best_chunk(hit)
     if not asks_how(question) or has_steps(chosen.text):
         return chosen
-    floor = next((score for chunk, score in scored if chunk.row == chosen.row), hit.score) - STEPS_MARGIN
+    chosen_score = next((score for chunk, score in scored if chunk.row == chosen.row), None)
+    if chosen_score is None:  # scored on another state of the index (a sync in between): keep the search's pick
+        return chosen
+    floor = chosen_score - STEPS_MARGIN
     steps = [(score, chunk) for chunk, score in scored if not chunk.is_card and has_steps(chunk.text)
              and score >= floor]
     return max(steps, key=lambda pair: pair[0])[1] if steps else chosen

@@ -49,7 +49,7 @@ def build_flows(services: Services) -> FlowRegistry:
     flows = FlowRegistry()
     flows.add(RouterFlow(lambda: services.nlu, services.settings.nlu, flows))
     flows.add(SmalltalkFlow())
-    article_intents = ArticleIntents(lambda: services.nlu, lambda: services.kb, services.settings.nlu.high_confidence)
+    article_intents = ArticleIntents(lambda: services.nlu, lambda: services.kb, lambda: services.settings.nlu)
     flows.add(AnswerFlow(lambda: services.kb, services.settings.kb, article_intents))
     tickets = TicketFlow(ticketing=lambda: services.ticketing, directory=lambda: services.directory,
                          encoder=lambda: services.encoder,

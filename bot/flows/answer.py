@@ -15,6 +15,7 @@ from knowledge_base.catalog import show_article
 from knowledge_base.compose import best_chunk, quote_beyond, summary_sentences
 from knowledge_base.gist import article_gist
 from knowledge_base.index import ArticleHit
+from knowledge_base.search import INTENT_AGREEMENT_MARGIN
 from knowledge_base.settings import KnowledgeBaseSettings
 
 if TYPE_CHECKING:
@@ -64,8 +65,10 @@ class AnswerFlow:
     def second_opinion(self, result: SearchResult, parse: ParseResult | None) -> None:
         """Below the threshold, note whether the message's confident intent is the top article's own (which lowers
         the bar a little: :data:`knowledge_base.search.INTENT_AGREEMENT_MARGIN`)."""
-        if result.top is not None and not result.answerable and self.article_intents is not None:
-            result.intent_agrees = self.article_intents.agree(parse, result.top)
+        if (result.top is None or result.answerable or self.article_intents is None
+                or result.confidence < result.threshold - INTENT_AGREEMENT_MARGIN):
+            return  # nothing an agreement could change
+        result.intent_agrees = self.article_intents.agree(parse, result.top)
 
     def _source(self, hit: ArticleHit, *, section: str | None = None) -> Source:
         base = self.settings.article_base_url

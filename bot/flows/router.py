@@ -9,8 +9,9 @@ In order:
 * a wh-question the intent model takes for a ticket or a person ("who do I call in IT?")
   is answered from the knowledge base when it can be (else the ticket flow runs);
 * an *action* intent (reset, unlock, ticket, status) at confidence >= nlu.high_confidence
-  runs its flow; between low and high, "Did you mean …?" offers only the actions among
-  the top candidates — never topics;
+  runs its flow; between low and high, an article that answers the message is shown with the
+  likely actions offered under it, and without one "Did you mean …?" offers only the actions
+  among the top candidates — never topics;
 * anything else (a knowledge question at any confidence, out of scope) goes to the
   knowledge base, which answers or declines plainly and offers a ticket.
 """
@@ -20,7 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.flows.base import Flow, TurnContext
-from bot.flows.routing import TICKET_INTENTS, asks_for_information, explicit_request, flow_for, is_action, label_for
+from bot.flows.routing import (
+    TICKET_INTENTS,
+    asks_for_information,
+    confident,
+    explicit_request,
+    flow_for,
+    is_action,
+    label_for,
+)
 from bot.flows.urgent import detect
 from bot.messages import Action, Button, Outcome, Reply
 from intents.api import OUT_OF_SCOPE, IntentParser, IntentScore, ParseResult
@@ -77,14 +86,16 @@ class RouterFlow:
                 return self._finish(ctx, self._run(ctx, top.name))
             # a knowledge question: the knowledge base decides which article, if any, answers it
             return self._finish(ctx, self.flows["answer"].handle_intent(ctx))
-        unsure = top.confidence < nlu.high_confidence
+        unsure = not confident(parse, nlu)
         if unsure or (top.name in TICKET_INTENTS and asks_for_information(text)):
             # "who do I call in IT?", or unsure which action if any: an article that answers the message is shown
-            # (with the actions, when unsure, offered under it: "a colleague sent me a password in Slack, ok?")
+            # (with the actions, when unsure, offered under it: "a colleague sent me a password in Slack, ok?";
+            # a ticket or a person is already offered by the answer's own "Open a ticket")
             answered = self.flows["answer"].handle_intent(ctx)
             if answered.outcome is Outcome.ANSWERED:
                 if unsure:
-                    answered.buttons += self._choices(ctx, self._candidates(parse, top))
+                    answered.buttons += self._choices(ctx, [c for c in self._candidates(parse, top)
+                                                            if c.name not in TICKET_INTENTS])
                 return self._finish(ctx, answered)
             ctx.top_article_id = ctx.kb_score = None
         if unsure:
@@ -144,12 +155,14 @@ class RouterFlow:
     @staticmethod
     def _choices(ctx: TurnContext, candidates: list[IntentScore]) -> list[Button]:
         """One button per candidate action, carrying the message it was offered for."""
-        return [Button(label=label_for(c.name), action_id=CHOOSE, value={"intent": c.name, "text": ctx.message.text})
+        text = ctx.redact(ctx.message.text)  # button values travel through Slack: never a typed secret
+        return [Button(label=label_for(c.name), action_id=CHOOSE, value={"intent": c.name, "text": text})
                 for c in candidates]
 
     def _clarify(self, ctx: TurnContext, candidates: list[IntentScore]) -> Reply:
         buttons = self._choices(ctx, candidates)
-        buttons.append(Button(label="None of these", action_id=NONE_OF_THESE, value={"text": ctx.message.text}))
+        buttons.append(Button(label="None of these", action_id=NONE_OF_THESE,
+                              value={"text": ctx.redact(ctx.message.text)}))
         lead = "Did you mean this?" if len(candidates) == 1 else "Did you mean one of these?"
         return Reply(text=f"I'm not sure I understood. {lead}",
                      outcome=Outcome.CLARIFY, buttons=buttons)

@@ -7,6 +7,13 @@ knowledge base decides what answers them.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+from intents.api import OUT_OF_SCOPE
+
+if TYPE_CHECKING:
+    from intents.api import ParseResult
+    from intents.settings import NluSettings
 
 INTENT_FLOWS: dict[str, str] = {
     "greet": "smalltalk",
@@ -105,6 +112,13 @@ def explicit_request(text: str) -> tuple[str, str] | None:
 def asks_for_information(text: str) -> bool:
     """Whether ``text`` is a wh-question ("what's the number of the service desk?"), not a request."""
     return bool(_INFO.search(text))
+
+
+def confident(parse: ParseResult | None, nlu: NluSettings) -> bool:
+    """The one rule for "the intent model is sure": in scope, and at least ``nlu.high_confidence``."""
+    if parse is None or parse.out_of_scope or parse.intent.name == OUT_OF_SCOPE:
+        return False
+    return parse.intent.confidence >= nlu.high_confidence
 
 
 def flow_for(intent: str) -> str:

@@ -31,4 +31,6 @@ def utcnow() -> dt.datetime:
 
 def minute_stamp(at: dt.datetime | None) -> str:
     """A stored moment as staff read it, to the minute: ``2024-05-01 09:30`` (empty for no moment)."""
-    return at.strftime("%Y-%m-%d %H:%M") if at else ""
+    if at is None:
+        return ""
+    return (at.astimezone(dt.UTC) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")  # stored times are naive UTC

@@ -95,6 +95,8 @@ UNSURE_ACTION = [("password_reset", 0.55), ("wifi_issue", 0.30), ("account_unloc
     ([("wifi_issue", 0.50), ("password_reset", 0.45)], WIFI, None),
     # an unsure action, and an article answers the message: the answer, the actions among the candidates under it
     (UNSURE_ACTION, WIFI, ["Reset my password", "Unlock my account"]),
+    # the answer's own "Open a ticket" already offers a ticket: it is not offered twice
+    ([("password_reset", 0.55), ("open_ticket", 0.30)], WIFI, ["Reset my password"]),
     # an unsure action and no article: "Did you mean", between the actions only (never the topic between them)
     (UNSURE_ACTION, "please do the thing with it again", ["Reset my password", "Unlock my account", "None of these"]),
 ])
@@ -208,14 +210,15 @@ def test_a_confident_intent_that_is_the_articles_own_lowers_the_bar_to_answer(st
         assert _answer(story_services, question, other).outcome is Outcome.DECLINED, other.intent
 
 
-def test_an_articles_intent_is_read_once_per_version(story_services, monkeypatch) -> None:
+def test_an_articles_intent_is_read_once_per_article_and_model_version(story_services, monkeypatch) -> None:
     from bot.flows.article_intent import ArticleIntents
 
     calls: list[str] = []
     parse = story_services.nlu.parse
     monkeypatch.setattr(story_services.nlu, "parse", lambda text, embedding=None: calls.append(text) or
                         parse(text, embedding=embedding))
-    reader = ArticleIntents(lambda: story_services.nlu, lambda: story_services.kb, high_confidence=0.7)
+    reader = ArticleIntents(lambda: story_services.nlu, lambda: story_services.kb,
+                            lambda: story_services.settings.nlu)
     hit = story_services.kb.search("printer says my job isn't there", groups={"*"}).top
     assert hit is not None and hit.info.id == "help/printing"
     assert reader.of(hit) == reader.of(hit) == "printer_issue" and len(calls) == 1
@@ -223,3 +226,30 @@ def test_an_articles_intent_is_read_once_per_version(story_services, monkeypatch
     edited = dataclasses.replace(hit, info=dataclasses.replace(hit.info, content_hash="edited"))
     reader.of(edited)  # a new version of the article is read again
     assert len(calls) == 2
+    model = story_services.nlu.model
+    monkeypatch.setitem(model.meta, "version", "20991231T000000Z-retrained")  # a new model serves
+    reader.of(edited)
+    assert len(calls) == 3
+
+
+def test_an_intent_backend_that_fails_gives_no_second_opinion_and_the_turn_goes_on(story_services) -> None:
+    """A remote intent server that is down: the article's intent is unknown (not remembered), nothing breaks."""
+    from bot.errors import NluBackendError
+    from bot.flows.article_intent import ArticleIntents
+
+    class Down:
+        calls = 0
+
+        def parse(self, text: str, embedding=None) -> ParseResult:
+            Down.calls += 1
+            raise NluBackendError(detail="connection refused")
+
+        def parse_batch(self, texts):  # pragma: no cover - not used
+            raise NluBackendError(detail="connection refused")
+
+    reader = ArticleIntents(lambda: Down(), lambda: story_services.kb, lambda: story_services.settings.nlu)
+    hit = story_services.kb.search("printer says my job isn't there", groups={"*"}).top
+    assert hit is not None
+    sure = ParseResult(text="x", intent=IntentScore("printer_issue", 0.99))
+    assert reader.of(hit) is None and not reader.agree(sure, hit)
+    assert Down.calls == 2  # a failure is not cached: the next question tries again

@@ -59,3 +59,11 @@ def test_a_section_that_already_has_steps_is_kept() -> None:
     second = _chunk(2, "Connect", STEPS)
     scored = [(first, 0.7), (second, 0.69)]
     assert section_to_quote(_hit(scored), "how do I set up the vpn", scored).section == "Install"
+
+
+def test_scores_from_another_state_of_the_index_leave_the_searchs_pick() -> None:
+    """The article re-scored after a sync moved its rows: the chosen row is not among them, nothing is swapped."""
+    personal, connect = _chunk(1, "Personal computers", PROSE), _chunk(2, "Connect", STEPS)
+    hit = _hit([(personal, 0.66), (connect, 0.6)])
+    moved = [(_chunk(7, "Personal computers", PROSE), 0.66), (_chunk(8, "Connect", STEPS), 0.6)]
+    assert section_to_quote(hit, "how do I connect to the vpn from home", moved) is personal
