@@ -68,6 +68,8 @@ class AnswerFlow:
         if (result.top is None or result.answerable or self.article_intents is None
                 or result.confidence < result.threshold - INTENT_AGREEMENT_MARGIN):
             return  # nothing an agreement could change
+        if result.top.feedback < 0:
+            return  # employees rated it not helpful for questions like this one: their word outranks the model's
         result.intent_agrees = self.article_intents.agree(parse, result.top)
 
     def _source(self, hit: ArticleHit, *, section: str | None = None) -> Source:

@@ -253,3 +253,23 @@ def test_an_intent_backend_that_fails_gives_no_second_opinion_and_the_turn_goes_
     sure = ParseResult(text="x", intent=IntentScore("printer_issue", 0.99))
     assert reader.of(hit) is None and not reader.agree(sure, hit)
     assert Down.calls == 2  # a failure is not cached: the next question tries again
+
+
+@pytest.mark.parametrize(("feedback", "agrees"), [(0.0, True), (0.05, True), (-0.05, False)])
+def test_employees_not_helpful_ratings_outrank_the_intents_agreement(story_services, feedback, agrees) -> None:
+    """An article demoted by "Not helpful" ratings of close paraphrases gets no lower bar from a matching intent
+    (else the model would override what employees said); without ratings, or rated helpful, it does."""
+    from bot.flows.answer import AnswerFlow
+    from knowledge_base.search import INTENT_AGREEMENT_MARGIN, SearchResult
+
+    class Agreeing:
+        def agree(self, parse, hit) -> bool:
+            return True
+
+    flow = AnswerFlow(lambda: story_services.kb, story_services.settings.kb, Agreeing())  # type: ignore[arg-type]
+    hit = story_services.kb.search("am i allowed to install notepad++", groups={"*"}).top
+    assert hit is not None
+    hit = dataclasses.replace(hit, feedback=feedback)
+    result = SearchResult("q", [hit], confidence=0.44 - INTENT_AGREEMENT_MARGIN / 2, threshold=0.44)
+    flow.second_opinion(result, ParseResult(text="q", intent=IntentScore("software_request", 0.99)))
+    assert result.intent_agrees is agrees and result.answerable is agrees
