@@ -13,35 +13,8 @@ from sqlalchemy import select
 
 from bot.nlu_reload import LiveParser
 from intents.store import ModelStore
+from tests.intent_samples import write_small_intents
 
-OLD_INTENTS = textwrap.dedent("""\
-    version: "3.1"
-    nlu:
-    - intent: greet
-      examples: |
-        - hello
-        - hi there
-        - good morning
-        - hey
-        - hello bot
-        - hi
-    - intent: printer_issue
-      examples: |
-        - the printer is not working
-        - I can't print
-        - printer jammed
-        - how do I add a printer
-        - my print job is stuck
-        - printing fails
-    - intent: vpn_issue
-      examples: |
-        - the vpn does not connect
-        - vpn keeps dropping
-        - how do I connect to the vpn
-        - globalprotect error
-        - cannot reach intranet from home
-        - vpn is slow
-    """)
 THANKS = textwrap.dedent("""\
     - intent: thanks
       examples: |
@@ -54,12 +27,6 @@ THANKS = textwrap.dedent("""\
         - thanks, that fixed it
     """)
 THANKED = "thank you so much, that helped"
-
-
-def write_intents(data_dir: Path, text: str) -> None:
-    folder = data_dir / "intents"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "nlu.yml").write_text(text, encoding="utf-8")
 
 
 def corrupt_newer_version(models_dir: Path, model) -> str:
@@ -79,7 +46,7 @@ def test_a_model_trained_by_one_process_is_served_by_another_after_the_check_int
     from intents.factory import NluPaths, train_and_save
 
     data_dir = tmp_path / "data"
-    write_intents(data_dir, OLD_INTENTS)
+    write_small_intents(data_dir)
     settings = make_settings(database_url, paths={"data_dir": str(data_dir)}, nlu={"model_check_seconds": 0.2})
     trainer, server = Services(settings, encoder=encoder), Services(settings, encoder=encoder)
     migrate.prepare(trainer.db)
@@ -87,7 +54,7 @@ def test_a_model_trained_by_one_process_is_served_by_another_after_the_check_int
         assert server.nlu.parse(THANKED).intent.name != "thanks"  # auto-trained at first use, shared by both
 
         # a trainer adds an intent and retrains in another process (as `helpdesk train` does)
-        write_intents(data_dir, OLD_INTENTS + THANKS)
+        (data_dir / "intents" / "thanks.yml").write_text('version: "3.1"\nnlu:\n' + THANKS, encoding="utf-8")
         paths = settings.paths
         model, version = train_and_save(settings.nlu, NluPaths(paths.data_dir, paths.models_dir, paths.var_dir),
                                         trainer.encoder)
