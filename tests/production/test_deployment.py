@@ -148,9 +148,22 @@ def _seed_script() -> str:
         "spec"]["template"]["spec"]["initContainers"][0]["command"][2]
 
 
-def _seed(script: str, baked: Path, shared: Path) -> subprocess.Popen[bytes]:
+def _seed(script: str, baked: Path, shared: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     body = script.replace("/app/models/nlu", str(baked)).replace("/shared", str(shared))
-    return subprocess.Popen(["sh", "-ec", body])
+    return subprocess.Popen(["sh", "-ec", body], env=env)
+
+
+def _recording_cp(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose ``cp`` logs its last argument (the destination) and then copies as usual."""
+    import os
+    import shutil as sh
+
+    bin_dir, log = tmp_path / "bin", tmp_path / "cp.log"
+    bin_dir.mkdir()
+    shim = bin_dir / "cp"
+    shim.write_text(f'#!/bin/sh\nfor last; do :; done\necho "$last" >> {log}\nexec {sh.which("cp")} "$@"\n')
+    shim.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}, log
 
 
 def _image(tmp_path: Path) -> tuple[Path, Path]:
@@ -191,8 +204,12 @@ def test_replicas_seeding_at_once_never_expose_half_a_copy(tmp_path: Path) -> No
     dead = shared / ".20260102T000000Z-b.seed.dead-pod.7"  # a pod killed while copying: its private copy stays
     dead.mkdir()
     (dead / "weights.npz").write_bytes(WEIGHTS[:10])
-    seeds = [_seed(script, baked, shared) for _ in range(4)]
+    env, cp_log = _recording_cp(tmp_path)
+    seeds = [_seed(script, baked, shared, env) for _ in range(4)]
     assert [p.wait(timeout=60) for p in seeds] == [0, 0, 0, 0]
+    # every copy is written under a private hidden name, never straight into the name replicas load
+    destinations = cp_log.read_text().split()
+    assert destinations and all(Path(d).name.startswith(".20260102T000000Z-b.seed.") for d in destinations)
     copied = shared / "20260102T000000Z-b"
     assert (copied / "weights.npz").read_bytes() == WEIGHTS and (copied / "model.json").read_text() == "{}"
     assert ModelStore(shared.parent).latest_version() == "20260102T000000Z-b"
