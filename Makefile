@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# torch first, from the local wheel; the `export` extra (sentence-transformers, onnx) builds the ONNX encoder.
+# torch first, from the local wheel; the `export` extra (sentence-transformers) builds the ONNX encoder.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[export]'

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from knowledge_base import quantized_scan
+from knowledge_base.quantized_scan import QuantizedScan
+
 K1 = 1.2
 B = 0.75
 
@@ -89,6 +92,9 @@ class HybridIndex:
         self.total_len = 0.0
         self.n_rows = 0
         self._masks: dict[frozenset[str], np.ndarray] = {}
+        self._scan: QuantizedScan | None = None  # see prepare()
+        self._scan_failed = False
+        self._stale: set[int] = set()  # rows written since the scan was packed: scored exactly
 
     # --- updates --------------------------------------------------------------
     def __len__(self) -> int:
@@ -135,8 +141,10 @@ class HybridIndex:
                 self._post_arrays.pop(term, None)
             self.doc_len[row] = len(chunk.terms)
             self.total_len += len(chunk.terms)
-            if chunk.vector is not None:
-                self.vectors[row] = chunk.vector
+            # a chunk without a vector must not keep the last owner's row
+            self.vectors[row] = chunk.vector if chunk.vector is not None else 0.0
+            if self._scan is not None:
+                self._stale.add(row)
             self.alive[row] = True
             self.row_article[row] = slot
             self.row_section[row] = chunk.section
@@ -169,6 +177,32 @@ class HybridIndex:
             self.free.append(row)
             self.n_rows -= 1
         self._masks.clear()
+
+    def prepare(self, *, quantized: bool = True) -> None:
+        """Ready the index for fast searches after a batch of updates (else the first questions pay for it).
+
+        Builds the posting arrays of the terms the updates touched, and packs the one-byte copy of a large
+        index's vectors (again, once many rows changed since: rows written since the last packing are
+        scored exactly). An index too small to gain from the copy keeps scoring in float32, and so does one
+        prepared with ``quantized=False`` (the benchmark's comparison).
+        """
+        for term in self.postings:
+            self._posting(term)
+        if not quantized or self.n_rows < quantized_scan.MIN_ROWS or self._scan_failed:
+            self._scan = None
+            self._stale.clear()
+            return
+        if self._scan is not None and len(self._stale) <= quantized_scan.STALE_LIMIT:
+            return
+        top = int(np.flatnonzero(self.alive).max()) + 1
+        self._scan = quantized_scan.build_scan(self.vectors[:top])
+        self._scan_failed = self._scan is None
+        self._stale.clear()
+
+    @property
+    def quantized(self) -> bool:
+        """Whether searches score vectors through the one-byte copy (see :meth:`prepare`)."""
+        return self._scan is not None
 
     # --- search ---------------------------------------------------------------
     def _allowed(self, groups: frozenset[str]) -> np.ndarray:
@@ -237,6 +271,30 @@ class HybridIndex:
         return [(ChunkHit(r, self.row_section[r], self.row_text[r], float(d), float(lx), bool(self.row_card[r])),
                  float(f)) for r, d, lx, f in zip(rows, dense, lex_norm, fused, strict=True)]
 
+    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, float]:
+        """Every row's cosine with ``vector``, and how far off any of them may be (0: exact)."""
+        scan = self._scan
+        if scan is None:
+            return self.vectors @ vector, 0.0
+        dense = np.zeros(len(self.alive), dtype=np.float32)
+        dense[: scan.rows], margin = scan.scores(vector)
+        if self._stale:
+            rows = np.fromiter(self._stale, dtype=np.int64, count=len(self._stale))
+            dense[rows] = self.vectors[rows] @ vector
+        return dense, margin
+
+    def _rescore_exactly(self, cand: np.ndarray, vector: np.ndarray, margin: float, dense: np.ndarray,
+                         lex_norm: np.ndarray, fused: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The true best ``len(cand)`` rows, from approximate scores off by at most ``margin`` (updated in place).
+
+        Each fused score is off by at most w*margin, so the approximate cut is at most w*margin above the true
+        one and every truly best row scores at least the cut - 2*w*margin: those rows are scored exactly.
+        """
+        doubt = np.flatnonzero(fused >= fused[cand].min() - 2 * self.dense_weight * margin)
+        dense[doubt] = self.vectors[doubt] @ vector
+        fused[doubt] = np.where(allowed[doubt], self._fuse(dense[doubt], lex_norm[doubt]), -1.0)
+        return doubt[np.argpartition(-fused[doubt], len(cand) - 1)[: len(cand)]]
+
     def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
                k: int = 5, per_article: int = 3) -> list[ArticleHit]:
         """Articles ranked by the fused score of their best chunk."""
@@ -244,8 +302,10 @@ class HybridIndex:
             return []
         allowed = self._allowed(frozenset(g.lower() for g in groups))
         lex_norm = self._lexical(terms)
+        margin = 0.0
         if vector is not None:
-            dense = self.vectors @ vector.astype(np.float32)
+            vector = vector.astype(np.float32)
+            dense, margin = self._dense(vector)
             fused = self._fuse(dense, lex_norm)
         else:
             dense = np.zeros_like(lex_norm)
@@ -256,6 +316,8 @@ class HybridIndex:
         if n_cand <= 0:
             return []
         cand = np.argpartition(-fused, n_cand - 1)[:n_cand]
+        if margin and vector is not None:
+            cand = self._rescore_exactly(cand, vector, margin, dense, lex_norm, fused, allowed)
         cand = cand[np.argsort(-fused[cand])]
         hits: dict[int, ArticleHit] = {}
         for row in cand:

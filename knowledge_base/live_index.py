@@ -73,6 +73,8 @@ class LiveIndex:
                         inputs.append(ChunkInput(c.section, c.text, terms, from_bytes(c.embedding, self.dim),
                                                  is_card=c.ordinal == 0))
                     self.index.upsert(info, inputs)
+            if touched or stale:
+                self.index.prepare()
             self._marker = marker
             return touched + stale
 
