@@ -7,6 +7,7 @@ much as indexing that one article.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,16 @@ from knowledge_base.quantized_scan import QuantizedScan
 
 K1 = 1.2
 B = 0.75
+WARM_POSTINGS = 512  # prepare() builds the posting arrays of terms in at least this many rows
+
+log = logging.getLogger(__name__)
+
+
+def _best_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indexes of the ``n`` best scores, best first; equal scores go to the lower index (every path agrees)."""
+    cut = np.partition(scores, len(scores) - n)[len(scores) - n]
+    pick = np.flatnonzero(scores >= cut)
+    return pick[np.lexsort((pick, -scores[pick]))][:n]
 
 
 @dataclass
@@ -181,13 +192,14 @@ class HybridIndex:
     def prepare(self, *, quantized: bool = True) -> None:
         """Ready the index for fast searches after a batch of updates (else the first questions pay for it).
 
-        Builds the posting arrays of the terms the updates touched, and packs the one-byte copy of a large
-        index's vectors (again, once many rows changed since: rows written since the last packing are
-        scored exactly). An index too small to gain from the copy keeps scoring in float32, and so does one
-        prepared with ``quantized=False`` (the benchmark's comparison).
+        Builds the posting arrays of common terms the updates touched (the slow ones to build), and packs
+        the one-byte copy of a large index's vectors (again, once many rows changed since: rows written
+        since the last packing are scored exactly). An index too small to gain from the copy keeps scoring
+        in float32, and so does one prepared with ``quantized=False`` (the benchmark's comparison).
         """
-        for term in self.postings:
-            self._posting(term)
+        for term, posting in self.postings.items():
+            if len(posting) >= WARM_POSTINGS:
+                self._posting(term)
         if not quantized or self.n_rows < quantized_scan.MIN_ROWS or self._scan_failed:
             self._scan = None
             self._stale.clear()
@@ -271,29 +283,44 @@ class HybridIndex:
         return [(ChunkHit(r, self.row_section[r], self.row_text[r], float(d), float(lx), bool(self.row_card[r])),
                  float(f)) for r, d, lx, f in zip(rows, dense, lex_norm, fused, strict=True)]
 
-    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, float]:
-        """Every row's cosine with ``vector``, and how far off any of them may be (0: exact)."""
+    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every row's cosine with ``vector``, and per row how far off it may be (None: all exact)."""
         scan = self._scan
-        if scan is None:
-            return self.vectors @ vector, 0.0
-        dense = np.zeros(len(self.alive), dtype=np.float32)
-        dense[: scan.rows], margin = scan.scores(vector)
-        if self._stale:
-            rows = np.fromiter(self._stale, dtype=np.int64, count=len(self._stale))
-            dense[rows] = self.vectors[rows] @ vector
-        return dense, margin
+        if scan is not None:
+            try:
+                approx, bound = scan.scores(vector)
+            except Exception as exc:  # the runtime failing mid-flight: float32 until the next re-pack
+                log.warning("quantized vector scan failed, scoring in float32: %s", exc)
+                self._scan = None
+                self._stale.clear()
+            else:
+                dense = np.zeros(len(self.alive), dtype=np.float32)
+                error = np.zeros(len(self.alive), dtype=np.float32)
+                dense[: scan.rows], error[: scan.rows] = approx, bound
+                if self._stale:
+                    rows = np.fromiter(self._stale, dtype=np.int64, count=len(self._stale))
+                    dense[rows], error[rows] = self.vectors[rows] @ vector, 0.0
+                return dense, error
+        return self.vectors @ vector, None
 
-    def _rescore_exactly(self, cand: np.ndarray, vector: np.ndarray, margin: float, dense: np.ndarray,
+    def _rescore_exactly(self, n: int, vector: np.ndarray, error: np.ndarray, dense: np.ndarray,
                          lex_norm: np.ndarray, fused: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        """The true best ``len(cand)`` rows, from approximate scores off by at most ``margin`` (updated in place).
+        """The true best ``n`` rows (best first) from dense scores off by at most ``error`` (fixed in place).
 
-        Each fused score is off by at most w*margin, so the approximate cut is at most w*margin above the true
-        one and every truly best row scores at least the cut - 2*w*margin: those rows are scored exactly.
+        The approximately best n rows, scored exactly, give a floor under the true n-th score; a row can only
+        be among the best if its approximate score plus its error reaches that floor: those are scored exactly.
         """
-        doubt = np.flatnonzero(fused >= fused[cand].min() - 2 * self.dense_weight * margin)
-        dense[doubt] = self.vectors[doubt] @ vector
-        fused[doubt] = np.where(allowed[doubt], self._fuse(dense[doubt], lex_norm[doubt]), -1.0)
-        return doubt[np.argpartition(-fused[doubt], len(cand) - 1)[: len(cand)]]
+        def exact(rows: np.ndarray) -> None:
+            dense[rows] = self.vectors[rows] @ vector
+            fused[rows] = np.where(allowed[rows], self._fuse(dense[rows], lex_norm[rows]), -1.0)
+            error[rows] = 0.0
+
+        first = _best_rows(fused, n)
+        exact(first)
+        floor = fused[first].min()
+        doubt = np.flatnonzero(fused + self.dense_weight * error >= floor)
+        exact(doubt)
+        return doubt[_best_rows(fused[doubt], n)]
 
     def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
                k: int = 5, per_article: int = 3) -> list[ArticleHit]:
@@ -302,10 +329,10 @@ class HybridIndex:
             return []
         allowed = self._allowed(frozenset(g.lower() for g in groups))
         lex_norm = self._lexical(terms)
-        margin = 0.0
+        error = None
         if vector is not None:
             vector = vector.astype(np.float32)
-            dense, margin = self._dense(vector)
+            dense, error = self._dense(vector)
             fused = self._fuse(dense, lex_norm)
         else:
             dense = np.zeros_like(lex_norm)
@@ -315,10 +342,10 @@ class HybridIndex:
         n_cand = min(int(allowed.sum()), max(k * per_article * 8, 64))
         if n_cand <= 0:
             return []
-        cand = np.argpartition(-fused, n_cand - 1)[:n_cand]
-        if margin and vector is not None:
-            cand = self._rescore_exactly(cand, vector, margin, dense, lex_norm, fused, allowed)
-        cand = cand[np.argsort(-fused[cand])]
+        if error is not None and vector is not None:
+            cand = self._rescore_exactly(n_cand, vector, error, dense, lex_norm, fused, allowed)
+        else:
+            cand = _best_rows(fused, n_cand)
         hits: dict[int, ArticleHit] = {}
         for row in cand:
             row = int(row)
