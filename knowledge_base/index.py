@@ -310,7 +310,9 @@ class HybridIndex:
         The approximately best n rows, scored exactly, give a floor under the true n-th score; a row can only
         be among the best if its approximate score plus its error reaches that floor: those are scored exactly.
         """
-        def exact(rows: np.ndarray) -> None:
+        def exact(rows: np.ndarray | slice) -> None:
+            if isinstance(rows, np.ndarray) and len(rows) > len(fused) // 8:
+                rows = slice(None)  # gathering that many rows costs more than the whole product
             dense[rows] = self.vectors[rows] @ vector
             fused[rows] = np.where(allowed[rows], self._fuse(dense[rows], lex_norm[rows]), -1.0)
             error[rows] = 0.0

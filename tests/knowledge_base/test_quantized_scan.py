@@ -81,6 +81,9 @@ def test_a_large_index_ranks_exactly_as_with_float32_scores(pair, corpus) -> Non
         reordered += list(np.argsort(-approx)[:10]) != list(np.argsort(-(vecs @ q_vec))[:10])
     # the copy's own order differs from the exact one for many questions: the equality above is earned
     assert reordered > 10
+    # a question unlike every section (most cosines below 0, so most fused scores tie at 0)
+    away = -vecs.mean(axis=0) / np.linalg.norm(vecs.mean(axis=0))
+    assert _ranking(fast, [], away) == _ranking(exact, [], away)
 
 
 def test_articles_changed_after_packing_are_scored_exactly(pair, corpus) -> None:
