@@ -113,5 +113,9 @@ def test_benchmark_on_a_clinc_shaped_file(cli):
         assert 0 <= figures["in_scope_accuracy"] <= 100 and 0 <= figures["oos_recall"] <= 100
         assert figures["in_scope_accuracy"] > 60
         assert figures["published_test"]["BERT (threshold)"] == {"in_scope_accuracy": 96.2, "oos_recall": 52.3}
+        # the val figures without the optimism of picking the point on the rows scored
+        assert 0 <= figures["val_halves_in_scope_accuracy"] <= 100 and 0 <= figures["val_halves_oos_recall"] <= 100
+    table = cli("nlu", "benchmark", "--data", str(path))
+    assert table.exit_code == 0 and "other half" in table.output
     bad = cli("nlu", "benchmark", "--data", str(cli.tmp / "nope.json"), "--json")
     assert bad.exit_code == 1 and "nope.json" in bad.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -145,4 +146,13 @@ def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path
     assert calls[1].max_distance is not None and result["max_distance"] == round(calls[1].max_distance, 2)
     assert "intents.scope.calibrate" in result["operating_point"]
     # ...and scored every split through the rule at that point
-    assert decisions and all(p == calls[1] for p in decisions)
+    assert decisions and calls[1] in decisions
+    # the held-out estimate: each half of val (stratified by intent) picks its own point by the same rule,
+    # and the other half is scored at it
+    half_labels, half_points = calls[2::2], calls[3::2]
+    assert len(half_points) == 2 * training.clinc.HALF_SPLITS
+    assert all(p == calls[1] or p in half_points for p in decisions)
+    for labels in half_labels:
+        assert Counter(labels) == {"hardware": 2, "vpn": 2, OUT_OF_SCOPE: 1}
+    for key in ("val_halves_in_scope_accuracy", "val_halves_oos_recall"):
+        assert 0.0 <= result[key] <= 100.0
