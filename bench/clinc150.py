@@ -55,7 +55,7 @@ def main() -> None:
         val = "helpdesk (this run, val)"
         print(f"{val:40s} {result['val_in_scope_accuracy']:15.2f} {result['val_oos_recall']:13.2f}")
     if "val_halves_in_scope_accuracy" in result:
-        print(f"{'helpdesk (val, point picked on the other half)':40s} {result['val_halves_in_scope_accuracy']:15.2f} "
+        print(f"{'helpdesk (val, picked on other half)':40s} {result['val_halves_in_scope_accuracy']:15.2f} "
               f"{result['val_halves_oos_recall']:13.2f}")
     if "oos_train_recall" in result:
         print(f"{'  oos recall on unseen oos_train':40s} {'':15s} {result['oos_train_recall']:13.2f}")
