@@ -28,6 +28,8 @@ FEEDBACK = "answer.feedback"
 CURATED_NOTE = "(An answer IT approved for questions like yours.)"
 DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
                 "I can open a ticket so someone from IT can help.")
+DECLINE_NEAR_TEXT = ("I don't know the answer to that, and I'd rather not guess. The articles below came closest, "
+                     "though they may not answer it. I can open a ticket so someone from IT can help.")
 
 
 def _ticket_button(question: str, *, category: str | None = None,
@@ -96,8 +98,10 @@ class AnswerFlow:
             return self._approved_answer(ctx, question, curated.id, curated.answer, curated.source)
         self.second_opinion(result, ctx.parse)
         if top is None or not result.answerable:
-            return Reply(text=DECLINE_TEXT, outcome=Outcome.DECLINED,
-                         buttons=[_ticket_button(question, category=_category(ctx))])
+            closest = [self._source(h, section=best_chunk(h).section) for h in result.near_misses()]
+            return Reply(text=DECLINE_NEAR_TEXT if closest else DECLINE_TEXT, outcome=Outcome.DECLINED,
+                         related=closest,
+                         buttons=[_ticket_button(question, category=_category(ctx), suggested=closest or None)])
         chunk = kb.section_to_quote(top, understood, ctx.embed())
         sources = [self._source(top, section=chunk.section)]
         # further sources: other articles that are also close to the best score

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge_base.index import ArticleHit, ArticleInfo, ChunkHit
-from knowledge_base.search import INTENT_AGREEMENT_MARGIN, SearchResult
+from knowledge_base.search import INTENT_AGREEMENT_MARGIN, NEAR_MISS_MARGIN, SearchResult
 
 HIT = ArticleHit(ArticleInfo("a", "A", "a.md"), 0.5, 0.4, 0.3, ChunkHit(0, None, "x", 0.4, 0.3))
 
@@ -23,3 +23,23 @@ def test_the_bar_is_the_threshold_or_a_margin_below_it_when_the_intent_agrees(be
 
 def test_no_article_never_answers_whatever_the_intent() -> None:
     assert not SearchResult("q", [], confidence=0.9, threshold=0.44, intent_agrees=True).answerable
+
+
+def _hit(article: str, confidence: float, feedback: float = 0.0) -> ArticleHit:
+    return ArticleHit(ArticleInfo(article, article.upper(), f"{article}.md"), confidence, confidence, 0.1,
+                      ChunkHit(0, None, "x", confidence, 0.1), feedback=feedback)
+
+
+def test_a_declined_question_shows_only_the_articles_that_came_close() -> None:
+    bar = 0.44
+    near, nearer, far = _hit("near", bar - NEAR_MISS_MARGIN + 0.01), _hit("nearer", bar - 0.01), \
+        _hit("far", bar - NEAR_MISS_MARGIN - 0.01)
+    result = SearchResult("q", [nearer, near, far], confidence=nearer.dense, threshold=bar)
+    assert not result.answerable
+    assert [h.info.id for h in result.near_misses()] == ["nearer", "near"]
+    assert [h.info.id for h in result.near_misses(k=1)] == ["nearer"]
+    assert SearchResult("q", [far], confidence=far.dense, threshold=bar).near_misses() == []
+    # an answer is no near miss, and an article employees rated "Not helpful" for such questions is not offered
+    assert SearchResult("q", [_hit("ok", bar)], confidence=bar, threshold=bar).near_misses() == []
+    demoted = _hit("demoted", bar - 0.01, feedback=-0.05)
+    assert SearchResult("q", [demoted], confidence=demoted.dense, threshold=bar).near_misses() == []

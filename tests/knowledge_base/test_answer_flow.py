@@ -116,6 +116,25 @@ def test_unknown_question_declines_and_offers_a_ticket(services):
     assert reply.to_dict()["answered"] is False
 
 
+def test_a_question_just_below_the_bar_is_declined_with_the_closest_article(make_settings, database_url, articles,
+                                                                          migrated_db, encoder):
+    question = "how do I connect to the VPN from home"
+    probe = Services(make_settings(database_url, kb={"articles_dir": str(articles)}), migrated_db, encoder=encoder)
+    confidence = probe.kb.search(question).confidence
+    strict = make_settings(database_url, kb={"articles_dir": str(articles), "answer_threshold": confidence + 0.05})
+    services = Services(strict, migrated_db, encoder=encoder)
+    with services.db.session() as session:
+        reply = services.flows["answer"].handle_intent(_turn(services, session, question))
+        session.rollback()
+        off_topic = services.flows["answer"].handle_intent(_turn(services, session, "what is on the cafeteria menu"))
+    assert reply.outcome is Outcome.DECLINED and "don't know" in reply.text and "may not answer it" in reply.text
+    assert reply.sources == [] and reply.related[0].article_id == "network/vpn"
+    ticket = next(b for b in reply.buttons if b.action_id == "ticket.open")
+    assert ticket.value["articles_suggested"][0]["article_id"] == "network/vpn"  # IT sees what was shown
+    assert reply.related[0].url in str(render_reply(reply))
+    assert off_topic.outcome is Outcome.DECLINED and off_topic.related == [] and "came closest" not in off_topic.text
+
+
 def test_restricted_article_is_not_cited_to_non_members(services):
     q = "where are the break-glass account passwords kept"
     with services.db.session() as session:
