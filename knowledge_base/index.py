@@ -25,7 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def _best_rows(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indexes of the ``n`` best scores, best first; equal scores go to the lower index (every path agrees)."""
+    """Indexes of the ``n`` best scores, best first; equal scores go to the lower index (a ranking repeats).
+
+    The two scoring paths may still order articles with equal or all-but-equal scores differently: a product over
+    some rows can differ in the last bit from the one over all rows.
+    """
     cut = np.partition(scores, len(scores) - n)[len(scores) - n]
     pick = np.flatnonzero(scores >= cut)
     return pick[np.lexsort((pick, -scores[pick]))][:n]
@@ -215,6 +219,11 @@ class HybridIndex:
     def quantized(self) -> bool:
         """Whether searches score vectors through the one-byte copy (see :meth:`prepare`)."""
         return self._scan is not None
+
+    @property
+    def unpacked_rows(self) -> int:
+        """Rows written since the one-byte copy was packed: scored exactly on every question until a re-pack."""
+        return len(self._stale)
 
     # --- search ---------------------------------------------------------------
     def _allowed(self, groups: frozenset[str]) -> np.ndarray:

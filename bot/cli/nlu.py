@@ -193,7 +193,7 @@ def benchmark(
         table.add_column(col)
     table.add_row("[bold]helpdesk (this run)[/]", f"{result['in_scope_accuracy']:.2f}", f"{result['oos_recall']:.2f}")
     if "val_halves_in_scope_accuracy" in result:
-        table.add_row("helpdesk, val, point picked on the other half", f"{result['val_halves_in_scope_accuracy']:.2f}",
+        table.add_row("helpdesk (val, picked on other half)", f"{result['val_halves_in_scope_accuracy']:.2f}",
                       f"{result['val_halves_oos_recall']:.2f}")
     for name, fig in result["published_test"].items():
         table.add_row(f"{name} — published, test", f"{fig['in_scope_accuracy']:.1f}", f"{fig['oos_recall']:.1f}")

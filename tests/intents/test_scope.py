@@ -120,39 +120,67 @@ def test_the_benchmark_reports_the_operating_point_of_the_bots_own_rule(tmp_path
         rows["oos_train" if i < 2 else "oos_val"].append([f"weather pizza movie {i}", "oos"])
     path = tmp_path / "clinc.json"
     path.write_text(json.dumps(rows))
-    calls = []
-
-    def spy(probs, labels, classes, distance):
-        calls.append(list(labels))
-        calls.append(calibrate(probs, labels, classes, distance))
-        return calls[-1]
-
-    decisions = []
+    events: list[tuple] = []  # in order: what was calibrated on, decided at and scored
     real_rule = training.clinc.out_of_scope  # the rule the benchmark applies, before the spy replaces it
+    real_calibrate_on, real_scores = training.clinc.calibrate_on, training.clinc._scores
+    real_halves = training.clinc.halves_estimate
+
+    def calibrate_spy(probs, labels, classes, distance):
+        point = calibrate(probs, labels, classes, distance)
+        events.append(("point", list(labels), point))
+        return point
+
+    def calibrate_on_spy(clf, dist, X_val, texts, labels):
+        events.append(("calibrate_on", set(texts)))
+        return real_calibrate_on(clf, dist, X_val, texts, labels)
+
+    def scores_spy(clf, dist, X, texts):
+        events.append(("scored", set(texts)))
+        return real_scores(clf, dist, X, texts)
 
     def rule_spy(score, point, distance=None):
-        decisions.append(point)
+        events.append(("decided", point))
         return real_rule(score, point, distance)
 
-    monkeypatch.setattr(training.clinc, "calibrate", spy)
-    monkeypatch.setattr(training.clinc, "out_of_scope", rule_spy)
+    temperatures = []
+
+    def halves_spy(clf, *args, **kwargs):
+        temperatures.append(clf.temperature)
+        estimate = real_halves(clf, *args, **kwargs)
+        temperatures.append(clf.temperature)
+        return estimate
+
+    for name, spy in (("calibrate", calibrate_spy), ("calibrate_on", calibrate_on_spy), ("_scores", scores_spy),
+                      ("out_of_scope", rule_spy), ("halves_estimate", halves_spy)):
+        monkeypatch.setattr(training.clinc, name, spy)
     result = training.clinc.run_benchmark(path, _HashEncoder(), use_oos_train=True)
     # the bot's trainer calibrates with the very same rule, and parsing decides with the one the benchmark uses
     assert intents.trainer.calibrate is calibrate
     assert real_rule is intents.scope.out_of_scope and intents.model.decide is intents.scope.decide
     # the benchmark picked its point with it, on val + oos_val only, distances included...
-    assert calls[0] == [label for _, label in rows["val"]] + [OUT_OF_SCOPE] * 2
-    assert result["threshold"] == round(calls[1].threshold, 4)
-    assert calls[1].max_distance is not None and result["max_distance"] == round(calls[1].max_distance, 2)
+    points = [e for e in events if e[0] == "point"]
+    _, labels, main = points[0]
+    assert labels == [label for _, label in rows["val"]] + [OUT_OF_SCOPE] * 2
+    assert result["threshold"] == round(main.threshold, 4)
+    assert main.max_distance is not None and result["max_distance"] == round(main.max_distance, 2)
     assert "intents.scope.calibrate" in result["operating_point"]
-    # ...and scored every split through the rule at that point
-    assert decisions and calls[1] in decisions
-    # the held-out estimate: each half of val (stratified by intent) picks its own point by the same rule,
-    # and the other half is scored at it
-    half_labels, half_points = calls[2::2], calls[3::2]
-    assert len(half_points) == 2 * training.clinc.HALF_SPLITS
-    assert all(p == calls[1] or p in half_points for p in decisions)
-    for labels in half_labels:
-        assert Counter(labels) == {"hardware": 2, "vpn": 2, OUT_OF_SCOPE: 1}
+    # ...and scored every split through the rule at that point, before the held-out estimate began
+    first_half = events.index(next(e for e in events if e[0] == "point" and e[2] is not main))
+    decided = [e[1] for e in events[:first_half] if e[0] == "decided"]
+    assert decided and all(p == main for p in decided)
+    # the held-out estimate: each half of val (stratified by intent) picks its own point by the same rule, and
+    # only the other half is scored at it
+    assert len(points) == 1 + 2 * training.clinc.HALF_SPLITS
+    val_texts = {t for t, _ in rows["val"]} | {t for t, _ in rows["oos_val"]}
+    starts = [i for i, e in enumerate(events) if e[0] == "calibrate_on"][1:]
+    assert len(starts) == 2 * training.clinc.HALF_SPLITS
+    for start, end in zip(starts, starts[1:] + [len(events)], strict=True):
+        calibrated = events[start][1]
+        scored = set().union(*(e[1] for e in events[start:end] if e[0] == "scored"))
+        assert not calibrated & scored and calibrated | scored == val_texts
+        assert Counter(next(e[1] for e in events[start:end] if e[0] == "point")) == {
+            "hardware": 2, "vpn": 2, OUT_OF_SCOPE: 1}
+    # the temperature fitted on the whole of val is the one reported, whatever the halves fitted
+    assert temperatures[0] == temperatures[1] and result["temperature"] == round(temperatures[0], 4)
     for key in ("val_halves_in_scope_accuracy", "val_halves_oos_recall"):
         assert 0.0 <= result[key] <= 100.0

@@ -108,7 +108,9 @@ def test_articles_changed_after_packing_are_scored_exactly(pair, corpus) -> None
     assert found[0].info.id == "a1000" and found[0].dense == pytest.approx(1.0, abs=1e-5)
     assert all(not h.info.id.startswith("a") or int(h.info.id[1:]) >= 500 for h in found)
     # many changed rows: the next prepare re-packs, and the rankings still agree
+    assert fast.unpacked_rows >= len(new_terms)
     fast.prepare()
+    assert fast.quantized and fast.unpacked_rows == 0
     for q_terms, q_vec in _questions(new_terms, new_vecs, 50, rng):
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
 
@@ -216,6 +218,11 @@ def test_duplicate_articles_rank_the_same_every_time(corpus) -> None:
         other = _ranking(exact, q_terms, vecs[0])
         assert [score for _, score, _ in first] == [score for _, score, _ in other]
         assert all(a == "a0" or a.startswith("copy") for a, _, _ in first + other)
+    # scores equal to the bit (the words alone, or a vector that scores every section 0): the first indexed first
+    for index in (fast, exact):
+        for vector in (None, np.zeros(DIM, dtype=np.float32)):
+            found = index.search(terms[0], vector, k=5)
+            assert [h.info.id for h in found] == ["a0", "copy0", "copy1", "copy2", "copy3"]
 
 
 def test_audience_restricted_articles_stay_hidden(corpus) -> None:
