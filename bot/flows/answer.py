@@ -28,8 +28,10 @@ FEEDBACK = "answer.feedback"
 CURATED_NOTE = "(An answer IT approved for questions like yours.)"
 DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
                 "I can open a ticket so someone from IT can help.")
-DECLINE_NEAR_TEXT = ("I don't know the answer to that, and I'd rather not guess. The articles below came closest, "
-                     "though they may not answer it. I can open a ticket so someone from IT can help.")
+DECLINE_NEAR_TEXT = ("I don't know the answer to that, and I'd rather not guess. {closest} "
+                     "I can open a ticket so someone from IT can help.")
+CLOSEST = {1: "The article below came closest, though it may not answer it.",
+           2: "The articles below came closest, though they may not answer it."}
 
 
 def _ticket_button(question: str, *, category: str | None = None,
@@ -99,7 +101,8 @@ class AnswerFlow:
         self.second_opinion(result, ctx.parse)
         if top is None or not result.answerable:
             closest = [self._source(h, section=best_chunk(h).section) for h in result.near_misses()]
-            return Reply(text=DECLINE_NEAR_TEXT if closest else DECLINE_TEXT, outcome=Outcome.DECLINED,
+            text = DECLINE_NEAR_TEXT.format(closest=CLOSEST[min(len(closest), 2)]) if closest else DECLINE_TEXT
+            return Reply(text=text, outcome=Outcome.DECLINED,
                          related=closest,
                          buttons=[_ticket_button(question, category=_category(ctx), suggested=closest or None)])
         chunk = kb.section_to_quote(top, understood, ctx.embed())

@@ -127,7 +127,8 @@ def test_a_question_just_below_the_bar_is_declined_with_the_closest_article(make
         reply = services.flows["answer"].handle_intent(_turn(services, session, question))
         session.rollback()
         off_topic = services.flows["answer"].handle_intent(_turn(services, session, "what is on the cafeteria menu"))
-    assert reply.outcome is Outcome.DECLINED and "don't know" in reply.text and "may not answer it" in reply.text
+    assert reply.outcome is Outcome.DECLINED and "don't know" in reply.text
+    assert ("article below came closest, though it may not answer it" in reply.text) is (len(reply.related) == 1)
     assert reply.sources == [] and reply.related[0].article_id == "network/vpn"
     ticket = next(b for b in reply.buttons if b.action_id == "ticket.open")
     assert ticket.value["articles_suggested"][0]["article_id"] == "network/vpn"  # IT sees what was shown
