@@ -48,8 +48,12 @@ class SearchResult:
     def answerable(self) -> bool:
         if self.curated is not None:
             return self.curated.answer is not None or bool(self.hits)
-        bar = self.threshold - (INTENT_AGREEMENT_MARGIN if self.intent_agrees else 0.0)
-        return bool(self.hits) and self.confidence >= bar
+        return bool(self.hits) and self.confidence >= self.bar
+
+    @property
+    def bar(self) -> float:
+        """The confidence an answer needs: the threshold, lowered when the intent agrees."""
+        return self.threshold - (INTENT_AGREEMENT_MARGIN if self.intent_agrees else 0.0)
 
     @property
     def top(self) -> ArticleHit | None:
@@ -62,7 +66,7 @@ class SearchResult:
         """
         if self.answerable:
             return []
-        floor = self.threshold - NEAR_MISS_MARGIN
+        floor = self.bar - NEAR_MISS_MARGIN
         return [h for h in self.hits[:k] if h.feedback >= 0 and confidence_of(h) >= floor]
 
 

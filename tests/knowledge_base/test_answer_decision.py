@@ -43,3 +43,11 @@ def test_a_declined_question_shows_only_the_articles_that_came_close() -> None:
     assert SearchResult("q", [_hit("ok", bar)], confidence=bar, threshold=bar).near_misses() == []
     demoted = _hit("demoted", bar - 0.01, feedback=-0.05)
     assert SearchResult("q", [demoted], confidence=demoted.dense, threshold=bar).near_misses() == []
+
+
+def test_near_misses_are_measured_from_the_bar_the_answer_had_to_reach() -> None:
+    bar = 0.44 - INTENT_AGREEMENT_MARGIN  # the intent agrees: the bar is lower, and so is the floor
+    close = _hit("close", bar - NEAR_MISS_MARGIN + 0.01)
+    result = SearchResult("q", [close], confidence=close.dense, threshold=0.44, intent_agrees=True)
+    assert result.bar == pytest.approx(bar) and not result.answerable
+    assert [h.info.id for h in result.near_misses()] == ["close"]
