@@ -330,7 +330,7 @@ class HybridIndex:
         exact(first)
         floor = fused[first].min()
         doubt = np.flatnonzero(fused + self.dense_weight * error >= floor)
-        exact(doubt)
+        exact(doubt[error[doubt] > 0])  # the first rows are exact already
         return doubt[_best_rows(fused[doubt], n)]
 
     def search(self, terms: list[str], vector: np.ndarray | None, *, groups: frozenset[str] = frozenset(),
