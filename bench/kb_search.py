@@ -171,7 +171,34 @@ def run_scale(n: int, n_queries: int, encoder, questions: list[str], rng: np.ran
     vecs[art:art + CHUNKS_PER_ARTICLE] = new_vecs
     rebuild = timed(build_index, terms, vecs) if n <= 10_000 else build_s * 1000
     row.update({"update_ms": statistics.median(upd), "rebuild_ms": rebuild})
+    if idx.quantized:
+        row.update(repack(idx, rng, vectors, qs))
     return row
+
+
+def _edit_many(idx: HybridIndex, rng: np.random.Generator, vectors: str) -> None:
+    """Re-index enough articles that the next prepare re-packs the one-byte copy."""
+    n_chunks = (quantized_scan.STALE_LIMIT // CHUNKS_PER_ARTICLE + 1) * CHUNKS_PER_ARTICLE
+    new_terms, new_vecs = corpus(n_chunks, rng, vectors)
+    for start in range(0, n_chunks, CHUNKS_PER_ARTICLE):
+        idx.upsert(ArticleInfo(f"a{start}", "edited", f"a{start}.md"),
+                   [ChunkInput(None, "", new_terms[i], new_vecs[i]) for i in range(start, start + CHUNKS_PER_ARTICLE)])
+
+
+def repack(idx: HybridIndex, rng: np.random.Generator, vectors: str, qs: list) -> dict:
+    """How long a sync waits for the re-pack after many edits: in place (baseline) vs in the background."""
+    _edit_many(idx, rng, vectors)
+    in_place = timed(lambda: idx.prepare())
+    _edit_many(idx, rng, vectors)
+    background = timed(lambda: idx.prepare(background=True))
+    during = []
+    while idx.packing and len(during) < 10 * len(qs):
+        q, v = qs[len(during) % len(qs)]
+        during.append(timed(idx.search, q, v))
+    idx.finish_packing()
+    return {"repack_in_place_ms": in_place, "repack_background_ms": background,
+            "during_p50": statistics.median(during) if during else float("nan"),
+            "during_p99": pct(during, 99) if during else float("nan")}
 
 
 class HashEncoder:
@@ -275,6 +302,13 @@ def main() -> None:
     for r in rows:
         print(f"{r['chunks']:>8} | {r['build_per_s']:14.0f} {r['base_build_per_s']:17.0f} | {r['update_ms']:9.2f} "
               f"{r['rebuild_ms']:10.0f} | {r['rebuild_ms'] / r['update_ms']:5.0f}x")
+    for r in rows:
+        if "repack_in_place_ms" in r:
+            print(f"\nRe-pack of the one-byte copy at {r['chunks']} chunks, after {quantized_scan.STALE_LIMIT}+ "
+                  f"changed chunks: the sync waits {r['repack_background_ms']:.0f} ms (background) vs "
+                  f"{r['repack_in_place_ms']:.0f} ms in place, "
+                  f"{r['repack_in_place_ms'] / max(r['repack_background_ms'], 1e-9):.0f}x less; searches while it "
+                  f"packs: p50 {r['during_p50']:.2f} ms, p99 {r['during_p99']:.2f} ms")
     if enc_rate:
         print(f"\nEncoder throughput on chunk-sized texts: {enc_rate:.0f} chunks/s "
               f"(a fresh import of 100k chunks is bound by this: ~{100000 / enc_rate / 60:.0f} min; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -83,6 +84,33 @@ class ArticleHit:
     feedback: float = 0.0  # how much employees' ratings of close paraphrases moved the score (already in it)
 
 
+@dataclass
+class _Packing:
+    """A re-pack of the one-byte copy running in a thread, and the rows written since its snapshot."""
+
+    written: set[int] = field(default_factory=set)
+    done: threading.Event = field(default_factory=threading.Event)
+    scan: QuantizedScan | None = None
+
+    @classmethod
+    def start(cls, vectors: np.ndarray) -> _Packing:
+        """Pack ``vectors`` (a view of the index's matrix) in a thread. The caller must record in ``written``
+        every row it writes from now on: the thread's snapshot may hold any mix of their old and new values."""
+        packing = cls()
+
+        def run() -> None:
+            try:
+                snapshot = vectors.copy()  # the packing and its self-check must see one and the same matrix
+                packing.scan = quantized_scan.build_scan(snapshot)
+            except Exception as exc:  # never leave the index waiting on a dead thread
+                log.warning("re-packing the one-byte vector copy failed, scoring in float32: %s", exc)
+            finally:
+                packing.done.set()
+
+        threading.Thread(target=run, name="kb-repack", daemon=True).start()
+        return packing
+
+
 class HybridIndex:
     """BM25 + dense retrieval over chunks, aggregated to articles."""
 
@@ -110,6 +138,7 @@ class HybridIndex:
         self._scan: QuantizedScan | None = None  # see prepare()
         self._scan_failed = False
         self._stale: set[int] = set()  # rows written since the scan was packed: scored exactly
+        self._packing: _Packing | None = None  # a re-pack under way in the background
 
     # --- updates --------------------------------------------------------------
     def __len__(self) -> int:
@@ -160,6 +189,8 @@ class HybridIndex:
             self.vectors[row] = chunk.vector if chunk.vector is not None else 0.0
             if self._scan is not None:
                 self._stale.add(row)
+            if self._packing is not None:
+                self._packing.written.add(row)
             self.alive[row] = True
             self.row_article[row] = slot
             self.row_section[row] = chunk.section
@@ -193,27 +224,55 @@ class HybridIndex:
             self.n_rows -= 1
         self._masks.clear()
 
-    def prepare(self, *, quantized: bool = True) -> None:
+    def prepare(self, *, quantized: bool = True, background: bool = False) -> None:
         """Ready the index for fast searches after a batch of updates (else the first questions pay for it).
 
         Builds the posting arrays of common terms the updates touched (the slow ones to build), and packs
         the one-byte copy of a large index's vectors (again, once many rows changed since: rows written
         since the last packing are scored exactly). An index too small to gain from the copy keeps scoring
         in float32, and so does one prepared with ``quantized=False`` (the benchmark's comparison).
+
+        ``background``: a re-pack (not the first packing) runs in a thread, from a snapshot of the vectors,
+        while the old copy keeps serving; the first search or prepare after it finishes swaps it in, and
+        the rows written meanwhile stay scored exactly. A serving process's sync must not stall a turn.
         """
+        self._install_packed()
         for term, posting in self.postings.items():
             if len(posting) >= WARM_POSTINGS:
                 self._posting(term)
         if not quantized or self.n_rows < quantized_scan.MIN_ROWS or self._scan_failed:
-            self._scan = None
+            self._scan, self._packing = None, None
             self._stale.clear()
             return
         if self._scan is not None and len(self._stale) <= quantized_scan.STALE_LIMIT:
             return
+        if self._packing is not None:
+            return  # one re-pack at a time: this one is swapped in when done
         top = int(np.flatnonzero(self.alive).max()) + 1
+        if background and self._scan is not None:
+            self._packing = _Packing.start(self.vectors[:top])
+            return
         self._scan = quantized_scan.build_scan(self.vectors[:top])
         self._scan_failed = self._scan is None
         self._stale.clear()
+
+    def finish_packing(self, timeout: float | None = None) -> bool:
+        """Wait for a background re-pack and swap it in; False if it is still running after ``timeout`` s."""
+        packing = self._packing
+        if packing is not None and not packing.done.wait(timeout):
+            return False
+        self._install_packed()
+        return True
+
+    def _install_packed(self) -> None:
+        packing = self._packing
+        if packing is None or not packing.done.is_set():
+            return
+        self._packing = None
+        self._scan = packing.scan
+        self._scan_failed = packing.scan is None
+        # rows written after the snapshot are not (rightly) in the new copy: they are still scored exactly
+        self._stale = packing.written if packing.scan is not None else set()
 
     @property
     def quantized(self) -> bool:
@@ -224,6 +283,11 @@ class HybridIndex:
     def unpacked_rows(self) -> int:
         """Rows written since the one-byte copy was packed: scored exactly on every question until a re-pack."""
         return len(self._stale)
+
+    @property
+    def packing(self) -> bool:
+        """Whether a re-pack is under way in the background (see :meth:`prepare`)."""
+        return self._packing is not None
 
     # --- search ---------------------------------------------------------------
     def _allowed(self, groups: frozenset[str]) -> np.ndarray:
@@ -338,6 +402,7 @@ class HybridIndex:
         """Articles ranked by the fused score of their best chunk."""
         if self.n_rows == 0:
             return []
+        self._install_packed()
         allowed = self._allowed(frozenset(g.lower() for g in groups))
         lex_norm = self._lexical(terms)
         error = None

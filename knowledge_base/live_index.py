@@ -74,7 +74,7 @@ class LiveIndex:
                                                  is_card=c.ordinal == 0))
                     self.index.upsert(info, inputs)
             if touched or stale:
-                self.index.prepare()
+                self.index.prepare(background=True)  # a re-pack must not stall the turn that synced
             self._marker = marker
             return touched + stale
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -277,3 +278,86 @@ def test_the_live_index_packs_the_copy_after_a_sync(kb, monkeypatch) -> None:
     result = kb.search("how do I connect to the VPN from home")  # first use: import, sync, pack
     assert kb.index.quantized
     assert result.answerable and result.top.info.id == "network/vpn"
+
+
+def _held_build(monkeypatch, *, fails: bool = False):
+    """Make build_scan wait for the returned event, then build (or give None: a copy that broke its bound)."""
+    release = threading.Event()
+    real = quantized_scan.build_scan
+
+    def held(vectors):
+        assert release.wait(60), "the test never released the re-pack"
+        return None if fails else real(vectors)
+
+    monkeypatch.setattr(quantized_scan, "build_scan", held)
+    return release
+
+
+def _changes(index: HybridIndex, terms, vecs, unique: np.ndarray, prefix: str) -> None:
+    _fill(index, terms, vecs, prefix=prefix)
+    index.upsert(ArticleInfo("a1000", "Edited", "a1000.md"), [ChunkInput("s", "edited", ["edited"], unique)])
+
+
+def test_a_re_pack_runs_in_the_background_while_the_old_copy_serves(pair, corpus, monkeypatch) -> None:
+    fast, exact = pair
+    rng = np.random.default_rng(6)
+    unique = -corpus[1].mean(axis=0)
+    unique /= np.linalg.norm(unique)
+    first_terms, first_vecs = _terms(3_000, rng), _vectors(3_000, rng)
+    for index in (fast, exact):
+        _fill(index, first_terms, first_vecs, prefix="first")
+    release = _held_build(monkeypatch)
+    fast.prepare(background=True)  # returns at once: the re-pack waits in its thread
+    assert fast.packing and fast.quantized and fast.unpacked_rows >= 3_000
+    # while it packs: articles added and one edited inside the packed rows, all ranked exactly
+    late_terms, late_vecs = _terms(50, rng), _vectors(50, rng)
+    for index in (fast, exact):
+        _changes(index, late_terms, late_vecs, unique, prefix="late")
+    for q_terms, q_vec in _questions(first_terms + late_terms, np.vstack([first_vecs, late_vecs]), 30, rng):
+        assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+    release.set()
+    assert fast.finish_packing(timeout=60)
+    # the new copy serves; only the rows written after its snapshot are still scored exactly
+    assert not fast.packing and fast.quantized and fast.unpacked_rows == 51
+    for q_terms, q_vec in _questions(first_terms + late_terms, np.vstack([first_vecs, late_vecs]), 50, rng):
+        assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+    found = fast.search([], unique, k=1)[0]
+    assert found.info.id == "a1000" and found.dense == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_background_re_pack_that_fails_leaves_float32_scoring(pair, monkeypatch) -> None:
+    fast, exact = pair
+    rng = np.random.default_rng(8)
+    more_terms, more_vecs = _terms(3_000, rng), _vectors(3_000, rng)
+    for index in (fast, exact):
+        _fill(index, more_terms, more_vecs, prefix="more")
+    release = _held_build(monkeypatch, fails=True)
+    fast.prepare(background=True)
+    assert fast.packing
+    release.set()
+    assert fast.finish_packing(timeout=60)
+    assert not fast.quantized and not fast.packing
+    fast.prepare(background=True)  # not tried again on every update
+    assert not fast.packing
+    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, rng):
+        assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+
+
+@pytest.mark.slow  # loads the sentence encoder
+def test_the_live_index_re_packs_in_the_background_and_keeps_answering(kb, articles, monkeypatch) -> None:
+    monkeypatch.setattr(quantized_scan, "MIN_ROWS", 1)
+    assert kb.search("how do I connect to the VPN from home").answerable  # first use: packed in the sync
+    monkeypatch.setattr(quantized_scan, "STALE_LIMIT", 0)  # every change now calls for a re-pack
+    release = _held_build(monkeypatch)
+    (articles / "help" / "keyboard.md").write_text(
+        "# Keyboard layouts\n\nTo switch your keyboard layout to German, open Settings, then Time & language, "
+        "then Language, and add German (Germany) as a keyboard.\n", encoding="utf-8")
+    kb.import_dir(articles)
+    kb.sync()
+    # the sync returned while the re-pack waits: the old copy and exact scores for the new article serve
+    assert kb.index.packing
+    assert kb.search("how do I connect to the VPN from home").top.info.id == "network/vpn"
+    assert kb.search("switch my keyboard to a german layout").top.info.id == "help/keyboard"
+    release.set()
+    assert kb.index.finish_packing(timeout=60) and kb.index.quantized and not kb.index.packing
+    assert kb.search("switch my keyboard to a german layout").top.info.id == "help/keyboard"
