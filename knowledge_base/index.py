@@ -7,8 +7,10 @@ much as indexing that one article.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ B = 0.75
 WARM_POSTINGS = 512  # prepare() builds the posting arrays of terms in at least this many rows
 
 log = logging.getLogger(__name__)
+# a background re-pack runs this much nicer (Linux: per thread), so questions asked meanwhile come first
+PACKING_NICENESS = 10
 
 
 def _best_rows(scores: np.ndarray, n: int) -> np.ndarray:
@@ -100,6 +104,9 @@ class _Packing:
 
         def run() -> None:
             try:
+                with contextlib.suppress(AttributeError, OSError):  # questions first: this thread yields the CPU
+                    me = threading.get_native_id()
+                    os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + PACKING_NICENESS)
                 snapshot = vectors.copy()  # the packing and its self-check must see one and the same matrix
                 packing.scan = quantized_scan.build_scan(snapshot)
             except Exception as exc:  # never leave the index waiting on a dead thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import numpy as np
@@ -286,6 +287,7 @@ def _held_build(monkeypatch, *, fails: bool = False):
     real = quantized_scan.build_scan
 
     def held(vectors):
+        release.niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # type: ignore[attr-defined]
         assert release.wait(60), "the test never released the re-pack"
         return None if fails else real(vectors)
 
@@ -317,6 +319,8 @@ def test_a_re_pack_runs_in_the_background_while_the_old_copy_serves(pair, corpus
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
     release.set()
     assert fast.finish_packing(timeout=60)
+    # the packing thread gave way to the questions asked meanwhile
+    assert release.niceness > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     # the new copy serves; only the rows written after its snapshot are still scored exactly
     assert not fast.packing and fast.quantized and fast.unpacked_rows == 51
     for q_terms, q_vec in _questions(first_terms + late_terms, np.vstack([first_vecs, late_vecs]), 50, rng):
