@@ -95,6 +95,7 @@ class _Packing:
     written: set[int] = field(default_factory=set)
     done: threading.Event = field(default_factory=threading.Event)
     scan: QuantizedScan | None = None
+    crashed: bool = False  # an exception (e.g. out of memory), not a copy that failed its self-check
 
     @classmethod
     def start(cls, vectors: np.ndarray) -> _Packing:
@@ -110,11 +111,13 @@ class _Packing:
                 snapshot = vectors.copy()  # the packing and its self-check must see one and the same matrix
                 packing.scan = quantized_scan.build_scan(snapshot)
             except Exception as exc:  # never leave the index waiting on a dead thread
-                log.warning("re-packing the one-byte vector copy failed, scoring in float32: %s", exc)
+                log.warning("re-packing the one-byte vector copy failed; the old copy keeps serving: %s", exc)
+                packing.crashed = True
             finally:
                 packing.done.set()
 
-        threading.Thread(target=run, name="kb-repack", daemon=True).start()
+        # not a daemon: an exit waits for the pack (about a second) rather than tear ONNX Runtime down under it
+        threading.Thread(target=run, name="kb-repack").start()
         return packing
 
 
@@ -276,6 +279,8 @@ class HybridIndex:
         if packing is None or not packing.done.is_set():
             return
         self._packing = None
+        if packing.crashed:
+            return  # the old copy and its exactly-scored rows go on; the next prepare tries again
         self._scan = packing.scan
         self._scan_failed = packing.scan is None
         # rows written after the snapshot are not (rightly) in the new copy: they are still scored exactly

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -281,23 +282,52 @@ def test_the_live_index_packs_the_copy_after_a_sync(kb, monkeypatch) -> None:
     assert result.answerable and result.top.info.id == "network/vpn"
 
 
-def _held_build(monkeypatch, *, fails: bool = False):
-    """Make build_scan wait for the returned event, then build (or give None: a copy that broke its bound)."""
-    release = threading.Event()
-    real = quantized_scan.build_scan
+class HeldBuild:
+    """build_scan, made to wait until released; counts its calls and records the thread's niceness."""
 
-    def held(vectors):
-        release.niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # type: ignore[attr-defined]
-        assert release.wait(60), "the test never released the re-pack"
-        return None if fails else real(vectors)
+    def __init__(self, monkeypatch, *, outcome: str = "build") -> None:
+        self.release = threading.Event()
+        self.calls = 0
+        self._called = threading.Condition()
+        self.niceness: int | None = None
+        self._real, self.outcome = quantized_scan.build_scan, outcome
+        monkeypatch.setattr(quantized_scan, "build_scan", self)
 
-    monkeypatch.setattr(quantized_scan, "build_scan", held)
-    return release
+    def __call__(self, vectors):
+        self.niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        with self._called:
+            self.calls += 1
+            self._called.notify_all()
+        assert self.release.wait(60), "the test never released the re-pack"
+        if self.outcome == "crash":
+            raise MemoryError("cannot allocate 150 MB")
+        return None if self.outcome == "bound broken" else self._real(vectors)
+
+    def reached(self, calls: int) -> bool:
+        """Wait until the re-pack thread(s) have called build_scan ``calls`` times."""
+        with self._called:
+            return self._called.wait_for(lambda: self.calls >= calls, timeout=60)
+
+    @staticmethod
+    def finish() -> None:
+        """Wait for every re-pack thread to end."""
+        for thread in threading.enumerate():
+            if thread.name == "kb-repack":
+                thread.join(60)
 
 
 def _changes(index: HybridIndex, terms, vecs, unique: np.ndarray, prefix: str) -> None:
     _fill(index, terms, vecs, prefix=prefix)
     index.upsert(ArticleInfo("a1000", "Edited", "a1000.md"), [ChunkInput("s", "edited", ["edited"], unique)])
+
+
+def _searched_until_swapped(index: HybridIndex, terms, vector) -> None:
+    """Ask questions (as a serving process does) until one of them swaps the finished re-pack in."""
+    deadline = time.monotonic() + 60
+    while index.packing:
+        assert time.monotonic() < deadline, "the finished re-pack was never swapped in"
+        index.search(terms, vector, k=1)
+        time.sleep(0.01)
 
 
 def test_a_re_pack_runs_in_the_background_while_the_old_copy_serves(pair, corpus, monkeypatch) -> None:
@@ -308,43 +338,73 @@ def test_a_re_pack_runs_in_the_background_while_the_old_copy_serves(pair, corpus
     first_terms, first_vecs = _terms(3_000, rng), _vectors(3_000, rng)
     for index in (fast, exact):
         _fill(index, first_terms, first_vecs, prefix="first")
-    release = _held_build(monkeypatch)
+    build = HeldBuild(monkeypatch)
     fast.prepare(background=True)  # returns at once: the re-pack waits in its thread
     assert fast.packing and fast.quantized and fast.unpacked_rows >= 3_000
     # while it packs: articles added and one edited inside the packed rows, all ranked exactly
     late_terms, late_vecs = _terms(50, rng), _vectors(50, rng)
     for index in (fast, exact):
         _changes(index, late_terms, late_vecs, unique, prefix="late")
+    fast.prepare(background=True)  # another sync: one re-pack at a time (checked below, once all are done)
     for q_terms, q_vec in _questions(first_terms + late_terms, np.vstack([first_vecs, late_vecs]), 30, rng):
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
-    release.set()
-    assert fast.finish_packing(timeout=60)
+    build.release.set()
+    _searched_until_swapped(fast, late_terms[0], late_vecs[0])
+    assert build.calls == 1
     # the packing thread gave way to the questions asked meanwhile
-    assert release.niceness > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert build.niceness is not None and build.niceness > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     # the new copy serves; only the rows written after its snapshot are still scored exactly
-    assert not fast.packing and fast.quantized and fast.unpacked_rows == 51
+    assert fast.quantized and fast.unpacked_rows == 51
     for q_terms, q_vec in _questions(first_terms + late_terms, np.vstack([first_vecs, late_vecs]), 50, rng):
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
     found = fast.search([], unique, k=1)[0]
     assert found.info.id == "a1000" and found.dense == pytest.approx(1.0, abs=1e-5)
 
 
-def test_a_background_re_pack_that_fails_leaves_float32_scoring(pair, monkeypatch) -> None:
+def test_a_copy_that_breaks_its_bound_leaves_float32_scoring(pair, monkeypatch) -> None:
     fast, exact = pair
     rng = np.random.default_rng(8)
     more_terms, more_vecs = _terms(3_000, rng), _vectors(3_000, rng)
     for index in (fast, exact):
         _fill(index, more_terms, more_vecs, prefix="more")
-    release = _held_build(monkeypatch, fails=True)
+    build = HeldBuild(monkeypatch, outcome="bound broken")
     fast.prepare(background=True)
-    assert fast.packing
-    release.set()
-    assert fast.finish_packing(timeout=60)
-    assert not fast.quantized and not fast.packing
+    build.release.set()
+    _searched_until_swapped(fast, more_terms[0], more_vecs[0])
+    assert not fast.quantized
+    for index in (fast, exact):
+        _fill(index, more_terms[:5], more_vecs[:5], prefix="again")
     fast.prepare(background=True)  # not tried again on every update
-    assert not fast.packing
+    assert build.calls == 1 and not fast.packing
     for q_terms, q_vec in _questions(more_terms, more_vecs, 20, rng):
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+
+
+def test_a_re_pack_that_crashes_keeps_the_old_copy_and_tries_again(pair, monkeypatch, caplog) -> None:
+    fast, exact = pair
+    rng = np.random.default_rng(12)
+    more_terms, more_vecs = _terms(3_000, rng), _vectors(3_000, rng)
+    for index in (fast, exact):
+        _fill(index, more_terms, more_vecs, prefix="more")
+    build = HeldBuild(monkeypatch, outcome="crash")
+    with caplog.at_level(logging.WARNING):
+        fast.prepare(background=True)
+        build.release.set()
+        _searched_until_swapped(fast, more_terms[0], more_vecs[0])
+    assert "the old copy keeps serving" in caplog.text
+    assert fast.quantized and fast.unpacked_rows >= 3_000  # the written rows are still scored exactly
+    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, rng):
+        assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+    build.release.clear()
+    build.outcome = "build"
+    fast.prepare(background=True)  # the next sync tries again
+    assert build.reached(2) and fast.packing
+    fast.prepare(quantized=False)  # asked for float32 meanwhile: the pack under way is not swapped in
+    assert not fast.packing and not fast.quantized
+    build.release.set()
+    build.finish()
+    fast.search(more_terms[0], more_vecs[0], k=1)
+    assert not fast.quantized
 
 
 @pytest.mark.slow  # loads the sentence encoder
@@ -352,7 +412,7 @@ def test_the_live_index_re_packs_in_the_background_and_keeps_answering(kb, artic
     monkeypatch.setattr(quantized_scan, "MIN_ROWS", 1)
     assert kb.search("how do I connect to the VPN from home").answerable  # first use: packed in the sync
     monkeypatch.setattr(quantized_scan, "STALE_LIMIT", 0)  # every change now calls for a re-pack
-    release = _held_build(monkeypatch)
+    build = HeldBuild(monkeypatch)
     (articles / "help" / "keyboard.md").write_text(
         "# Keyboard layouts\n\nTo switch your keyboard layout to German, open Settings, then Time & language, "
         "then Language, and add German (Germany) as a keyboard.\n", encoding="utf-8")
@@ -362,6 +422,6 @@ def test_the_live_index_re_packs_in_the_background_and_keeps_answering(kb, artic
     assert kb.index.packing
     assert kb.search("how do I connect to the VPN from home").top.info.id == "network/vpn"
     assert kb.search("switch my keyboard to a german layout").top.info.id == "help/keyboard"
-    release.set()
+    build.release.set()
     assert kb.index.finish_packing(timeout=60) and kb.index.quantized and not kb.index.packing
     assert kb.search("switch my keyboard to a german layout").top.info.id == "help/keyboard"
