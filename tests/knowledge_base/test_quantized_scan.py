@@ -361,12 +361,18 @@ def test_a_re_pack_runs_in_the_background_while_the_old_copy_serves(pair, corpus
     assert found.info.id == "a1000" and found.dense == pytest.approx(1.0, abs=1e-5)
 
 
+def _more_articles(pair, seed: int) -> tuple[list[list[str]], np.ndarray]:
+    """3,000 new sections in both indexes of ``pair``: more than a re-pack waits for."""
+    rng = np.random.default_rng(seed)
+    terms, vecs = _terms(3_000, rng), _vectors(3_000, rng)
+    for index in pair:
+        _fill(index, terms, vecs, prefix=f"more{seed}-")
+    return terms, vecs
+
+
 def test_a_copy_that_breaks_its_bound_leaves_float32_scoring(pair, monkeypatch) -> None:
     fast, exact = pair
-    rng = np.random.default_rng(8)
-    more_terms, more_vecs = _terms(3_000, rng), _vectors(3_000, rng)
-    for index in (fast, exact):
-        _fill(index, more_terms, more_vecs, prefix="more")
+    more_terms, more_vecs = _more_articles(pair, 8)
     build = HeldBuild(monkeypatch, outcome="bound broken")
     fast.prepare(background=True)
     build.release.set()
@@ -376,16 +382,13 @@ def test_a_copy_that_breaks_its_bound_leaves_float32_scoring(pair, monkeypatch) 
         _fill(index, more_terms[:5], more_vecs[:5], prefix="again")
     fast.prepare(background=True)  # not tried again on every update
     assert build.calls == 1 and not fast.packing
-    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, rng):
+    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, np.random.default_rng(9)):
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
 
 
 def test_a_re_pack_that_crashes_keeps_the_old_copy_and_tries_again(pair, monkeypatch, caplog) -> None:
     fast, exact = pair
-    rng = np.random.default_rng(12)
-    more_terms, more_vecs = _terms(3_000, rng), _vectors(3_000, rng)
-    for index in (fast, exact):
-        _fill(index, more_terms, more_vecs, prefix="more")
+    more_terms, more_vecs = _more_articles(pair, 12)
     build = HeldBuild(monkeypatch, outcome="crash")
     with caplog.at_level(logging.WARNING):
         fast.prepare(background=True)
@@ -393,7 +396,7 @@ def test_a_re_pack_that_crashes_keeps_the_old_copy_and_tries_again(pair, monkeyp
         _searched_until_swapped(fast, more_terms[0], more_vecs[0])
     assert "the old copy keeps serving" in caplog.text
     assert fast.quantized and fast.unpacked_rows >= 3_000  # the written rows are still scored exactly
-    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, rng):
+    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, np.random.default_rng(13)):
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
     build.release.clear()
     build.outcome = "build"
