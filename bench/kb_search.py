@@ -21,6 +21,8 @@ Every figure is printed next to a brute-force baseline measured in the same run:
   list of term counters and one stacked matrix); the encoder's own throughput on
   real chunk texts is printed too, because a fresh import is bound by it.
 * incremental update: re-indexing one edited article, versus rebuilding the index.
+* re-pack (from 20,000 chunks): after 2,048+ changed chunks, how long the sync waits when the one-byte
+  copy is re-packed in the background, versus in place (the baseline), and search latency meanwhile.
 * end to end at 10,000 articles: ``import_dir`` of a folder where one file changed
   (SQLite, change detection over every file, one article re-chunked, re-encoded
   and re-indexed), versus the full first import of that folder.
