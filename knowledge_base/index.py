@@ -7,26 +7,21 @@ much as indexing that one article.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
-import threading
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from knowledge_base import quantized_scan
-from knowledge_base.quantized_scan import QuantizedScan
+from knowledge_base.hits import ArticleHit, ArticleInfo, ChunkHit, ChunkInput
+from knowledge_base.quantized_scan import BackgroundPack, QuantizedScan
 
 K1 = 1.2
 B = 0.75
 WARM_POSTINGS = 512  # prepare() builds the posting arrays of terms in at least this many rows
 
 log = logging.getLogger(__name__)
-# a background re-pack runs this much nicer (Linux: per thread), so questions asked meanwhile come first
-PACKING_NICENESS = 10
 
 
 def _best_rows(scores: np.ndarray, n: int) -> np.ndarray:
@@ -38,87 +33,6 @@ def _best_rows(scores: np.ndarray, n: int) -> np.ndarray:
     cut = np.partition(scores, len(scores) - n)[len(scores) - n]
     pick = np.flatnonzero(scores >= cut)
     return pick[np.lexsort((pick, -scores[pick]))][:n]
-
-
-@dataclass
-class ArticleInfo:
-    """What the index needs to know about an article besides its chunks."""
-
-    id: str
-    title: str
-    path: str
-    audience: tuple[str, ...] = ()
-    review_by: str | None = None
-    content_hash: str = ""
-
-
-@dataclass
-class ChunkInput:
-    """One chunk to index: its text, terms and vector."""
-
-    section: str | None
-    text: str
-    terms: list[str]
-    vector: np.ndarray | None
-    is_card: bool = False  # the title/alias card: matched, but never quoted
-
-
-@dataclass
-class ChunkHit:
-    """One chunk in a ranking, with its dense and lexical scores."""
-
-    row: int
-    section: str | None
-    text: str
-    dense: float
-    lexical: float
-    is_card: bool = False
-
-
-@dataclass
-class ArticleHit:
-    """One article in a ranking, with the best-matching chunk."""
-
-    info: ArticleInfo
-    score: float          # fused score used for ranking (0..1)
-    dense: float          # best chunk cosine similarity
-    lexical: float        # best chunk BM25, normalised by the query's ideal score (0..1)
-    best: ChunkHit
-    chunks: list[ChunkHit] = field(default_factory=list)
-    feedback: float = 0.0  # how much employees' ratings of close paraphrases moved the score (already in it)
-
-
-@dataclass
-class _Packing:
-    """A re-pack of the one-byte copy running in a thread, and the rows written since its snapshot."""
-
-    written: set[int] = field(default_factory=set)
-    done: threading.Event = field(default_factory=threading.Event)
-    scan: QuantizedScan | None = None
-    crashed: bool = False  # an exception (e.g. out of memory), not a copy that failed its self-check
-
-    @classmethod
-    def start(cls, vectors: np.ndarray) -> _Packing:
-        """Pack ``vectors`` (a view of the index's matrix) in a thread. The caller must record in ``written``
-        every row it writes from now on: the thread's snapshot may hold any mix of their old and new values."""
-        packing = cls()
-
-        def run() -> None:
-            try:
-                with contextlib.suppress(AttributeError, OSError):  # questions first: this thread yields the CPU
-                    me = threading.get_native_id()
-                    os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + PACKING_NICENESS)
-                snapshot = vectors.copy()  # the packing and its self-check must see one and the same matrix
-                packing.scan = quantized_scan.build_scan(snapshot)
-            except Exception as exc:  # never leave the index waiting on a dead thread
-                log.warning("re-packing the one-byte vector copy failed; the old copy keeps serving: %s", exc)
-                packing.crashed = True
-            finally:
-                packing.done.set()
-
-        # not a daemon: an exit waits for the pack (about a second) rather than tear ONNX Runtime down under it
-        threading.Thread(target=run, name="kb-repack").start()
-        return packing
 
 
 class HybridIndex:
@@ -148,7 +62,7 @@ class HybridIndex:
         self._scan: QuantizedScan | None = None  # see prepare()
         self._scan_failed = False
         self._stale: set[int] = set()  # rows written since the scan was packed: scored exactly
-        self._packing: _Packing | None = None  # a re-pack under way in the background
+        self._packing: BackgroundPack | None = None  # a re-pack under way in the background
 
     # --- updates --------------------------------------------------------------
     def __len__(self) -> int:
@@ -260,7 +174,7 @@ class HybridIndex:
             return  # one re-pack at a time: this one is swapped in when done
         top = int(np.flatnonzero(self.alive).max()) + 1
         if background and self._scan is not None:
-            self._packing = _Packing.start(self.vectors[:top])
+            self._packing = BackgroundPack.start(self.vectors[:top])
             return
         self._scan = quantized_scan.build_scan(self.vectors[:top])
         self._scan_failed = self._scan is None
@@ -453,3 +367,6 @@ class HybridIndex:
                 hit.dense = max(hit.dense, chunk.dense)
                 hit.lexical = max(hit.lexical, chunk.lexical)
         return sorted(hits.values(), key=lambda h: -h.score)
+
+
+__all__ = ["ArticleHit", "ArticleInfo", "ChunkHit", "ChunkInput", "HybridIndex"]

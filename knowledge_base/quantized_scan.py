@@ -7,12 +7,17 @@ bandwidth (about 7 ms here, with a long tail when neighbours share the bus). The
 Each approximate score comes with a bound on how far off it is (:meth:`QuantizedScan.scores`): the index
 re-scores exactly every row the bounds cannot rule out, so a ranking is the same as with float32 scores
 everywhere. A runtime whose kernel breaks the bounds on the start-up check is not used (:func:`build_scan`).
+A re-pack after many changes can run in a thread while the old copy serves (:class:`BackgroundPack`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
+import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +29,8 @@ STALE_LIMIT = 2_048  # rows changed since packing, scored exactly on each questi
 _LEVELS = 127        # int8: values -127..127 (stored around a zero point of 128)
 _PACK_ROWS = 8_192   # rows packed at a time (bounds the temporaries)
 _FLOAT_SLACK = 5e-5  # float32 summation and scaling inside the kernel, per unit of |q|
+# a background re-pack runs this much nicer (Linux: per thread), so questions asked meanwhile come first
+PACKING_NICENESS = 10
 
 
 def _on_grid(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,3 +121,36 @@ def build_scan(vectors: np.ndarray, *, probes: int = 8) -> QuantizedScan | None:
             log.warning("quantized vector scan off by more than its bound, scoring in float32")
             return None
     return scan
+
+
+@dataclass
+class BackgroundPack:
+    """A re-pack of the one-byte copy running in a thread, and the rows written since its snapshot."""
+
+    written: set[int] = field(default_factory=set)
+    done: threading.Event = field(default_factory=threading.Event)
+    scan: QuantizedScan | None = None
+    crashed: bool = False  # an exception (e.g. out of memory), not a copy that failed its self-check
+
+    @classmethod
+    def start(cls, vectors: np.ndarray) -> BackgroundPack:
+        """Pack ``vectors`` (a view of the index's matrix) in a thread. The caller must record in ``written``
+        every row it writes from now on: the thread's snapshot may hold any mix of their old and new values."""
+        packing = cls()
+
+        def run() -> None:
+            try:
+                with contextlib.suppress(AttributeError, OSError):  # questions first: this thread yields the CPU
+                    me = threading.get_native_id()
+                    os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + PACKING_NICENESS)
+                snapshot = vectors.copy()  # the packing and its self-check must see one and the same matrix
+                packing.scan = build_scan(snapshot)
+            except Exception as exc:  # never leave the index waiting on a dead thread
+                log.warning("re-packing the one-byte vector copy failed; the old copy keeps serving: %s", exc)
+                packing.crashed = True
+            finally:
+                packing.done.set()
+
+        # not a daemon: an exit waits for the pack (about a second) rather than tear ONNX Runtime down under it
+        threading.Thread(target=run, name="kb-repack").start()
+        return packing
