@@ -57,7 +57,7 @@ def _wordlike(word: str, vocab: frozenset[str]) -> bool | None:
 
 
 def gibberish(text: str) -> bool:
-    """True when most of the message's longer words are no words at all (``asdfgh jjkkll``)."""
+    """True when most of the message's longer words (two at least) are no words at all (``asdfgh jjkkll``)."""
     vocab = _vocabulary()
     words = _WORD.findall(text.lower())
     if not words:
@@ -65,8 +65,8 @@ def gibberish(text: str) -> bool:
     if not vocab:
         return False
     judged = [j for j in (_wordlike(w, vocab) for w in words) if j is not None]
-    if not judged:
-        return False  # only short words: acronyms and names get the benefit of the doubt
+    if len(judged) < 2:
+        return False  # acronyms, or one unfamiliar word (a product: "grafana"), get the benefit of the doubt
     return sum(judged) * 2 < len(judged)
 
 

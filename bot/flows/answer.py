@@ -11,6 +11,7 @@ from bot.flows.base import TurnContext
 from bot.flows.texts import BUTTON_EXPIRED
 from bot.flows.urgent import Situation, as_chat_text, detect, section_text
 from bot.messages import Action, Button, Outcome, Reply, Source
+from intents.remit import gibberish
 from knowledge_base.catalog import show_article
 from knowledge_base.compose import best_chunk, quote_beyond, summary_sentences
 from knowledge_base.gist import article_gist
@@ -30,6 +31,8 @@ DECLINE_TEXT = ("I don't know the answer to that, and I'd rather not guess. "
                 "I can open a ticket so someone from IT can help.")
 DECLINE_NEAR_TEXT = ("I don't know the answer to that, and I'd rather not guess. {closest} "
                      "I can open a ticket so someone from IT can help.")
+NOT_UNDERSTOOD_TEXT = ("I couldn't make sense of that: most of its words aren't ones I know. Could you say it in "
+                       "other words, for example “my VPN keeps dropping”? Or I can open a ticket.")
 CLOSEST = {1: "The article below came closest, though it may not answer it.",
            2: "The articles below came closest, though they may not answer it."}
 
@@ -100,6 +103,9 @@ class AnswerFlow:
             return self._approved_answer(ctx, question, curated.id, curated.answer, curated.source)
         self.second_opinion(result, ctx.parse)
         if top is None or not result.answerable:
+            if gibberish(asked):  # keyboard mashing: no article "came closest", and "I don't know" misleads
+                return Reply(text=NOT_UNDERSTOOD_TEXT, outcome=Outcome.DECLINED,
+                             buttons=[_ticket_button(question)])
             closest = [self._source(h, section=best_chunk(h).section) for h in result.near_misses()]
             text = DECLINE_NEAR_TEXT.format(closest=CLOSEST[min(len(closest), 2)]) if closest else DECLINE_TEXT
             return Reply(text=text, outcome=Outcome.DECLINED,

@@ -116,6 +116,18 @@ def test_unknown_question_declines_and_offers_a_ticket(services):
     assert reply.to_dict()["answered"] is False
 
 
+def test_keyboard_mashing_is_asked_to_be_rephrased_not_told_i_dont_know(services):
+    with services.db.session() as session:
+        mashed = services.flows["answer"].handle_intent(_turn(services, session, "asdfgh jjkkll qwertz"))
+        session.rollback()
+        product = services.flows["answer"].handle_intent(_turn(services, session, "grafana dashboards"))
+    assert mashed.outcome is Outcome.DECLINED and "couldn't make sense" in mashed.text
+    assert "don't know" not in mashed.text and mashed.related == [] and "came closest" not in mashed.text
+    assert [b.action_id for b in mashed.buttons] == ["ticket.open"]  # it may still be a real problem
+    # an unfamiliar product name is not mashing: an honest "I don't know"
+    assert product.outcome is Outcome.DECLINED and "don't know" in product.text
+
+
 def test_a_question_just_below_the_bar_is_declined_with_the_closest_article(make_settings, database_url, articles,
                                                                           migrated_db, encoder):
     question = "how do I connect to the VPN from home"
