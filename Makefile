@@ -46,8 +46,8 @@ run: prepare  ## Chat with the bot in the terminal on embedded defaults
 serve: prepare  ## Run the HTTP server (Slack, webhooks, reset page, /model/parse)
 	$(HELPDESK) serve
 
-test: dev  ## Run the whole test suite
-	$(BIN)/python -m pytest
+test: dev  ## Run the whole test suite (one worker per core, at most 4: pytest-xdist)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 lint: dev  ## Lint (ruff) and type-check (mypy) the code; the layering is checked by tests/architecture
 	$(BIN)/ruff check bot intents knowledge_base integrations training tests bench

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.leakcheck"]  # the session-level secret-leak check
+pytest_plugins = ["tests.leakcheck", "tests.parallel"]  # the session-level secret-leak check; xdist groups
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 PG_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")

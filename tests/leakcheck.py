@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,15 +206,34 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
     REGISTRY.current_test = BETWEEN_TESTS
 
 
+_FROM_WORKERS: list[dict[str, Any]] = []  # under pytest-xdist: each worker's findings, gathered by the controller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Under pytest-xdist (controller side): keep what a finished worker's leak check found."""
+    found = getattr(node, "workeroutput", {}).get("leakcheck")
+    if found:
+        _FROM_WORKERS.append(found)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Search for every registered secret; fail the session on a leak."""
+    """Search for every registered secret; fail the session on a leak (under xdist: the controller's session)."""
     logging.getLogger().removeHandler(_HANDLER)
-    problems = REGISTRY.findings()
-    if not problems and not REGISTRY.secrets:
+    found = {"problems": REGISTRY.findings(), "secrets": len(REGISTRY.secrets), "records": len(REGISTRY.records),
+             "dumps": len(REGISTRY.dumps), "files": len(REGISTRY.files)}
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: its controller reports (pytest_testnodedown)
+        worker_output["leakcheck"] = found
         return
-    searched = (f"{len(REGISTRY.secrets)} secret(s) registered; {len(REGISTRY.records)} log record(s), "
-                f"{len(REGISTRY.dumps)} database dump(s), {len(REGISTRY.files)} file(s) searched")
+    for other in _FROM_WORKERS:
+        found = {k: found[k] + other[k] for k in found}
+    problems: list[str] = found["problems"]
+    if not problems and not found["secrets"]:
+        return
+    searched = (f"{found['secrets']} secret(s) registered; {found['records']} log record(s), "
+                f"{found['dumps']} database dump(s), {found['files']} file(s) searched")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write("\n")  # after the progress dots
