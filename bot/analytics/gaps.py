@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +23,9 @@ TOP = 10
 KEEP = 16  # periods whose gaps are remembered (a dashboard is looked at again and again) ...
 REUSE_SECONDS = 300.0  # ... for at most this long (an edited article may become a gap's nearest one)
 _lock = threading.Lock()
-_recent: dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]] = {}
+# per bot (the Services object itself, not its id(): a freed object's id is reused by the next one)
+_recent: weakref.WeakKeyDictionary[Services, dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def top_gaps(session: Session, period: Period, encoder_provider: EncoderProvider, *,
@@ -43,14 +46,15 @@ def top_gaps(session: Session, period: Period, encoder_provider: EncoderProvider
 def gaps_for(services: Services, session: Session, period: Period) -> list[dict[str, Any]]:
     """The period's top gaps with the product's encoder, knowledge base and remit rule; remembered for the
     period a few minutes, until a declined question or an unhelpful rating is added (``bot.kb_gaps.data_marker``)."""
-    key = (id(services), period, *data_marker(session))
+    key = (period, *data_marker(session))
     with _lock:
-        hit = _recent.get(key)
+        hit = _recent.get(services, {}).get(key)
     if hit is not None and time.monotonic() - hit[0] < REUSE_SECONDS:
         return hit[1]
     found = top_gaps(session, period, lambda: services.encoder, kb=services.kb, remit=remit_rule(services))
     with _lock:
-        _recent[key] = (time.monotonic(), found)
-        while len(_recent) > KEEP:
-            _recent.pop(next(iter(_recent)))
+        remembered = _recent.setdefault(services, {})
+        remembered[key] = (time.monotonic(), found)
+        while len(remembered) > KEEP:
+            remembered.pop(next(iter(remembered)))
     return found

@@ -33,8 +33,9 @@ from integrations.directory.settings import DirectorySettings
 log = logging.getLogger(__name__)
 
 # When each watcher (one per directory client, i.e. per bot process or replica) last ran.
-# per database: (which settings ran, when) — another configuration is another watcher
-_last_run: weakref.WeakKeyDictionary[Database, tuple[int, float]] = weakref.WeakKeyDictionary()
+# per database: (which settings ran, when) — another configuration is another watcher. The settings
+# object itself is kept, not its id(): a freed object's id is reused by the next one.
+_last_run: weakref.WeakKeyDictionary[Database, tuple[DirectorySettings, float]] = weakref.WeakKeyDictionary()
 KEEP_COUNTERS = dt.timedelta(days=2)
 KEEP_LINKS = dt.timedelta(days=7)
 
@@ -50,9 +51,9 @@ def run_once(db: Database, directory: Callable[[], LdapDirectory | None], settin
         return 0
     now = time.monotonic()
     last = _last_run.get(db)
-    if last is not None and last[0] == id(settings) and now - last[1] < settings.watch_interval_seconds:
+    if last is not None and last[0] is settings and now - last[1] < settings.watch_interval_seconds:
         return 0
-    _last_run[db] = (id(settings), now)
+    _last_run[db] = (settings, now)
     purge(db)
     if not settings.watch_lockouts:
         return 0

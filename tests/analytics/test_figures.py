@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 
@@ -156,3 +157,27 @@ def test_charts_are_accessible_svg_without_style_attributes(by_day):
         assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg, name
         assert "style=" not in svg and "<script" not in svg, name
     assert ">Unlock: ok</text>" in chart_svgs(by_day)["account_actions"]  # labels are text, not colour alone
+
+
+def test_each_bot_computes_its_own_gaps_even_at_a_freed_bots_address(make_settings, database_url, migrated_db,
+                                                                      monkeypatch):
+    """Remembered gaps belong to one bot: a new one (same data) never gets another's, whatever its id()."""
+    from bot.analytics import gaps
+    from bot.services import Services
+
+    computed: list[int] = []
+
+    def fake_top_gaps(*_args, **_kwargs):
+        computed.append(1)
+        return [{"topic": f"computation {len(computed)}"}]
+
+    monkeypatch.setattr(gaps, "top_gaps", fake_top_gaps)
+    period = parse_period(SINCE, UNTIL)
+    for n in range(1, 41):
+        services = Services(make_settings(database_url), migrated_db)
+        with migrated_db.session() as session:
+            first = gaps.gaps_for(services, session, period)
+            again = gaps.gaps_for(services, session, period)  # the same bot looking again: remembered
+        assert first == again == [{"topic": f"computation {n}"}]
+        del services
+        gc.collect()  # frees it now: the next bot is likely to be built at its address

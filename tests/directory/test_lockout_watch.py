@@ -47,6 +47,26 @@ def test_watcher_is_idle_without_a_directory(make_settings, sqlite_url):
     assert run_once(services.db, lambda: services.directory, services.settings.directory, services.notices) == 0
 
 
+def test_each_new_configuration_gets_its_own_round(make_settings, database_url, migrated_db):
+    """A reloaded configuration runs at once, even when Python gives it the address of the freed old one."""
+    from bot.services import Services
+    from integrations.directory.watch import run_once
+
+    services = Services(make_settings(database_url), migrated_db)
+    rounds: list[int] = []
+
+    def directory() -> None:
+        rounds.append(1)
+
+    base = services.settings.directory
+    for _ in range(20):
+        settings = base.model_copy(update={"kind": "openldap", "watch_lockouts": True, "watch_interval_seconds": 3600})
+        assert run_once(services.db, directory, settings, services.notices) == 0
+        assert run_once(services.db, directory, settings, services.notices) == 0  # same one: within its interval
+        del settings
+    assert len(rounds) == 20
+
+
 @pytest.mark.ldap
 def test_watcher_runs_at_most_every_interval_and_purges_old_state(slapd, ldap_stack):
     with ldap_stack.services.db.session() as s:
