@@ -5,7 +5,8 @@ is checked against the stop words *before* anything is stripped; a possessive
 ``'s`` is then dropped and the rest stemmed with the Snowball English stemmer
 (PyStemmer), so ``update``, ``updated`` and ``updates`` are one term. A
 hyphenated or dotted product name (``wi-fi``, ``e-mail``, ``node.js``) also
-counts as its joined form.
+counts as its joined form. "IT" written in capitals is the department, a term,
+not the stop word "it".
 """
 
 from __future__ import annotations
@@ -70,9 +71,17 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
 
 
+# "IT" in capitals is the department, not the pronoun "it" (unless the whole text is shouted); a ticket
+# key such as IT-42 stays as it was
+_DEPARTMENT = re.compile(r"(?<![\w.-])IT(?![\w]|[-.]\w)")
+DEPARTMENT_TERM = "itdept"
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed terms (contractions checked whole, before any stripping)."""
     out = []
+    if "IT" in text and any(c.islower() for c in text):
+        text = _DEPARTMENT.sub(DEPARTMENT_TERM, text)
     for w in _WORD.findall(text.lower().replace("’", "'").replace("‘", "'")):
         if w in STOPWORDS:
             continue

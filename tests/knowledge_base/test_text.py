@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge_base.text import stem, tokens
+from knowledge_base.text import DEPARTMENT_TERM, stem, tokens
 
 
 def test_contractions_are_stop_words_not_terms():
@@ -26,3 +26,12 @@ def test_hyphenated_and_dotted_product_names_also_match_joined():
     assert stem("wifi") in tokens("set up wi-fi") and stem("email") in tokens("my e-mail")
     assert "vpn" in tokens("vpn.example.com") and "exampl" in tokens("vpn.example.com")
     assert tokens("IT-42 is open") == ["42", "it42", "open"]  # "it" alone stays a stop word
+
+
+
+def test_it_in_capitals_is_the_department_not_the_pronoun():
+    assert tokens("can IT send me a monitor?") == [DEPARTMENT_TERM, "send", "monitor"]
+    assert tokens("I told IT. It is still broken") == ["told", DEPARTMENT_TERM, "broken"]
+    assert tokens("IT's laptop policy") == [DEPARTMENT_TERM, "laptop", stem("policy")]
+    assert tokens("MY LAPTOP, IT IS BROKEN") == ["laptop", "broken"]  # shouted: the pronoun
+    assert tokens("is it broken") == ["broken"]
