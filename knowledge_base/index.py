@@ -63,6 +63,7 @@ class HybridIndex:
         self._scan_failed = False
         self._stale: set[int] = set()  # rows written since the scan was packed: scored exactly
         self._packing: BackgroundPack | None = None  # a re-pack under way in the background
+        self._scan_lost = False  # the copy failed at question time: its re-pack may run in the background too
 
     # --- updates --------------------------------------------------------------
     def __len__(self) -> int:
@@ -157,7 +158,8 @@ class HybridIndex:
         in float32, and so does one prepared with ``quantized=False`` (the benchmark's comparison).
 
         ``background``: a re-pack (not the first packing) runs in a thread, from a snapshot of the vectors,
-        while the old copy keeps serving; the first search or prepare after it finishes swaps it in, and
+        while the old copy (float32, when the copy failed at question time) keeps serving; the first
+        search or prepare after it finishes swaps it in, and
         the rows written meanwhile stay scored exactly. A serving process's sync must not stall a turn.
         """
         self._install_packed()
@@ -173,11 +175,11 @@ class HybridIndex:
         if self._packing is not None:
             return  # one re-pack at a time: this one is swapped in when done
         top = int(np.flatnonzero(self.alive).max()) + 1
-        if background and self._scan is not None:
+        if background and (self._scan is not None or self._scan_lost):
             self._packing = BackgroundPack.start(self.vectors[:top])
             return
         self._scan = quantized_scan.build_scan(self.vectors[:top])
-        self._scan_failed = self._scan is None
+        self._scan_failed, self._scan_lost = self._scan is None, False
         self._stale.clear()
 
     def finish_packing(self, timeout: float | None = None) -> bool:
@@ -196,7 +198,7 @@ class HybridIndex:
         if packing.crashed:
             return  # the old copy and its exactly-scored rows go on; the next prepare tries again
         self._scan = packing.scan
-        self._scan_failed = packing.scan is None
+        self._scan_failed, self._scan_lost = packing.scan is None, False
         # rows written after the snapshot are not (rightly) in the new copy: they are still scored exactly
         self._stale = packing.written if packing.scan is not None else set()
 
@@ -290,7 +292,7 @@ class HybridIndex:
                 approx, bound = scan.scores(vector)
             except Exception as exc:  # the runtime failing mid-flight: float32 until the next re-pack
                 log.warning("quantized vector scan failed, scoring in float32: %s", exc)
-                self._scan = None
+                self._scan, self._scan_lost = None, True
                 self._stale.clear()
             else:
                 dense = np.zeros(len(self.alive), dtype=np.float32)

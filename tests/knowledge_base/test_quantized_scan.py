@@ -386,6 +386,31 @@ def test_a_copy_that_breaks_its_bound_leaves_float32_scoring(pair, monkeypatch) 
         assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
 
 
+def test_after_a_scan_failure_the_re_pack_runs_in_the_background(pair, monkeypatch, caplog) -> None:
+    fast, exact = pair
+    real_scores = QuantizedScan.scores
+
+    def failing(self, query):
+        raise RuntimeError("onnxruntime: bad allocation")
+
+    monkeypatch.setattr(QuantizedScan, "scores", failing)
+    more_terms, more_vecs = _more_articles(pair, 14)
+    with caplog.at_level(logging.WARNING):
+        fast.search(more_terms[0], more_vecs[0], k=1)
+    assert "scoring in float32" in caplog.text and not fast.quantized
+    monkeypatch.setattr(QuantizedScan, "scores", real_scores)
+    build = HeldBuild(monkeypatch)
+    fast.prepare(background=True)  # the next sync: returns at once, float32 serves while the copy is re-packed
+    assert build.reached(1) and fast.packing and not fast.quantized
+    for q_terms, q_vec in _questions(more_terms, more_vecs, 10, np.random.default_rng(15)):
+        assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+    build.release.set()
+    _searched_until_swapped(fast, more_terms[0], more_vecs[0])
+    assert fast.quantized and build.calls == 1
+    for q_terms, q_vec in _questions(more_terms, more_vecs, 20, np.random.default_rng(16)):
+        assert _ranking(fast, q_terms, q_vec) == _ranking(exact, q_terms, q_vec)
+
+
 def test_a_re_pack_that_crashes_keeps_the_old_copy_and_tries_again(pair, monkeypatch, caplog) -> None:
     fast, exact = pair
     more_terms, more_vecs = _more_articles(pair, 12)
