@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from knowledge_base.structure import Block, item_line, parse_sections
 
-CHUNK_FORMAT = 2  # bump when chunk texts change: `kb import` then re-chunks every article once
+# Bump when chunk texts change: `kb import` then re-chunks every article once (3: a subtitle or description
+# joined the card; only changed texts are encoded again).
+CHUNK_FORMAT = 3
 MAX_WORDS = 80  # longer sections are split at paragraph boundaries (short chunks rank better)
 MIN_WORDS = 8    # tinier pieces are merged into their neighbour
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")

@@ -18,7 +18,9 @@ import yaml
 from bot.errors import DataError
 
 STATUSES = ("draft", "published")
-ALIAS_FIELDS = ("aliases", "questions", "related_questions", "keywords")
+# What else names or describes the page: searched with its title (the article's card). A subtitle or
+# description often says what the title leaves out ("Get access to Concur" / "First-time travel guide: Step 1a").
+ALIAS_FIELDS = ("aliases", "questions", "related_questions", "keywords", "subtitle", "description", "summary")
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 
 

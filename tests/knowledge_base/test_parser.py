@@ -19,6 +19,12 @@ def test_front_matter_fields_are_read():
     assert art.aliases == ["remote access", "how do I connect"]
 
 
+def test_a_subtitle_description_or_summary_describes_the_page_in_its_card():
+    art = parse_article("---\ntitle: Concur\nsubtitle: Step 1a\ndescription: Getting in\nsummary: Four steps\n---\n"
+                        "Body\n", "travel/concur.md")
+    assert art.aliases == ["Step 1a", "Getting in", "Four steps"]
+
+
 def test_no_front_matter_takes_title_from_heading():
     art = parse_article("# Printing guide\n\nText.\n", "printing.md")
     assert art.title == "Printing guide" and art.status == "published"

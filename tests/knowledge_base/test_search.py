@@ -76,3 +76,17 @@ def test_editing_one_article_reindexes_only_that_article(kb, kb_settings, articl
     kb.import_dir(articles)
     assert other.sync() == ["network/vpn"]
     assert other.search("use Teams on the web from a personal computer").top.info.id == "network/vpn"
+
+
+
+def test_a_pages_subtitle_is_searched_with_its_title(kb, articles):
+    (articles / "travel").mkdir()
+    (articles / "travel" / "concur.md").write_text(
+        "---\ntitle: Get access to Concur\nsubtitle: \"First-time travel guide: Step 1a\"\n---\n\n"
+        "There are four required steps before your account is set up in Concur.\n")
+    (articles / "travel" / "contents.md").write_text(
+        "---\ntitle: Travel guide contents\n---\n\n- First-time travel guide\n  - Step 1a: access\n"
+        "  - Step 1b: a travel card\n- Booking travel\n")
+    kb.import_dir(articles)
+    found = kb.search("first-time travel guide step 1a")
+    assert found.top.info.id == "travel/concur" and found.top.best.is_card
