@@ -1,10 +1,14 @@
 """Retrieval and declining on every development corpus, side by side (what `helpdesk kb eval` scores).
 
-Run: ``.venv/bin/python bench/kb_corpora.py [--corpora kb-18f,kb-posthog] [--threshold T] [--json]``
+Run: ``.venv/bin/python bench/kb_corpora.py [--corpora kb-18f,kb-posthog] [--blind] [--threshold T] [--json]``
 
-Each corpus (``../shared/benchmarks/<name>/pages`` + ``questions.dev.jsonl``) is
-imported into a scratch database (licence/provenance files skipped) and every
-question asked; then leave-one-corpus-out: each corpus at the answer threshold
+Each corpus (``../shared/benchmarks/<name>/pages`` + ``questions.dev.jsonl``, or
+``<name>:<questions file>`` for other questions over the same pages) is imported
+into a scratch database (licence/provenance files skipped) and every question
+asked. ``--blind`` adds our own blind sets (``bench/questions/*-blind.jsonl``: 70
+questions per handbook written from its page titles alone, then labelled by
+reading the pages; the labels are strict, so a page that partly answers counts
+as no answer). then leave-one-corpus-out: each corpus at the answer threshold
 picked on the others, and the threshold picked on all of them together (how the
 default is chosen). Vectors are cached in ``var/kb-vectors.npz`` so a change to
 ranking re-encodes only changed chunks.
@@ -20,9 +24,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge_base.evaluate import run_corpora  # noqa: E402 - after the sys.path line
+from knowledge_base.evaluate import Corpus, run_corpora  # noqa: E402 - after the sys.path line
 
 BENCH = ROOT.parent / "shared" / "benchmarks"
+QUESTIONS = ROOT / "bench" / "questions"
+
+
+def _corpus(spec: str) -> Corpus:
+    """``name`` (under ../shared/benchmarks), a folder, or either with ``:questions-file``."""
+    where, _, questions = spec.partition(":")
+    folder = Path(where) if "/" in where else BENCH / where
+    if not questions:
+        return folder
+    return Path(questions).name.removesuffix(".jsonl"), folder / "pages", Path(questions)
 
 
 def _line(name: str, m: dict) -> str:
@@ -38,12 +52,15 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--cache", type=Path, default=ROOT / "var", help="folder of the vector cache")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--blind", action="store_true", help="add the blind sets in bench/questions")
     args = ap.parse_args()
     from intents.encoder import get_encoder
 
     args.cache.mkdir(exist_ok=True)
-    folders = [Path(c) if "/" in c else BENCH / c for c in args.corpora.split(",")]
-    out = run_corpora(folders, get_encoder, threshold=args.threshold, cache_dir=args.cache)
+    specs = args.corpora.split(",")
+    if args.blind:
+        specs += [f"{q.name.removesuffix('-blind.jsonl')}:{q}" for q in sorted(QUESTIONS.glob("*-blind.jsonl"))]
+    out = run_corpora([_corpus(c) for c in specs], get_encoder, threshold=args.threshold, cache_dir=args.cache)
     for name, rep in out["corpora"].items():
         m = rep["metrics"]
         print(_line(name, m) + f"  (threshold {m['threshold']:.2f})")

@@ -207,21 +207,29 @@ def leave_one_corpus_out(reports: dict[str, EvalReport]) -> dict[str, Any]:
     return {"held_out": held, "pooled_threshold": pooled, "at_pooled": at_pooled}
 
 
-def run_corpora(corpora: list[Path], encoder_provider: EncoderProvider, *, threshold: float | None = None,
+# a corpus folder (``pages/`` + ``questions*.jsonl``), or (name, pages folder, questions file)
+Corpus = Path | tuple[str, Path, Path]
+
+
+def run_corpora(corpora: list[Corpus], encoder_provider: EncoderProvider, *, threshold: float | None = None,
                 cache_dir: Path | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """Every corpus folder (``pages/`` + ``questions*.jsonl``) evaluated, plus the leave-one-corpus-out view.
+    """Every corpus evaluated, plus the leave-one-corpus-out view.
 
     The top-level ``metrics`` are those of all questions pooled at ``threshold``
     (the same keys as a single-corpus report).
     """
     reports: dict[str, EvalReport] = {}
-    for folder in corpora:
-        questions = sorted(folder.glob("questions*.jsonl"))
-        if not (folder / "pages").is_dir() or not questions:
-            raise DataError("needs a pages/ folder and a questions*.jsonl file.", path=str(folder))
-        reports[folder.name] = run_eval(folder / "pages", questions[0], encoder_provider, threshold=threshold,
-                                        cache_dir=cache_dir, progress=progress)
+    for corpus in corpora:
+        if isinstance(corpus, tuple):
+            name, pages, questions_file = corpus
+        else:
+            questions = sorted(corpus.glob("questions*.jsonl"))
+            if not (corpus / "pages").is_dir() or not questions:
+                raise DataError("needs a pages/ folder and a questions*.jsonl file.", path=str(corpus))
+            name, pages, questions_file = corpus.name, corpus / "pages", questions[0]
+        reports[name] = run_eval(pages, questions_file, encoder_provider, threshold=threshold,
+                                 cache_dir=cache_dir, progress=progress)
     first = next(iter(reports.values()))
     pooled = EvalReport(results=[r for rep in reports.values() for r in rep.results], threshold=first.threshold)
     return {"metrics": pooled.metrics(), "corpora": {n: r.to_dict() for n, r in reports.items()},

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from knowledge_base.evaluate import EvalReport, QuestionResult, leave_one_corpus_out, pick_threshold
+import json
+
+import pytest
+
+from bot.errors import DataError
+from knowledge_base.evaluate import EvalReport, QuestionResult, leave_one_corpus_out, pick_threshold, run_corpora
 
 
 def _report(answerable: list[float], unanswerable: list[float]) -> EvalReport:
@@ -51,3 +56,22 @@ def test_licence_and_provenance_files_are_not_imported_as_pages(tmp_path):
     (clean / "a.md").parent.mkdir()
     (clean / "a.md").write_text("# a\n")
     assert page_folder(clean, tmp_path / "scratch2") == clean  # nothing to skip: read in place
+
+
+def test_other_questions_over_the_same_pages_are_a_corpus_of_their_own(tmp_path, encoder):
+    folder = tmp_path / "handbook"
+    (folder / "pages").mkdir(parents=True)
+    (folder / "pages" / "vpn.md").write_text("# VPN\n\nConnect to the VPN with GlobalProtect before you work from "
+                                             "home.\n")
+    (folder / "pages" / "printing.md").write_text("# Printing\n\nPrint to the office printer by tapping your "
+                                                  "badge on it.\n")
+    (folder / "questions.dev.jsonl").write_text(json.dumps({"q": "how do i use the vpn",
+                                                            "relevant": ["vpn.md"]}) + "\n")
+    blind = tmp_path / "blind.jsonl"
+    blind.write_text(json.dumps({"q": "printer wont print my document", "relevant": ["printing.md"]}) + "\n")
+    out = run_corpora([folder, ("handbook-blind", folder / "pages", blind)], lambda: encoder)
+    assert list(out["corpora"]) == ["handbook", "handbook-blind"]
+    assert [q["top"][0] for q in out["corpora"]["handbook-blind"]["questions"]] == ["printing.md"]
+    assert [q["top"][0] for q in out["corpora"]["handbook"]["questions"]] == ["vpn.md"]
+    with pytest.raises(DataError, match="questions"):
+        run_corpora([tmp_path / "blind.jsonl"], lambda: encoder)
