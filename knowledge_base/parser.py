@@ -70,13 +70,26 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+# the key holding a list item's words when the item is a mapping (e.g. `- text: Book office hours` + `url:`)
+_ITEM_TEXT_KEYS = ("text", "title", "name", "label", "question", "q")
+
+
+def _item_text(item: Any) -> str:
+    """A list item's words: a scalar as text, a mapping by its text-like key; nothing else (never a repr)."""
+    if isinstance(item, dict):
+        item = next((item[k] for k in _ITEM_TEXT_KEYS if isinstance(item.get(k), str)), None)
+    if item is None or isinstance(item, (dict, list, tuple)):
+        return ""
+    return str(item).strip()
+
+
 def _string_list(value: Any, name: str, path: str, line: int) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()] if name in ("tags", "audience") else [value]
     if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+        return [t for t in (_item_text(v) for v in value) if t]
     raise DataError(f"front matter field '{name}' must be a list or a text, not {type(value).__name__}.",
                     path=path, line=line)
 

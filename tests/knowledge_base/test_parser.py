@@ -19,6 +19,14 @@ def test_front_matter_fields_are_read():
     assert art.aliases == ["remote access", "how do I connect"]
 
 
+def test_a_list_item_written_as_a_mapping_gives_its_text_never_its_repr():
+    art = parse_article("---\ntitle: Travel\nquestions:\n  - travel\n  - text: Book office hours\n"
+                        "    url: https://calendar.example.com/x\n  - {url: https://only.example.com}\n"
+                        "  - [nested, list]\ntags:\n  - name: trips\n---\nBody\n", "travel.md")
+    assert art.aliases == ["travel", "Book office hours"]
+    assert art.tags == ["trips"]
+
+
 def test_a_subtitle_description_or_summary_describes_the_page_in_its_card():
     art = parse_article("---\ntitle: Concur\nsubtitle: Step 1a\ndescription: Getting in\nsummary: Four steps\n---\n"
                         "Body\n", "travel/concur.md")
