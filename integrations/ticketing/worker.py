@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -34,7 +35,7 @@ from integrations.ticketing.updates import record_event
 
 log = logging.getLogger(__name__)
 DELIVERY_RETENTION = dt.timedelta(days=14)  # Jira retries a webhook for hours, not weeks
-_last_prune: list[dt.datetime] = []
+_last_prune: weakref.WeakKeyDictionary[Database, dt.datetime] = weakref.WeakKeyDictionary()  # per database
 AMBIGUOUS_RETRY_SECONDS = 60.0  # after a failure without an answer, so the idempotency search sees it
 KEY_CLASH = ("Jira created {key}, but another ticket in the bot's database already has that key (was the "
              "local queue used with the same prefix?). Resolve the clash, then `helpdesk tickets outbox --retry`.")
@@ -250,9 +251,10 @@ def _transition(backend: TicketingBackend, key: str, name: str) -> None:
 def _prune_deliveries(db: Database) -> None:
     """Forget webhook delivery ids older than the retention (at most once an hour)."""
     now = utcnow()
-    if _last_prune and now - _last_prune[-1] < dt.timedelta(hours=1):
+    last = _last_prune.get(db)
+    if last is not None and now - last < dt.timedelta(hours=1):
         return
-    _last_prune[:] = [now]
+    _last_prune[db] = now
     with db.session() as session:
         session.execute(delete(JiraWebhookDelivery).where(
             JiraWebhookDelivery.received_at < now - DELIVERY_RETENTION))

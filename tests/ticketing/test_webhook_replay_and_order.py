@@ -114,3 +114,28 @@ def test_early_webhook_retried_later_is_applied(jira_services, bot_url, jira_tic
         t.key, t.remote_id = jira_ticket.key, jira_ticket.remote_id
     assert post(bot_url, body, delivery_id="early-1").json()["result"] == "applied"  # Jira's retry
     assert len([n for n in notifications(s, "slack:alice") if "replied" in n.reply["text"]]) == 1
+
+
+def test_delivery_ids_are_forgotten_after_the_retention_on_every_database(jira_services, make_settings, tmp_path):
+    """Each bot's database is pruned on its own schedule: another database pruned earlier never holds it up."""
+    import datetime as dt
+
+    from bot.services import Services
+    from bot.storage.base import utcnow
+    from bot.storage.migrate import upgrade
+    from bot.storage.session import Database
+    from integrations.ticketing.models import JiraWebhookDelivery
+    from integrations.ticketing.worker import DELIVERY_RETENTION, run_once
+
+    other_db = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    upgrade(other_db)
+    other = Services(make_settings(f"sqlite:///{tmp_path / 'other.db'}"), other_db)
+    old, recent = utcnow() - DELIVERY_RETENTION - dt.timedelta(hours=1), utcnow() - dt.timedelta(days=1)
+    for services in (other, jira_services):  # the other bot's worker runs first
+        with services.db.session() as session:
+            session.add(JiraWebhookDelivery(delivery_key="old", event="e", received_at=old))
+            session.add(JiraWebhookDelivery(delivery_key="recent", event="e", received_at=recent))
+        run_once(services.db, services.ticketing, services.settings.ticketing, services.notices)
+        with services.db.session() as session:
+            assert session.scalars(select(JiraWebhookDelivery.delivery_key)).all() == ["recent"]
+    other_db.dispose()
