@@ -8,7 +8,7 @@ into a scratch database (licence/provenance files skipped) and every question
 asked. ``--blind`` adds our own blind sets (``bench/questions/*-blind.jsonl``: 70
 questions per handbook written from its page titles alone, then labelled by
 reading the pages; the labels are strict, so a page that partly answers counts
-as no answer). then leave-one-corpus-out: each corpus at the answer threshold
+as no answer). Then leave-one-corpus-out: each corpus at the answer threshold
 picked on the others, and the threshold picked on all of them together (how the
 default is chosen). Vectors are cached in ``var/kb-vectors.npz`` so a change to
 ranking re-encodes only changed chunks.
