@@ -78,7 +78,6 @@ def test_editing_one_article_reindexes_only_that_article(kb, kb_settings, articl
     assert other.search("use Teams on the web from a personal computer").top.info.id == "network/vpn"
 
 
-
 def test_a_pages_subtitle_is_searched_with_its_title(kb, articles):
     (articles / "travel").mkdir()
     (articles / "travel" / "concur.md").write_text(
